@@ -1,0 +1,384 @@
+"""Syntax tree to network: evaluate arguments, bind them to layers, run the shapes.
+
+Data flows one way: the builder walks the chain, calls each layer's pure function
+with the shape it receives, checks its conditions (a numeric one that fails is a
+ShapeError naming the layer; a symbolic one is kept), and collects `LayerInfo` rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Mapping
+
+import sympy
+from sympy import Expr, Integer
+
+from . import syntax as S
+from .errors import LimitError, ShapeError, SymparamsError
+from .layers import registry as R
+from .network import LayerInfo, Network, idealize, merge_conditions, total
+from .shapes import Condition, at_least, divides
+from .symbols import default_input_symbols, symbol
+
+KEYWORDS = ("same", "valid", "true", "false")
+MAX_POWER_BITS = 1_000_000  # a number with more bits than this is refused
+INPUT_NAMES = ("I", "Input")
+
+
+@dataclass(frozen=True)
+class Thunk:
+    """A definition's argument, evaluated where the body uses it (call by name)."""
+
+    node: S.Value
+    env: Mapping[str, Any]
+
+
+@dataclass
+class Context:
+    """State of one build: the text, the definitions, the values given to symbols."""
+
+    text: str
+    convention: str
+    definitions: Mapping[str, S.Definition]
+    values: Mapping[str, Integer]
+    conditions: list[Condition] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
+
+    def error(self, message: str, node: S.Node, cls: type[SymparamsError] = ShapeError,
+              **kw: Any) -> SymparamsError:
+        return cls(message, self.text, node.start, node.end, **kw)
+
+    def snippet(self, node: S.Node) -> str:
+        return " ".join(self.text[node.start:node.end].split())
+
+
+# ---------------------------------------------------------------- expressions
+def evaluate(node: S.Value, ctx: Context, env: Mapping[str, Any], kind: str = R.SIZE) -> Any:
+    """An argument's value: a sympy expression, a keyword string, or a tuple."""
+    if isinstance(node, S.TupleValue):
+        return tuple(evaluate(item, ctx, env, kind) for item in node.items)
+    if isinstance(node, S.Name):
+        bound = env.get(node.name)
+        if isinstance(bound, Thunk):
+            return evaluate(bound.node, ctx, bound.env, kind)
+        if bound is not None:
+            return bound
+        if node.name in KEYWORDS or kind == R.CHOICE:
+            return node.name
+        if node.name in ctx.values:
+            return ctx.values[node.name]
+        return symbol(node.name)
+    if isinstance(node, S.Num):
+        return Integer(node.value)
+    if isinstance(node, S.Dec):
+        return sympy.Rational(Fraction(node.text))
+    if isinstance(node, S.Neg):
+        return -_arith(node.operand, ctx, env)
+    if isinstance(node, S.BinOp):
+        left, right = _arith(node.left, ctx, env), _arith(node.right, ctx, env)
+        return _binop(node, left, right, ctx)
+    raise ctx.error("unexpected argument", node)
+
+
+def _arith(node: S.Value, ctx: Context, env: Mapping[str, Any]) -> Expr:
+    value = evaluate(node, ctx, env, R.SIZE)
+    if isinstance(value, str):
+        raise ctx.error(f"'{value}' is a keyword and cannot stand in arithmetic", node)
+    if isinstance(value, tuple):
+        raise ctx.error("a tuple cannot stand in arithmetic", node)
+    return value
+
+
+def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context) -> Expr:
+    if node.op == "+":
+        return left + right
+    if node.op == "-":
+        return left - right
+    if node.op == "*":
+        return left * right
+    if node.op == "/":
+        if right == 0:
+            raise ctx.error("division by zero", node)
+        quotient = left / right
+        if quotient.is_number and not quotient.is_integer and left.is_integer and right.is_integer:
+            raise ctx.error(f"'/' is exact division, but {left}/{right} is not a whole number", node)
+        if not quotient.is_number and left.is_integer and right.is_integer and not quotient.is_integer:
+            ctx.conditions.append(divides(right, left, f"{ctx.snippet(node)} needs {left} divisible by {right}"))
+        return quotient
+    if node.op == "^":
+        return _power(node, left, right, ctx)
+    raise ctx.error(f"unknown operator {node.op}", node)
+
+
+def _power(node: S.BinOp, base: Expr, exponent: Expr, ctx: Context) -> Expr:
+    if exponent.is_number and exponent.is_integer and int(exponent) < 0:
+        raise ctx.error("a negative exponent does not give a whole number", node)
+    if base.is_number and exponent.is_number:
+        bits = abs(int(base)).bit_length() if base.is_integer else 64
+        if int(exponent) * max(bits, 1) > MAX_POWER_BITS:
+            raise ctx.error(f"{base}^{exponent} is too large (over {MAX_POWER_BITS:,} bits)", node, LimitError)
+    return base**exponent
+
+
+# ---------------------------------------------------------------- binding
+def bind(spec: R.LayerSpec, layer: S.Layer, call_shape: tuple[Expr, ...], ctx: Context,
+         env: Mapping[str, Any]) -> R.Args:
+    """Match written arguments to the layer's parameters and check their kinds."""
+    written: dict[str, S.Arg] = {}
+    args = layer.args or ()
+    for i, arg in enumerate(args):
+        if arg.name is None:
+            if written and any(a.name is not None for a in args[:i]):
+                raise ctx.error("a positional argument cannot follow a keyword argument", arg, R_ParseError())
+            if i >= len(spec.params):
+                raise ctx.error(f"{spec.name} takes at most {len(spec.params)} argument"
+                                f"{'s' if len(spec.params) != 1 else ''}, got {len(args)}", arg)
+            name = spec.params[i].name
+        else:
+            name = arg.name
+            if spec.param(name) is None:
+                valid = ", ".join(p.name for p in spec.params) or "none"
+                raise ctx.error(f"{spec.name} has no argument '{name}'", arg,
+                                notes=(f"{spec.name} takes: {valid}",))
+        if name in written:
+            raise ctx.error(f"argument '{name}' of {spec.name} is given twice", arg)
+        written[name] = arg
+    spatial_rank = max(len(call_shape) - 1, 0)
+    values: dict[str, Any] = {}
+    for param in spec.params:
+        if param.name in written:
+            arg = written[param.name]
+            raw = evaluate(arg.value, ctx, env, param.kind)
+            values[param.name] = _convert(param, raw, arg.value, spec, spatial_rank, ctx)
+        elif param.default is R.REQUIRED:
+            raise ctx.error(f"{spec.name} needs its argument '{param.name}'"
+                            + (f" ({param.doc})" if param.doc else ""), layer,
+                            notes=(f"{spec.name} takes: {', '.join(p.name for p in spec.params)}",))
+        else:
+            values[param.name] = _default(param, spatial_rank)
+    return R.Args(values)
+
+
+def R_ParseError() -> type[SymparamsError]:
+    from .errors import ParseError
+
+    return ParseError
+
+
+def _default(param: R.Param, spatial_rank: int) -> Any:
+    value = param.default
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if param.kind in (R.SPATIAL, R.SPATIAL0):
+        return (Integer(value),) * spatial_rank
+    return Integer(value)
+
+
+def _convert(param: R.Param, raw: Any, node: S.Value, spec: R.LayerSpec, spatial_rank: int,
+             ctx: Context) -> Any:
+    label = f"{spec.name}: '{param.name}'"
+    if param.kind == R.BOOL:
+        if raw in ("true", "false"):
+            return raw == "true"
+        raise ctx.error(f"{label} must be true or false", node)
+    if param.kind == R.CHOICE:
+        if raw in param.choices:
+            return raw
+        raise ctx.error(f"{label} must be one of {', '.join(param.choices)}", node)
+    if param.kind == R.RATE:
+        if isinstance(raw, sympy.Expr) and raw.is_number and 0 <= raw <= 1:
+            return raw
+        raise ctx.error(f"{label} must be a number from 0 to 1", node)
+    if param.kind == R.PADDING and raw in ("same", "valid"):
+        return raw
+    if isinstance(raw, str):
+        raise ctx.error(f"{label} cannot be the keyword '{raw}'", node)
+    minimum = 0 if param.kind in (R.NONNEG, R.SPATIAL0, R.PADDING) else 1
+    if param.kind in (R.SPATIAL, R.SPATIAL0, R.PADDING):
+        items = raw if isinstance(raw, tuple) else (raw,) * spatial_rank
+        if isinstance(raw, tuple) and len(raw) != spatial_rank and spatial_rank > 0:
+            raise ctx.error(f"{label} has {len(raw)} values but the input has {spatial_rank} spatial "
+                            f"ax{'is' if spatial_rank == 1 else 'es'}", node)
+        return tuple(_whole(item, minimum, label, node, ctx) for item in items)
+    if isinstance(raw, tuple):
+        raise ctx.error(f"{label} takes one value, not a tuple", node)
+    return _whole(raw, minimum, label, node, ctx)
+
+
+def _whole(value: Expr, minimum: int, label: str, node: S.Value, ctx: Context) -> Expr:
+    if value.is_number:
+        if not value.is_integer:
+            raise ctx.error(f"{label} must be a whole number, got {value}", node)
+        if value < minimum:
+            word = "positive" if minimum == 1 else "at least 0"
+            raise ctx.error(f"{label} must be {word}, got {value}", node)
+        return value
+    if value.is_integer is False:
+        ctx.conditions.append(Condition(sympy.Eq(value, sympy.floor(value)), f"{label} needs {value} whole"))
+    if minimum == 1 and not value.is_positive:
+        ctx.conditions.append(at_least(value, 1, f"{label} needs {value} >= 1"))
+    elif minimum == 0 and not value.is_nonnegative:
+        ctx.conditions.append(at_least(value, 0, f"{label} needs {value} >= 0"))
+    return value
+
+
+# ---------------------------------------------------------------- structure
+class Builder:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def chain(self, chain: S.Chain, shape: tuple[Expr, ...] | None, env: Mapping[str, Any],
+              prefix: str, depth: int) -> tuple[tuple[Expr, ...], list[LayerInfo]]:
+        rows: list[LayerInfo] = []
+        for i, term in enumerate(chain.items):
+            index = f"{prefix}{i}" if prefix == "" else f"{prefix}.{i + 1}"
+            if shape is None and not _is_input(term):
+                raise self.ctx.error("a network starts with an input layer, such as I(28,28,1) or I",
+                                     term, R_ParseError())
+            if shape is not None and _is_input(term):
+                raise self.ctx.error("an input layer I can only start the network", term)
+            shape, row = self.term(term, shape, env, index, depth)
+            rows.append(row)
+        assert shape is not None
+        return shape, rows
+
+    def term(self, term: S.Term, shape: tuple[Expr, ...] | None, env: Mapping[str, Any], index: str,
+             depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
+        if isinstance(term, S.Layer):
+            if shape is None:
+                return self.input_layer(term, env, index)
+            return self.layer(term, shape, env, index, depth)
+        assert shape is not None
+        if isinstance(term, S.Group):
+            return self.group(term, shape, env, index, depth)
+        return self.composite(term, shape, env, index, depth)
+
+    def input_layer(self, term: S.Layer, env: Mapping[str, Any], index: str) -> tuple[tuple[Expr, ...], LayerInfo]:
+        if term.args is None:
+            shape: tuple[Expr, ...] = default_input_symbols(3)
+            shape = tuple(self.ctx.values.get(s.name, s) for s in shape)
+        else:
+            if not 1 <= len(term.args) <= 4:
+                raise self.ctx.error(f"I takes 1 to 4 axes, got {len(term.args)}", term)
+            sizes = []
+            for arg in term.args:
+                if arg.name is not None:
+                    raise self.ctx.error("I takes its axes as positional arguments", arg)
+                value = evaluate(arg.value, self.ctx, env, R.SIZE)
+                if not isinstance(value, sympy.Expr):
+                    raise self.ctx.error("an axis of I must be a size", arg)
+                sizes.append(_whole(value, 1, "I: an axis", arg.value, self.ctx))
+            shape = tuple(sizes)
+        self._settle(self.ctx.conditions, term)
+        row = LayerInfo(index, self.ctx.snippet(term), "Input", shape, Integer(0), Integer(0), Integer(0),
+                        self.ctx.convention, start=term.start, end=term.end)
+        return shape, row
+
+    def layer(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
+              depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
+        if term.name in self.ctx.definitions:
+            return self.use_definition(term, shape, env, index, depth)
+        spec = R.lookup(term.name)
+        if spec is None:
+            known = ["I", *R.layer_names(), *self.ctx.definitions]
+            close = difflib.get_close_matches(term.name, list(R.REGISTRY) + list(self.ctx.definitions), n=3)
+            notes = (f"Did you mean: {', '.join(close)}?",) if close else ()
+            raise self.ctx.error(f"unknown layer '{term.name}'", term, R_ParseError(),
+                                 expected=tuple(known), notes=notes)
+        pending: list[Condition] = []
+        saved, self.ctx.conditions = self.ctx.conditions, pending
+        try:
+            args = bind(spec, term, shape, self.ctx, env)
+            call = R.LayerCall(shape, args, self.ctx.convention, self.ctx.facts)
+            try:
+                out = spec.fn(call)
+            except ShapeError as err:
+                if err.text is not None:
+                    raise
+                raise self.ctx.error(f"{self.ctx.snippet(term)} {err.message}", term,
+                                     notes=err.notes) from None
+        finally:
+            self.ctx.conditions = saved
+        pending.extend(out.conditions)
+        kept = self._settle(pending, term)
+        for key, value in out.facts.items():
+            self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
+        row = LayerInfo(index, self.ctx.snippet(term), out.kind, out.shape, out.weights, out.biases,
+                        out.non_trainable, self.ctx.convention, kept, depth=depth,
+                        start=term.start, end=term.end)
+        return out.shape, row
+
+    def _settle(self, conditions: list[Condition], term: S.Node) -> tuple[Condition, ...]:
+        """Fail on a condition that is false; keep the symbolic ones."""
+        kept = []
+        for cond in conditions:
+            if cond.holds is sympy.false:
+                raise self.ctx.error(f"{self.ctx.snippet(term)} {cond.message}", term)
+            if cond.holds is not sympy.true:
+                kept.append(cond)
+        self.ctx.conditions.extend(kept)
+        return tuple(kept)
+
+    def group(self, term: S.Group, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
+              depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
+        out, rows = self.chain(term.chain, shape, env, index, depth + 1)
+        return out, self.block(term, "Sequential", out, rows, index, depth)
+
+    def block(self, term: S.Node, kind: str, shape: tuple[Expr, ...], rows: list[LayerInfo], index: str,
+              depth: int, count: Expr = Integer(1)) -> LayerInfo:
+        return LayerInfo(
+            index, self.ctx.snippet(term), kind, shape,
+            count * total([r.weights for r in rows]), count * total([r.biases for r in rows]),
+            count * total([r.non_trainable for r in rows]), self.ctx.convention,
+            children=tuple(rows), depth=depth, count=count, start=term.start, end=term.end,
+        )
+
+    def use_definition(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
+                       depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
+        raise self.ctx.error("definitions are not supported yet", term)
+
+    def composite(self, term: S.Term, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
+                  depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
+        raise self.ctx.error("repetition and branches are not supported yet", term)
+
+
+def _is_input(term: S.Term) -> bool:
+    return isinstance(term, S.Layer) and term.name in INPUT_NAMES
+
+
+def build(program: S.Program, text: str, convention: str = "torch", mode: str = "exact",
+          values: Mapping[str, int] | None = None) -> Network:
+    """Build the network of a parsed program."""
+    definitions: dict[str, S.Definition] = {}
+    for d in program.definitions:
+        if d.name in definitions:
+            raise ShapeError(f"'{d.name}' is defined twice", text, d.start, d.start + len(d.name))
+        definitions[d.name] = d
+    given = {k: Integer(v) for k, v in (values or {}).items()}
+    ctx = Context(text, convention, definitions, given)
+    builder = Builder(ctx)
+    try:
+        shape, rows = builder.chain(program.chain, None, {}, "", 0)
+    except RecursionError:
+        raise LimitError("the architecture nests too deeply", text, 0) from None
+    weights = total([r.weights for r in rows])
+    biases = total([r.biases for r in rows])
+    frozen = total([r.non_trainable for r in rows])
+    details = merge_conditions(ctx.conditions)
+    if mode == "ideal":
+        rows = [_ideal_row(r) for r in rows]
+        weights, biases, frozen = idealize(weights), idealize(biases), idealize(frozen)
+        shape = tuple(idealize(x) for x in shape)
+    return Network(text, convention, mode, tuple(rows), weights + biases + frozen, weights + biases,
+                   frozen, shape, details, dict(values or {}))
+
+
+def _ideal_row(row: LayerInfo) -> LayerInfo:
+    from dataclasses import replace
+
+    return replace(row, shape=tuple(idealize(x) for x in row.shape), weights=idealize(row.weights),
+                   biases=idealize(row.biases), non_trainable=idealize(row.non_trainable),
+                   children=tuple(_ideal_row(c) for c in row.children))

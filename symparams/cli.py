@@ -1,0 +1,154 @@
+"""The command line: `symparams ARCH [options]`.
+
+`main(argv)` returns the exit code: 0 on success, 2 with a one-message error on
+bad input (never a traceback), 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from typing import Callable, Sequence
+
+from .errors import SymparamsError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_WHOLE = re.compile(r"[0-9](_?[0-9])*\Z")
+
+
+class UsageError(SymparamsError):
+    headline = "Invalid arguments"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() owns the exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def read_arch(arch: str) -> str:
+    """ARCH is the text itself, a path to a file, or '-' for standard input."""
+    if arch == "-":
+        data = sys.stdin.buffer.read()
+        return _decode(data, "standard input")
+    looks_like_path = arch.endswith(".arch") or os.sep in arch and not any(ch in arch for ch in "()[]")
+    if os.path.isdir(arch):
+        raise UsageError(f"{arch} is a directory, not an architecture file")
+    if os.path.isfile(arch) or looks_like_path:
+        try:
+            with open(arch, "rb") as handle:
+                data = handle.read(2_000_001)
+        except OSError as err:
+            raise UsageError(f"cannot read {arch}: {err.strerror or err}") from None
+        return _decode(data, arch)
+    return arch
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{source} is not UTF-8 text (byte {err.start})") from None
+    if not text.strip():
+        raise UsageError(f"{source} is empty: expected an architecture such as I(784)-O(10)")
+    return text
+
+
+def parse_subs(items: Sequence[str] | None) -> dict[str, int]:
+    """`h=28,w=28` (repeatable) to {'h': 28, 'w': 28}; values are whole numbers only."""
+    values: dict[str, int] = {}
+    for item in items or ():
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, value = (s.strip() for s in part.partition("="))
+            if not sep or not _NAME.match(name):
+                raise UsageError(f"--subs expects name=value pairs such as h=28,w=28; got {part!r}")
+            if not _WHOLE.match(value) or int(value.replace("_", "")) < 1:
+                raise UsageError(f"--subs: the value of {name} must be a positive whole number, got {value!r}")
+            values[name] = int(value.replace("_", ""))
+    return values
+
+
+def _main_parser() -> _Parser:
+    parser = _Parser(prog="symparams", description="Exact shapes and parameter counts of a neural network "
+                     "described in one line, e.g. symparams \"I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)\"")
+    parser.add_argument("arch", help="architecture text, a .arch file, or - for standard input")
+    parser.add_argument("--convention", choices=["torch", "keras"], default="torch",
+                        help="count and order shapes as PyTorch (default) or Keras does")
+    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]",
+                        help="give symbols values, e.g. --subs h=28,w=28,c=1")
+    parser.add_argument("--ideal", action="store_true", help="closed form: floors and ceils dropped")
+    parser.add_argument("--depth", type=int, default=None, help="fold blocks deeper than this level")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def run_main(argv: Sequence[str]) -> int:
+    from .api import parse
+    from .render import table, to_json
+
+    args = _main_parser().parse_args(argv)
+    text = read_arch(args.arch)
+    net = parse(text, convention=args.convention, mode="ideal" if args.ideal else "exact")
+    values = parse_subs(args.subs)
+    if values:
+        net = net.subs(**values)
+    if args.json:
+        _print(to_json(net))
+    else:
+        _print(table(net, depth=args.depth))
+    return 0
+
+
+# Subcommands: `symparams solve ...`, registered by the modules that implement them.
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[argv[0]](argv[1:])
+        return run_main(argv)
+    except SymparamsError as err:
+        sys.stderr.write(str(err) + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`symparams ... | head -1`): not an error of ours.
+        _silence_stdout()
+        return 0
+    except RecursionError:
+        sys.stderr.write("Input too large: the architecture nests too deeply\n")
+        return 2
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def console_main() -> None:
+    """Entry point of the `symparams` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -1,0 +1,277 @@
+"""Formulas of the convolutional, pooling, dense, normalisation and shape layers.
+
+Sources: PyTorch's Conv*d/ConvTranspose*d/MaxPool*d docs (output-size formulas,
+weight shapes (out, in/g, *k) and (in, out/g, *k)) and Keras 3's conv_output_length /
+deconv_output_length (keras/src/utils/conv_utils.py, ops/operation_utils.py).
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Expr, Integer
+
+from ..errors import ShapeError
+from ..shapes import Condition, at_least, ceil_div, conv_min_input, conv_out, divides, floor_div, pool_out, product
+from ..shapes import axis_names
+from .registry import (
+    BOOL, CHOICE, NONNEG, PADDING, RATE, SPATIAL0, LayerCall, LayerOut, Param, flag, padding, register,
+    size, spatial,
+)
+
+_DIMS = {2: "1D", 3: "2D", 4: "3D"}
+
+
+def need_spatial(call: LayerCall, what: str) -> str:
+    """The dimensionality suffix ('2D'); a layer over spatial axes needs some."""
+    if call.rank < 2:
+        raise ShapeError(f"{what} needs an input with spatial axes (a sequence, image or volume), "
+                         f"got a vector of {call.shape[0]}")
+    return _DIMS.get(call.rank, f"{call.rank - 1}D")
+
+
+def _axis_conditions(call: LayerCall, minimum: tuple[Expr, ...]) -> tuple[Condition, ...]:
+    names = axis_names(call.rank)
+    return tuple(
+        at_least(x, m, f"needs an input of at least {m} on axis {name}, got {x}")
+        for x, m, name in zip(call.spatial, minimum, names)
+    )
+
+
+def _group_conditions(c: Expr, n: Expr, g: Expr) -> tuple[Condition, ...]:
+    return (
+        divides(g, c, f"needs input channels {c} divisible by groups g={g}"),
+        divides(g, n, f"needs output channels {n} divisible by groups g={g}"),
+    )
+
+
+def _conv_axes(call: LayerCall) -> tuple[tuple[Expr, ...], tuple[Condition, ...]]:
+    a = call.args
+    pads = a.p if isinstance(a.p, tuple) else (a.p,) * len(call.spatial)
+    out = tuple(conv_out(x, f, s, p, d) for x, f, s, p, d in zip(call.spatial, a.f, a.s, pads, a.d))
+    minimum = tuple(conv_min_input(f, p, d) for f, p, d in zip(a.f, pads, a.d))
+    return out, _axis_conditions(call, minimum)
+
+
+@register("C", "Conv", params=(size("n"), spatial("f"), spatial("s", 1), padding(), spatial("d", 1),
+                                size("g", 1), flag("bias", True)))
+def conv(call: LayerCall) -> LayerOut:
+    """Convolution over the spatial axes: n·(c/g)·∏f weights + n biases."""
+    dims = need_spatial(call, "C")
+    a, c = call.args, call.channels
+    out, conditions = _conv_axes(call)
+    weights = a.n * (c / a.g) * product(a.f)
+    biases = a.n if a.bias else Integer(0)
+    return LayerOut(out + (a.n,), f"Conv{dims}", weights, biases,
+                    conditions=conditions + _group_conditions(c, a.n, a.g))
+
+
+def _transposed_axis(x: Expr, f: Expr, s: Expr, p: object, op: Expr, d: Expr) -> Expr:
+    if p == "same":  # Keras: x·s
+        return x * s
+    if p == "valid":  # Keras: x·s + max(d(f-1)+1-s, 0)
+        return x * s + sympy.Max(d * (f - 1) + 1 - s, 0)
+    return (x - 1) * s - 2 * p + d * (f - 1) + op + 1
+
+
+@register("T", "ConvT", params=(size("n"), spatial("f"), spatial("s", 1), Param("p", PADDING, None),
+                                 Param("op", SPATIAL0, 0), spatial("d", 1), size("g", 1), flag("bias", True)))
+def conv_transpose(call: LayerCall) -> LayerOut:
+    """Transposed convolution: c·(n/g)·∏f weights + n biases."""
+    dims = need_spatial(call, "T")
+    a, c = call.args, call.channels
+    p = a.p
+    if p is None:  # each framework's own default
+        p = (Integer(0),) * len(call.spatial) if call.convention == "torch" else "valid"
+    pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
+    if any(not isinstance(q, str) for q in pads) is False and any(o != 0 for o in a.op):
+        raise ShapeError("T: op (output padding) needs an integer padding p")
+    out = tuple(_transposed_axis(x, f, s, q, op, d)
+                for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, a.op, a.d))
+    names = axis_names(call.rank)
+    conditions = tuple(at_least(o, 1, f"gives an empty output on axis {name} ({o})")
+                       for o, name in zip(out, names))
+    weights = c * (a.n / a.g) * product(a.f)
+    biases = a.n if a.bias else Integer(0)
+    return LayerOut(out + (a.n,), f"ConvTranspose{dims}", weights, biases,
+                    conditions=conditions + _group_conditions(c, a.n, a.g))
+
+
+@register("DW", "DepthwiseConv", params=(spatial("f"), spatial("s", 1), padding(), size("m", 1),
+                                          flag("bias", True), spatial("d", 1)))
+def depthwise(call: LayerCall) -> LayerOut:
+    """Depthwise convolution with multiplier m: c·m·∏f weights + c·m biases."""
+    dims = need_spatial(call, "DW")
+    a, c = call.args, call.channels
+    out, conditions = _conv_axes(call)
+    n = c * a.m
+    return LayerOut(out + (n,), f"DepthwiseConv{dims}", n * product(a.f), n if a.bias else Integer(0),
+                    conditions=conditions)
+
+
+@register("SC", "SeparableConv", params=(size("n"), spatial("f"), spatial("s", 1), padding(), size("m", 1),
+                                          flag("bias", True), spatial("d", 1)))
+def separable(call: LayerCall) -> LayerOut:
+    """Depthwise (no bias) then 1x1 pointwise: c·m·∏f + c·m·n weights + n biases."""
+    dims = need_spatial(call, "SC")
+    a, c = call.args, call.channels
+    out, conditions = _conv_axes(call)
+    weights = c * a.m * product(a.f) + c * a.m * a.n
+    return LayerOut(out + (a.n,), f"SeparableConv{dims}", weights, a.n if a.bias else Integer(0),
+                    conditions=conditions)
+
+
+def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
+    dims = need_spatial(call, short)
+    a = call.args
+    strides = a.s if a.s is not None else a.f
+    pads = a.p if isinstance(a.p, tuple) else (a.p,) * len(call.spatial)
+    out = tuple(pool_out(x, f, s, p, a.ceil) for x, f, s, p in zip(call.spatial, a.f, strides, pads))
+    minimum = tuple(Integer(1) if p == "same" else f - 2 * (0 if p == "valid" else p)
+                    for f, p in zip(a.f, pads))
+    return LayerOut(out + (call.channels,), f"{kind}{dims}", conditions=_axis_conditions(call, minimum))
+
+
+_POOL_PARAMS = (spatial("f"), spatial("s", None), padding(), flag("ceil", False))
+
+
+@register("P", "MaxPool", params=_POOL_PARAMS)
+def max_pool(call: LayerCall) -> LayerOut:
+    """Max pooling; s defaults to f; ceil=true is PyTorch's ceil_mode."""
+    return _pool(call, "MaxPool", "P")
+
+
+@register("A", "AvgPool", params=_POOL_PARAMS)
+def avg_pool(call: LayerCall) -> LayerOut:
+    """Average pooling; s defaults to f; ceil=true is PyTorch's ceil_mode."""
+    return _pool(call, "AvgPool", "A")
+
+
+@register("GAP", "GlobalAvgPool")
+def global_avg_pool(call: LayerCall) -> LayerOut:
+    """Spatial axes averaged away: → (c)."""
+    dims = need_spatial(call, "GAP")
+    return LayerOut((call.channels,), f"GlobalAvgPool{dims}")
+
+
+@register("GMP", "GlobalMaxPool")
+def global_max_pool(call: LayerCall) -> LayerOut:
+    """Spatial axes max-pooled away: → (c)."""
+    dims = need_spatial(call, "GMP")
+    return LayerOut((call.channels,), f"GlobalMaxPool{dims}")
+
+
+@register("AAP", "AdaptiveAvgPool", params=(spatial("o"),))
+def adaptive_avg_pool(call: LayerCall) -> LayerOut:
+    """Every spatial axis becomes o."""
+    dims = need_spatial(call, "AAP")
+    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveAvgPool{dims}")
+
+
+@register("AMP", "AdaptiveMaxPool", params=(spatial("o"),))
+def adaptive_max_pool(call: LayerCall) -> LayerOut:
+    """Every spatial axis becomes o."""
+    dims = need_spatial(call, "AMP")
+    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}")
+
+
+@register("Z", "ZeroPad", params=(Param("p", SPATIAL0),))
+def zero_pad(call: LayerCall) -> LayerOut:
+    """Zero padding: every spatial axis grows by 2p."""
+    dims = need_spatial(call, "Z")
+    out = tuple(x + 2 * p for x, p in zip(call.spatial, call.args.p))
+    return LayerOut(out + (call.channels,), f"ZeroPad{dims}")
+
+
+@register("F", "Flatten")
+def flatten(call: LayerCall) -> LayerOut:
+    """Everything into one axis: → (∏ shape)."""
+    return LayerOut((product(call.shape),), "Flatten")
+
+
+@register("SEQ", "Tokens")
+def tokens(call: LayerCall) -> LayerOut:
+    """Image or volume → sequence (∏ spatial, c), as a ViT flattens its patches."""
+    need_spatial(call, "SEQ")
+    return LayerOut((product(call.spatial), call.channels), "Tokens")
+
+
+def _dense(call: LayerCall, kind: str) -> LayerOut:
+    a = call.args
+    if call.rank == 2:  # a sequence: per position, like nn.Linear and Keras Dense
+        fan_in, out = call.channels, (call.shape[0], a.n)
+    else:  # a vector, or an image/volume flattened first (the seeds' notation)
+        fan_in, out = product(call.shape), (a.n,)
+    return LayerOut(out, kind, fan_in * a.n, a.n if a.bias else Integer(0))
+
+
+@register("H", "Dense", params=(size("n"), flag("bias", True)))
+def dense(call: LayerCall) -> LayerOut:
+    """Dense layer: in·n weights + n biases; flattens images, acts per position on sequences."""
+    return _dense(call, "Dense")
+
+
+@register("D", "Dropout", params=(Param("r", RATE),))
+def dropout(call: LayerCall) -> LayerOut:
+    """Dropout: no parameters."""
+    return LayerOut(call.shape, "Dropout")
+
+
+@register("BN", "BatchNorm", params=(flag("affine", True),))
+def batch_norm(call: LayerCall) -> LayerOut:
+    """Batch normalisation over the last axis.
+
+    torch counts γ, β (2c); the running statistics are buffers, not parameters.
+    keras counts γ, β trainable and the moving mean and variance (2c) non-trainable.
+    """
+    c = call.channels
+    weights, biases = (c, c) if call.args.affine else (Integer(0), Integer(0))
+    moving = 2 * c if call.convention == "keras" else Integer(0)
+    dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
+    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving)
+
+
+@register("LN", "LayerNorm", params=(flag("bias", True),))
+def layer_norm(call: LayerCall) -> LayerOut:
+    """Layer normalisation over the last axis: γ and β (c each; no β without bias)."""
+    c = call.channels
+    return LayerOut(call.shape, "LayerNorm", c, c if call.args.bias else Integer(0))
+
+
+@register("RMS", "RMSNorm")
+def rms_norm(call: LayerCall) -> LayerOut:
+    """RMS normalisation over the last axis: a scale of c."""
+    return LayerOut(call.shape, "RMSNorm", call.channels)
+
+
+def _activation(name: str, kind: str) -> None:
+    def activation(call: LayerCall) -> LayerOut:
+        return LayerOut(call.shape, kind)
+
+    activation.__doc__ = f"{kind} activation: no parameters."
+    register(name)(activation)
+
+
+for _name, _kind in [("relu", "ReLU"), ("relu6", "ReLU6"), ("gelu", "GELU"), ("silu", "SiLU"),
+                     ("tanh", "Tanh"), ("sigmoid", "Sigmoid"), ("softmax", "Softmax"), ("elu", "ELU"),
+                     ("id", "Identity")]:
+    _activation(_name, _kind)
+
+
+
+
+@register("O", "Output", params=(size("n"), flag("bias", True), flag("tied", False)))
+def output(call: LayerCall) -> LayerOut:
+    """Output layer, like H; tied=true shares the weights of the first E(v, d) with v = n."""
+    out = _dense(call, "Output")
+    if not call.args.tied:
+        return out
+    embeddings = call.facts.get("embeddings", ())
+    match = [d for v, d in embeddings if sympy.simplify(v - call.args.n) == 0]
+    if not match:
+        raise ShapeError(f"tied=true needs an earlier E(v, d) with v = {call.args.n}")
+    fan_in = call.channels if call.rank == 2 else product(call.shape)
+    same_width = sympy.Eq(fan_in, match[0])
+    if same_width is sympy.false:
+        raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
+    tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")
+    return LayerOut(out.shape, "Output (tied)", Integer(0), out.biases, conditions=(tie,))

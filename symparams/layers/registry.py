@@ -1,0 +1,171 @@
+"""The layer registry: each layer is a small pure function registered by name and alias.
+
+A layer declares its parameters (name, kind, default); the builder binds the
+written arguments to them, checks their kinds, and calls the function with the input
+shape. Adding a layer touches one place: a function with a `@register` line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import sympy
+from sympy import Expr, Integer
+
+from ..shapes import Condition
+
+REQUIRED = object()
+
+# Kinds of parameter: what a written argument must be.
+SIZE = "size"  # positive integer expression
+NONNEG = "nonneg"  # integer expression >= 0
+SPATIAL = "spatial"  # positive integer, or a tuple with one per spatial axis
+SPATIAL0 = "spatial0"  # integer >= 0, or a tuple with one per spatial axis
+PADDING = "padding"  # same | valid | integer >= 0 (or a tuple of them)
+BOOL = "bool"  # true | false
+RATE = "rate"  # a number between 0 and 1
+CHOICE = "choice"  # one keyword of `choices`
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+def size(name: str, default: Any = REQUIRED, doc: str = "") -> Param:
+    return Param(name, SIZE, default, doc=doc)
+
+
+def spatial(name: str, default: Any = REQUIRED, doc: str = "") -> Param:
+    return Param(name, SPATIAL, default, doc=doc)
+
+
+def padding(name: str = "p", default: Any = "valid") -> Param:
+    return Param(name, PADDING, default, doc="padding: same, valid or an integer")
+
+
+def flag(name: str, default: bool) -> Param:
+    return Param(name, BOOL, default)
+
+
+def choice(name: str, default: str, *choices: str) -> Param:
+    return Param(name, CHOICE, default, choices=tuple(choices))
+
+
+class Args(Mapping[str, Any]):
+    """Bound arguments, readable as attributes (`args.n`, `args.f`)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """What a layer function receives: the input shape (channels last), the bound
+    arguments, the convention, and facts published by earlier layers of the network."""
+
+    shape: tuple[Expr, ...]
+    args: Args
+    convention: str = "torch"
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def channels(self) -> Expr:
+        return self.shape[-1]
+
+    @property
+    def spatial(self) -> tuple[Expr, ...]:
+        return self.shape[:-1]
+
+
+@dataclass(frozen=True)
+class LayerOut:
+    """What a layer function returns. Counts follow the call's convention:
+    `non_trainable` holds what the framework counts as parameters but does not train
+    (Keras's BatchNorm moving statistics)."""
+
+    shape: tuple[Expr, ...]
+    kind: str
+    weights: Expr = Integer(0)
+    biases: Expr = Integer(0)
+    non_trainable: Expr = Integer(0)
+    conditions: tuple[Condition, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def trainable(self) -> Expr:
+        return self.weights + self.biases
+
+
+LayerFn = Callable[[LayerCall], LayerOut]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    aliases: tuple[str, ...]
+    params: tuple[Param, ...]
+    fn: LayerFn
+    doc: str
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+REGISTRY: dict[str, LayerSpec] = {}
+PRIMARY: dict[str, LayerSpec] = {}  # short names only, in registration order
+
+
+def register(name: str, *aliases: str, params: tuple[Param, ...] = ()) -> Callable[[LayerFn], LayerFn]:
+    """Register a layer function under its short name and aliases."""
+
+    def decorate(fn: LayerFn) -> LayerFn:
+        spec = LayerSpec(name, aliases, params, fn, (fn.__doc__ or "").strip())
+        for key in (name, *aliases):
+            if key in REGISTRY:
+                raise RuntimeError(f"layer name {key!r} registered twice")
+            REGISTRY[key] = spec
+        PRIMARY[name] = spec
+        return fn
+
+    return decorate
+
+
+def lookup(name: str) -> LayerSpec | None:
+    return REGISTRY.get(name)
+
+
+def layer_names() -> list[str]:
+    """Short names of every registered layer, for "expected one of" messages."""
+    return list(PRIMARY)
+
+
+def zero() -> Expr:
+    return sympy.Integer(0)

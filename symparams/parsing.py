@@ -1,0 +1,266 @@
+"""Text to syntax tree. The only module that imports lark.
+
+The grammar lives in `grammar/symparams.lark`, shipped inside the wheel as the
+package data of `symparams.grammar`, built once and cached. Lark's exceptions never
+leave this module: they become `ParseError`s that quote the text, put a caret under
+the offending token and list what was expected in the language's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import lark
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import syntax as S
+from .errors import LimitError, ParseError, SymparamsError
+
+MAX_TEXT = 1_000_000  # characters; larger inputs are refused before parsing
+MAX_NESTING = 200  # brackets open at once; deeper text is refused before parsing
+
+# Terminal names lark uses, in the words a user of the language knows.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "INT": "a number",
+    "DECIMAL": "a decimal number",
+    "DEF_HEAD": "a definition",
+    "REPLICAS": "a count",
+    "_SEMI": "';'",
+    "$END": "end of input",
+}
+_ORDER = ["a name", "a number", "'('", "'['", "')'", "']'", "','", "'-'", "'*'", "'|'", "'+'",
+          "'='", "end of input"]
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    """The grammar, read from the installed package."""
+    return resources.files("symparams.grammar").joinpath("symparams.lark").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse_program(text: str) -> S.Program:
+    """Parse architecture text into a `syntax.Program`.
+
+    >>> parse_program("I(784)-O(10)").chain.items[1].name
+    'O'
+    """
+    _check_limits(text)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as err:
+        raise _translate(err, text) from None
+    try:
+        return _ToSyntax().transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, SymparamsError):
+            raise err.orig_exc.with_text(text) from None
+        raise
+    except RecursionError:
+        raise LimitError("the text is nested too deeply", text, 0) from None
+
+
+def _check_limits(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise LimitError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT:,}")
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise LimitError(f"brackets nest deeper than {MAX_NESTING} levels", text, i, i + 1)
+        elif ch in ")]":
+            depth -= 1
+    if not text.strip() or not re.sub(r"#[^\n]*", "", text).strip(" \t\r\n\f;"):
+        raise ParseError("the text is empty: expected an architecture such as I(784)-O(10)")
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return name
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+def _expected_words(names: set[str] | frozenset[str]) -> list[str]:
+    words = {_describe_terminal(n) for n in names}
+    if "a definition" in words:
+        words.discard("a definition")
+        words.add("a name")
+    return sorted(words, key=lambda w: (_ORDER.index(w) if w in _ORDER else len(_ORDER), w))
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of input"
+    return f"'{token.value}'"
+
+
+def _translate(err: UnexpectedInput, text: str) -> ParseError:
+    if isinstance(err, UnexpectedToken):
+        token = err.token
+        if token.type == "$END":
+            pos = len(text.rstrip())
+            return ParseError("unexpected end of input", text, pos, pos + 1,
+                              _expected_words(err.accepts or err.expected))
+        pos = token.start_pos if token.start_pos is not None else 0
+        end = token.end_pos if token.end_pos is not None else pos + 1
+        missing = _missing_close(text, pos) if token.value == "(" else None
+        if missing is not None:
+            # `C(32,5-P(2)`: the '-' was read as a minus; the user meant a new layer.
+            return ParseError(f"unexpected '-': a ')' is missing before the layer {missing[1]!r}", text,
+                              missing[0], missing[0] + 1, ["','", "')'"])
+        if token.type == "DEF_HEAD":
+            message = "a definition must come before the chain, each on its own line or after ';'"
+            return ParseError(message, text, pos, end)
+        return ParseError(f"unexpected {_describe_token(token)}", text, pos, end,
+                          _expected_words(err.accepts or err.expected))
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream
+        char = text[pos] if pos < len(text) else ""
+        hint = _lookalike_hint(char)
+        return ParseError(f"unexpected character {char!r}{hint}", text, pos, pos + 1,
+                          _expected_words(err.allowed or set()))
+    if isinstance(err, UnexpectedEOF):
+        pos = len(text.rstrip())
+        return ParseError("unexpected end of input", text, pos, pos + 1, _expected_words(set(err.expected)))
+    return ParseError("cannot parse the text", text, 0)
+
+
+_LOOKALIKES = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "（": "(", "）": ")", "，": ","}
+
+
+def _missing_close(text: str, pos: int) -> tuple[int, str] | None:
+    """Where `name(` follows a '-' inside an argument list, the ')' before it is missing."""
+    match = re.search(r"-\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", text[:pos])
+    if match is None or text[: match.start()].count("(") <= text[: match.start()].count(")"):
+        return None
+    return match.start(), match.group(1)
+
+
+def _lookalike_hint(char: str) -> str:
+    if char in _LOOKALIKES:
+        return f" (did you mean {_LOOKALIKES[char]!r}?)"
+    return ""
+
+
+def _span(meta: object) -> tuple[int, int]:
+    return getattr(meta, "start_pos", 0), getattr(meta, "end_pos", 0)
+
+
+def _num(token: Token) -> S.Num:
+    return S.Num(token.start_pos, token.end_pos, int(token.value.replace("_", "")))
+
+
+@v_args(meta=True)
+class _ToSyntax(Transformer):
+    """One method per tree shape, the lark-examples way."""
+
+    def start(self, meta, children):
+        *definitions, chain = children
+        return S.Program(*_span(meta), tuple(definitions), chain)
+
+    def definition(self, meta, children):
+        head, body = children
+        match = re.match(r"([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*=", head.value, re.S)
+        assert match is not None  # the DEF_HEAD pattern guarantees the shape
+        params = None
+        if match.group(2) is not None:
+            params = tuple(p.strip() for p in match.group(2).split(",") if p.strip())
+            seen: set[str] = set()
+            for p in params:
+                if p in seen:
+                    raise ParseError(f"parameter {p!r} appears twice in definition {match.group(1)!r}",
+                                     None, head.start_pos, head.end_pos)
+                seen.add(p)
+        return S.Definition(head.start_pos, body.end, match.group(1), params, body)
+
+    def chain(self, meta, children):
+        return S.Chain(*_span(meta), tuple(children))
+
+    def repeat(self, meta, children):
+        body, count = children
+        return S.Repeat(*_span(meta), body, count)
+
+    def group(self, meta, children):
+        return S.Group(*_span(meta), children[0])
+
+    def single_branch(self, meta, children):
+        return S.Branches(*_span(meta), "single", tuple(children))
+
+    def concat(self, meta, children):
+        return S.Branches(*_span(meta), "concat", tuple(children))
+
+    def add(self, meta, children):
+        return S.Branches(*_span(meta), "add", tuple(children))
+
+    def replicate(self, meta, children):
+        token, body = children
+        text = token.value.replace("_", "") if token.value[0].isdigit() else token.value
+        count = (S.Num(token.start_pos, token.end_pos, int(text)) if text.isdigit()
+                 else S.Name(token.start_pos, token.end_pos, token.value))
+        start, end = _span(meta)
+        # The branches node spans the brackets' contents; the replicate spans it all.
+        return S.Replicate(start, end, count, body)
+
+    def layer(self, meta, children):
+        name, *args = children
+        has_parens = meta.end_pos > name.end_pos
+        wrapped = tuple(a if isinstance(a, S.Arg) else positional(a) for a in args)
+        return S.Layer(*_span(meta), name.value, wrapped if has_parens else None)
+
+    def kwarg(self, meta, children):
+        name, value = children
+        return S.Arg(name.start_pos, _end(value), name.value, value, name.end_pos)
+
+    def tuple(self, meta, children):
+        return S.TupleValue(*_span(meta), tuple(children))
+
+    def number(self, meta, children):
+        return _num(children[0])
+
+    def decimal(self, meta, children):
+        token = children[0]
+        return S.Dec(token.start_pos, token.end_pos, token.value.replace("_", ""))
+
+    def symbol(self, meta, children):
+        token = children[0]
+        return S.Name(token.start_pos, token.end_pos, token.value)
+
+    def _binop(op):  # type: ignore[no-untyped-def]
+        def method(self, meta, children):
+            left, right = children
+            return S.BinOp(*_span(meta), op, left, right)
+
+        return method
+
+    add_expr = _binop("+")
+    sub_expr = _binop("-")
+    mul_expr = _binop("*")
+    div_expr = _binop("/")
+    pow_expr = _binop("^")
+
+    def neg_expr(self, meta, children):
+        return S.Neg(*_span(meta), children[0])
+
+
+def _end(node: object) -> int:
+    return getattr(node, "end", 0)
+
+
+def positional(value: S.Value) -> S.Arg:
+    """Wrap a bare value as a positional argument (lark gives values unwrapped)."""
+    return S.Arg(value.start, value.end, None, value)

@@ -1,0 +1,166 @@
+"""Shape arithmetic: output sizes with floor and ceil in canonical form, and conditions.
+
+sympy alone does not collapse floor(floor(x/2)/2); after many pools the expressions
+grow without bound. Here every floor of a floor is folded at once with the identity
+floor((floor(A) + R)/s) = floor((A + R)/s), valid for integer R and positive integer s,
+so a deep chain keeps one floor per axis. Ceil becomes floor: ceil(y/s) =
+floor((y + s - 1)/s) for integer y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Add, Expr, Integer, floor
+
+from .symbols import AXIS_NAMES
+
+
+def as_expr(value: object) -> Expr:
+    return value if isinstance(value, Expr) else sympy.sympify(value, strict=True)
+
+
+def floor_div(num: Expr, den: Expr) -> Expr:
+    """floor(num/den) for integer num and positive integer den, with floors folded.
+
+    >>> from symparams.symbols import symbol
+    >>> h = symbol("h")
+    >>> floor_div(floor_div(h - 4, 2) - 2, 2)
+    floor(h/4) - 2
+    """
+    num, den = as_expr(num), as_expr(den)
+    if den == 1:
+        return num
+    if num.is_Integer and den.is_Integer:
+        return Integer(int(num) // int(den))
+    floor_terms = [t for t in Add.make_args(num) if t.has(floor)]
+    if not floor_terms:
+        return floor(sympy.expand(num / den))
+    if len(floor_terms) == 1:
+        coeff, inner = floor_terms[0].as_coeff_Mul()
+        if isinstance(inner, floor):
+            rest = num - floor_terms[0]
+            if coeff == 1 and not rest.has(floor):
+                return floor(sympy.expand((inner.args[0] + rest) / den))
+            ratio = coeff / den
+            if ratio.is_integer and not rest.has(floor):
+                return ratio * inner + floor_div(rest, den)
+    return floor(num / den)
+
+
+def ceil_div(num: Expr, den: Expr) -> Expr:
+    """ceil(num/den) for integer num and positive integer den, as a canonical floor."""
+    den = as_expr(den)
+    return floor_div(as_expr(num) + den - 1, den)
+
+
+def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Expr = Integer(1)) -> Expr:
+    """Output size of a convolution axis (PyTorch's and Keras's rule).
+
+    `p` is "valid", "same" or an integer padding on both sides.
+    """
+    if p == "same":
+        return ceil_div(x, s)
+    pad = Integer(0) if p == "valid" else as_expr(p)
+    return floor_div(x + 2 * pad - d * (f - 1) - 1, s) + 1
+
+
+def conv_min_input(f: Expr, p: object, d: Expr = Integer(1)) -> Expr:
+    """The smallest input size for which conv_out is at least 1."""
+    if p == "same":
+        return Integer(1)
+    pad = Integer(0) if p == "valid" else as_expr(p)
+    return d * (f - 1) + 1 - 2 * pad
+
+
+def pool_out(x: Expr, f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
+    """Output size of a pooling axis; `ceil_mode` follows PyTorch's pooling_output_shape.
+
+    In ceil mode PyTorch drops a last window that would start in the right padding:
+    out = min(ceil((x + 2p - f)/s) + 1, ceil((x + p)/s)); the min is needed only when
+    p + s > f.
+    """
+    if p == "same":
+        return ceil_div(x, s)
+    pad = Integer(0) if p == "valid" else as_expr(p)
+    if not ceil_mode:
+        return floor_div(x + 2 * pad - f, s) + 1
+    out = ceil_div(x + 2 * pad - f, s) + 1
+    needs_min = sympy.simplify(pad + s - f)
+    if needs_min.is_nonpositive:
+        return out
+    last_start_inside = ceil_div(x + pad, s)
+    return sympy.Min(out, last_start_inside)
+
+
+def axis_names(rank: int) -> tuple[str, ...]:
+    return AXIS_NAMES.get(rank, tuple(f"x{i}" for i in range(rank - 1)) + ("c",))
+
+
+def product(values: object) -> Expr:
+    result: Expr = Integer(1)
+    for v in values:  # type: ignore[attr-defined]
+        result = result * v
+    return result
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What must hold for a layer's shape to exist.
+
+    `holds` is a sympy boolean in the input's symbols; `message` says, in the user's
+    terms, which rule it is ("needs an input of at least 5 on axis h, got 4").
+    """
+
+    holds: sympy.Basic
+    message: str
+
+
+def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
+    return Condition(simplify_condition(sympy.Ge(value, minimum)), message)
+
+
+def divides(divisor: Expr, value: Expr, message: str) -> Condition:
+    value, divisor = as_expr(value), as_expr(divisor)
+    if divisor == 1:
+        return Condition(sympy.true, message)
+    return Condition(sympy.Eq(sympy.Mod(value, divisor), 0), message)
+
+
+def simplify_condition(cond: sympy.Basic) -> sympy.Basic:
+    """Rewrite `floor(A) + r >= k` as the plain bound a person writes (`h >= 12`).
+
+    floor(A) >= m is the same as A >= m for an integer m, so the floors go; a bound
+    linear in one symbol becomes `symbol >= value`.
+
+    >>> from symparams.symbols import symbol
+    >>> simplify_condition(sympy.Ge(floor(symbol("h") / 4) - 2, 1))
+    h >= 12
+    """
+    if cond in (sympy.true, sympy.false) or not isinstance(cond, (sympy.GreaterThan, sympy.StrictGreaterThan)):
+        return cond
+    if isinstance(cond, sympy.StrictGreaterThan):
+        gap = sympy.expand(cond.lhs - cond.rhs - 1)
+    else:
+        gap = sympy.expand(cond.lhs - cond.rhs)
+    floor_terms = [t for t in Add.make_args(gap) if t.has(floor)]
+    if len(floor_terms) == 1 and isinstance(floor_terms[0], floor):
+        rest = gap - floor_terms[0]
+        if not rest.has(floor) and rest.is_integer:
+            gap = sympy.expand(floor_terms[0].args[0] + rest)
+    if gap.has(floor) or gap.has(sympy.Min) or gap.has(sympy.Max):
+        return sympy.Ge(gap, 0)
+    free = sorted(gap.free_symbols, key=lambda s: s.name)
+    if len(free) == 1:
+        x = free[0]
+        poly = sympy.Poly(gap, x) if gap.is_polynomial(x) else None
+        if poly is not None and poly.degree() == 1:
+            a, b = poly.all_coeffs()
+            if a.is_positive:
+                bound = sympy.ceiling(-b / a)
+                return sympy.true if bound <= 1 else sympy.Ge(x, bound)
+            if a.is_negative:
+                bound = sympy.floor(-b / a)
+                return sympy.false if bound < 1 else sympy.Le(x, bound)
+    return sympy.Ge(gap, 0)

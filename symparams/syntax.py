@@ -1,0 +1,111 @@
+"""The syntax tree of an architecture, independent of the parser that made it.
+
+Every node carries `start` and `end`, offsets into the text, so that any later
+error can put a caret under the token that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Node:
+    start: int
+    end: int
+
+
+# Expressions inside arguments and counts.
+@dataclass(frozen=True)
+class Num(Node):
+    value: int
+
+
+@dataclass(frozen=True)
+class Dec(Node):
+    text: str  # kept as written: turned into an exact Rational, never a float
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # one of + - * / ^
+    left: "Expr"
+    right: "Expr"
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
+class TupleValue(Node):
+    items: tuple["Expr", ...]
+
+
+Expr = Union[Num, Dec, Name, BinOp, Neg]
+Value = Union[Num, Dec, Name, BinOp, Neg, TupleValue]
+
+
+@dataclass(frozen=True)
+class Arg(Node):
+    name: str | None  # None for a positional argument
+    value: Value
+    name_end: int = -1
+
+
+# Architecture structure.
+@dataclass(frozen=True)
+class Layer(Node):
+    name: str
+    args: tuple[Arg, ...] | None  # None when written without parentheses
+
+
+@dataclass(frozen=True)
+class Chain(Node):
+    items: tuple["Term", ...]
+
+
+@dataclass(frozen=True)
+class Group(Node):
+    chain: Chain
+
+
+@dataclass(frozen=True)
+class Repeat(Node):
+    body: "Term"
+    count: Expr
+
+
+@dataclass(frozen=True)
+class Branches(Node):
+    kind: str  # "single", "concat" or "add"
+    chains: tuple[Chain, ...]
+
+
+@dataclass(frozen=True)
+class Replicate(Node):
+    count: Expr
+    body: Branches
+
+
+Term = Union[Layer, Group, Repeat, Branches, Replicate]
+
+
+@dataclass(frozen=True)
+class Definition(Node):
+    name: str
+    params: tuple[str, ...] | None  # None for `name = ...`, () for `name() = ...`
+    body: Chain
+
+
+@dataclass(frozen=True)
+class Program(Node):
+    definitions: tuple[Definition, ...]
+    chain: Chain
