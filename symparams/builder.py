@@ -308,7 +308,7 @@ class Builder:
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(index, self.ctx.snippet(term), out.kind, out.shape, out.weights, out.biases,
                         out.non_trainable, self.ctx.convention, kept, depth=depth,
-                        start=term.start, end=term.end)
+                        start=term.start, end=term.end, macs=out.macs)
         return out.shape, row
 
     def _settle(self, conditions: list[Condition], term: S.Node) -> tuple[Condition, ...]:
@@ -334,6 +334,7 @@ class Builder:
             count * total([r.weights for r in rows]), count * total([r.biases for r in rows]),
             count * total([r.non_trainable for r in rows]), self.ctx.convention,
             children=tuple(rows), depth=depth, count=count, start=term.start, end=term.end,
+            macs=count * total([r.macs for r in rows]),
         )
 
     def use_definition(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
@@ -367,13 +368,14 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
     weights = total([r.weights for r in rows])
     biases = total([r.biases for r in rows])
     frozen = total([r.non_trainable for r in rows])
+    macs = total([r.macs for r in rows])
     details = merge_conditions(ctx.conditions)
     if mode == "ideal":
         rows = [_ideal_row(r) for r in rows]
-        weights, biases, frozen = idealize(weights), idealize(biases), idealize(frozen)
+        weights, biases, frozen, macs = idealize(weights), idealize(biases), idealize(frozen), idealize(macs)
         shape = tuple(idealize(x) for x in shape)
     return Network(text, convention, mode, tuple(rows), weights + biases + frozen, weights + biases,
-                   frozen, shape, details, dict(values or {}))
+                   frozen, shape, details, dict(values or {}), macs)
 
 
 def _ideal_row(row: LayerInfo) -> LayerInfo:
@@ -381,4 +383,5 @@ def _ideal_row(row: LayerInfo) -> LayerInfo:
 
     return replace(row, shape=tuple(idealize(x) for x in row.shape), weights=idealize(row.weights),
                    biases=idealize(row.biases), non_trainable=idealize(row.non_trainable),
+                   macs=idealize(row.macs),
                    children=tuple(_ideal_row(c) for c in row.children))

@@ -42,6 +42,7 @@ class LayerInfo:
     children: tuple["LayerInfo", ...] = ()
     depth: int = 0
     count: Expr = Integer(1)  # how many times the block runs (repetition), already in the counts
+    macs: Expr = Integer(0)
     start: int = 0
     end: int = 0
 
@@ -85,6 +86,7 @@ class Network:
     shape: tuple[Expr, ...]  # channels last
     condition_details: tuple[Condition, ...]
     values: Mapping[str, int] = field(default_factory=dict)
+    macs: Expr = Integer(0)
 
     @property
     def output_shape(self) -> tuple[Expr, ...]:

@@ -114,6 +114,8 @@ class LayerOut:
     biases: Expr = Integer(0)
     non_trainable: Expr = Integer(0)
     conditions: tuple[Condition, ...] = ()
+    # Multiply-accumulates of one forward pass for one sample, as torchinfo's Mult-Adds.
+    macs: Expr = Integer(0)
     facts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
