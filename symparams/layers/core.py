@@ -37,6 +37,13 @@ def _axis_conditions(call: LayerCall, minimum: tuple[Expr, ...]) -> tuple[Condit
     )
 
 
+def conv_macs(out_spatial: tuple[Expr, ...], weights: Expr, biases: Expr) -> Expr:
+    """torchinfo's Mult-Adds of a convolution: every weight and bias once per output
+    position (layer_info.calculate_macs: params × ∏ output spatial, for class names with
+    "Conv", transposed ones included)."""
+    return (weights + biases) * product(out_spatial)
+
+
 def _group_conditions(c: Expr, n: Expr, g: Expr) -> tuple[Condition, ...]:
     return (
         divides(g, c, f"needs input channels {c} divisible by groups g={g}"),
@@ -62,7 +69,8 @@ def conv(call: LayerCall) -> LayerOut:
     weights = a.n * (c / a.g) * product(a.f)
     biases = a.n if a.bias else Integer(0)
     return LayerOut(out + (a.n,), f"Conv{dims}", weights, biases,
-                    conditions=conditions + _group_conditions(c, a.n, a.g))
+                    conditions=conditions + _group_conditions(c, a.n, a.g),
+                    macs=conv_macs(out, weights, biases))
 
 
 def _transposed_axis(x: Expr, f: Expr, s: Expr, p: object, op: Expr, d: Expr) -> Expr:
@@ -93,7 +101,8 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     weights = c * (a.n / a.g) * product(a.f)
     biases = a.n if a.bias else Integer(0)
     return LayerOut(out + (a.n,), f"ConvTranspose{dims}", weights, biases,
-                    conditions=conditions + _group_conditions(c, a.n, a.g))
+                    conditions=conditions + _group_conditions(c, a.n, a.g),
+                    macs=conv_macs(out, weights, biases))
 
 
 @register("DW", "DepthwiseConv", params=(spatial("f"), spatial("s", 1), padding(), size("m", 1),
@@ -104,8 +113,9 @@ def depthwise(call: LayerCall) -> LayerOut:
     a, c = call.args, call.channels
     out, conditions = _conv_axes(call)
     n = c * a.m
-    return LayerOut(out + (n,), f"DepthwiseConv{dims}", n * product(a.f), n if a.bias else Integer(0),
-                    conditions=conditions)
+    weights, biases = n * product(a.f), n if a.bias else Integer(0)
+    return LayerOut(out + (n,), f"DepthwiseConv{dims}", weights, biases,
+                    conditions=conditions, macs=conv_macs(out, weights, biases))
 
 
 @register("SC", "SeparableConv", params=(size("n"), spatial("f"), spatial("s", 1), padding(), size("m", 1),
@@ -116,8 +126,10 @@ def separable(call: LayerCall) -> LayerOut:
     a, c = call.args, call.channels
     out, conditions = _conv_axes(call)
     weights = c * a.m * product(a.f) + c * a.m * a.n
-    return LayerOut(out + (a.n,), f"SeparableConv{dims}", weights, a.n if a.bias else Integer(0),
-                    conditions=conditions)
+    biases = a.n if a.bias else Integer(0)
+    # Both convolutions of the pair write at the output's positions (the 1x1 keeps them).
+    return LayerOut(out + (a.n,), f"SeparableConv{dims}", weights, biases,
+                    conditions=conditions, macs=conv_macs(out, weights, biases))
 
 
 def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
@@ -201,7 +213,10 @@ def _dense(call: LayerCall, kind: str) -> LayerOut:
         fan_in, out = call.channels, (call.shape[0], a.n)
     else:  # a vector, or an image/volume flattened first (the seeds' notation)
         fan_in, out = product(call.shape), (a.n,)
-    return LayerOut(out, kind, fan_in * a.n, a.n if a.bias else Integer(0))
+    weights, biases = fan_in * a.n, a.n if a.bias else Integer(0)
+    # torchinfo counts a non-conv layer's parameters once per sample (batch × params), so
+    # a Linear on a sequence counts once, not once per position.
+    return LayerOut(out, kind, weights, biases, macs=weights + biases)
 
 
 @register("H", "Dense", params=(size("n"), flag("bias", True)))
@@ -227,20 +242,22 @@ def batch_norm(call: LayerCall) -> LayerOut:
     weights, biases = (c, c) if call.args.affine else (Integer(0), Integer(0))
     moving = 2 * c if call.convention == "keras" else Integer(0)
     dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
-    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving)
+    # Mult-Adds as torchinfo: γ and β once per sample; running statistics are buffers.
+    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, macs=weights + biases)
 
 
 @register("LN", "LayerNorm", params=(flag("bias", True),))
 def layer_norm(call: LayerCall) -> LayerOut:
     """Layer normalisation over the last axis: γ and β (c each; no β without bias)."""
     c = call.channels
-    return LayerOut(call.shape, "LayerNorm", c, c if call.args.bias else Integer(0))
+    biases = c if call.args.bias else Integer(0)
+    return LayerOut(call.shape, "LayerNorm", c, biases, macs=c + biases)
 
 
 @register("RMS", "RMSNorm")
 def rms_norm(call: LayerCall) -> LayerOut:
     """RMS normalisation over the last axis: a scale of c."""
-    return LayerOut(call.shape, "RMSNorm", call.channels)
+    return LayerOut(call.shape, "RMSNorm", call.channels, macs=call.channels)
 
 
 def _activation(name: str, kind: str) -> None:
@@ -274,4 +291,6 @@ def output(call: LayerCall) -> LayerOut:
     if same_width is sympy.false:
         raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
     tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")
-    return LayerOut(out.shape, "Output (tied)", Integer(0), out.biases, conditions=(tie,))
+    # torchinfo reads the shared weight through the Linear's own parameters: it counts
+    # in its Mult-Adds although the weight is counted once in the parameters.
+    return LayerOut(out.shape, "Output (tied)", Integer(0), out.biases, conditions=(tie,), macs=out.macs)

@@ -1,0 +1,109 @@
+"""MACs (torchinfo's Mult-Adds) per layer and in total, checked against torchinfo's
+summary of the same PyTorch model, built here by hand.
+
+torch and torchinfo are imported inside the tests, so the rest of the suite does not
+pay for them.
+"""
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symparams
+
+
+def torchinfo_macs(model, input_shape):
+    """torchinfo's total Mult-Adds for one sample of `input_shape` (channels first)."""
+    from torchinfo import summary
+
+    return summary(model, input_size=(1, *input_shape), verbose=0).total_mult_adds
+
+
+def torch_models():
+    """(text, torch model, torch input shape) triples."""
+    from torch import nn
+
+    class Last(nn.Module):
+        """Applies a channels-last layer to a channels-first sequence, as the language does."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x.transpose(1, -1)).transpose(1, -1)
+
+    return [
+        ("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)",
+         nn.Sequential(nn.Conv2d(1, 32, 5), nn.MaxPool2d(2), nn.Conv2d(32, 32, 3), nn.MaxPool2d(2),
+                       nn.Flatten(), nn.Linear(800, 256), nn.Linear(256, 10)), (1, 28, 28)),
+        ("I(17,19,8)-C(16,3,s=2,p=1,d=2,g=4,bias=false)-BN-relu-T(8,(3,2),s=2,p=1,op=1)",
+         nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1, dilation=2, groups=4, bias=False),
+                       nn.BatchNorm2d(16), nn.ReLU(),
+                       nn.ConvTranspose2d(16, 8, (3, 2), stride=2, padding=1, output_padding=1)),
+         (8, 17, 19)),
+        ("I(20,21,6)-DW(3,m=2)-SC(10,3,s=2,m=3)-A(2)-F-H(7,bias=false)",
+         nn.Sequential(nn.Conv2d(6, 12, 3, groups=6),
+                       nn.Conv2d(12, 36, 3, stride=2, groups=12, bias=False), nn.Conv2d(36, 10, 1),
+                       nn.AvgPool2d(2), nn.Flatten(), nn.Linear(10 * 4 * 4, 7, bias=False)), (6, 20, 21)),
+        ("I(50,4)-C(8,5,s=2,p=same)-LN-RMS-C(6,3,p=2)-F-O(3)",
+         nn.Sequential(nn.Conv1d(4, 8, 5, stride=2, padding=2), Last(nn.LayerNorm(8)),
+                       Last(nn.RMSNorm(8)), nn.Conv1d(8, 6, 3, padding=2), nn.Flatten(),
+                       nn.Linear(6 * 27, 3)), (4, 50)),
+        ("I(8,9,10,2)-C(4,3)-BN-P(2,s=1)-GAP-H(5)",
+         nn.Sequential(nn.Conv3d(2, 4, 3), nn.BatchNorm3d(4), nn.MaxPool3d(2, stride=1),
+                       nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(4, 5)), (2, 8, 9, 10)),
+    ]
+
+
+@pytest.mark.frameworks
+def test_macs_equal_torchinfo_mult_adds():
+    for text, model, shape in torch_models():
+        net = symparams.parse(text)
+        assert net.macs == torchinfo_macs(model, shape), text
+
+
+@pytest.mark.frameworks
+def test_layer_macs_equal_torchinfo_per_layer():
+    from torchinfo import summary
+
+    text, model, shape = torch_models()[0]
+    stats = summary(model, input_size=(1, *shape), verbose=0)
+    torch_rows = [row.macs for row in stats.summary_list if row.is_leaf_layer and row.class_name != "Flatten"]
+    ours = [row.macs for row in symparams.parse(text).layers[1:]]
+    assert ours == torch_rows
+
+
+def test_symbolic_macs_substitute_to_the_numeric_ones():
+    net = symparams.parse("I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    h, w, c = (sympy.Symbol(n, integer=True, positive=True) for n in "hwc")
+    assert net.macs.free_symbols == {h, w, c}
+    for values in ({"h": 28, "w": 28, "c": 1}, {"h": 31, "w": 45, "c": 3}):
+        numeric = symparams.parse("I(%(h)d,%(w)d,%(c)d)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)" % values)
+        assert net.macs.subs({h: values["h"], w: values["w"], c: values["c"]}) == numeric.macs
+        assert net.subs(**values).macs == numeric.macs
+
+
+def test_layer_macs_add_up_to_the_total():
+    net = symparams.parse("I(32,32,3)-C(16,3,p=same)-BN-relu-P(2)-C(32,3)-F-H(64)-O(10)")
+    assert sum(row.macs for row in net.layers) == net.macs
+    assert [row.macs for row in net.layers if row.kind in ("MaxPool2D", "ReLU", "Flatten", "Input")] == [0] * 4
+
+
+@pytest.mark.frameworks
+@settings(max_examples=12, deadline=None)
+@given(
+    size=st.integers(9, 24), c=st.integers(1, 4), n=st.integers(1, 6), f=st.integers(1, 4),
+    s=st.integers(1, 3), p=st.integers(0, 1), bias=st.booleans(), pool=st.integers(1, 2),
+    hidden=st.integers(1, 9),
+)
+def test_random_conv_nets_equal_torchinfo(size, c, n, f, s, p, bias, pool, hidden):
+    from torch import nn
+
+    conv = nn.Conv2d(c, n, f, stride=s, padding=p, bias=bias)
+    side = (size + 2 * p - f) // s + 1
+    side //= pool
+    model = nn.Sequential(conv, nn.MaxPool2d(pool), nn.Flatten(), nn.Linear(n * side * side, hidden))
+    text = f"I({size},{size},{c})-C({n},{f},s={s},p={p},bias={'true' if bias else 'false'})-P({pool})-H({hidden})"
+    assert symparams.parse(text).macs == torchinfo_macs(model, (c, size, size))
