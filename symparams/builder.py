@@ -52,6 +52,8 @@ class Context:
         return cls(message, self.text, node.start, node.end, **kw)
 
     def snippet(self, node: S.Node) -> str:
+        if node.label:  # made by a layer's expansion, not written by the user
+            return node.label
         return " ".join(self.text[node.start:node.end].split())
 
 
@@ -60,6 +62,8 @@ def evaluate(node: S.Value, ctx: Context, env: Mapping[str, Any], kind: str = R.
     """An argument's value: a sympy expression, a keyword string, or a tuple."""
     if isinstance(node, S.TupleValue):
         return tuple(evaluate(item, ctx, env, kind) for item in node.items)
+    if isinstance(node, S.Const):
+        return node.value
     if isinstance(node, S.Name):
         bound = env.get(node.name)
         if isinstance(bound, Thunk):
@@ -304,6 +308,9 @@ class Builder:
             self.ctx.conditions = saved
         pending.extend(out.conditions)
         kept = self._settle(pending, term)
+        if spec.expand is not None:  # a layer made of layers: built as a block of rows
+            inner, rows = self.chain(spec.expand(call, term), shape, {}, index, depth + 1)
+            return inner, self.block(term, out.kind, inner, rows, index, depth)
         for key, value in out.facts.items():
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(index, self.ctx.snippet(term), out.kind, out.shape, out.weights, out.biases,

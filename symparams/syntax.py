@@ -6,14 +6,17 @@ error can put a caret under the token that caused it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 
 @dataclass(frozen=True)
 class Node:
     start: int
     end: int
+    # What the table shows for a node that a layer's expansion made rather than the user
+    # wrote (its start and end are then the calling layer's, so errors point there).
+    label: str = field(default="", kw_only=True, compare=False)
 
 
 # Expressions inside arguments and counts.
@@ -49,8 +52,16 @@ class TupleValue(Node):
     items: tuple["Expr", ...]
 
 
-Expr = Union[Num, Dec, Name, BinOp, Neg]
-Value = Union[Num, Dec, Name, BinOp, Neg, TupleValue]
+@dataclass(frozen=True)
+class Const(Node):
+    """An already evaluated value (a sympy expression, keyword string or tuple), put
+    into a tree by a layer's expansion so that values never go back through text."""
+
+    value: Any
+
+
+Expr = Union[Num, Dec, Name, BinOp, Neg, Const]
+Value = Union[Num, Dec, Name, BinOp, Neg, TupleValue, Const]
 
 
 @dataclass(frozen=True)

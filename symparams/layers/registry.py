@@ -124,6 +124,11 @@ class LayerOut:
 
 
 LayerFn = Callable[[LayerCall], LayerOut]
+# A layer made of other layers: the call and the written layer (whose span the new nodes
+# take, so errors point at it) in, a syntax subtree (a `syntax.Chain` whose arguments are
+# `syntax.Const` values) out; the builder builds it as a block whose rows unfold at a
+# deeper --depth.
+ExpandFn = Callable[[LayerCall, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ class LayerSpec:
     params: tuple[Param, ...]
     fn: LayerFn
     doc: str
+    expand: ExpandFn | None = None
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -145,11 +151,15 @@ REGISTRY: dict[str, LayerSpec] = {}
 PRIMARY: dict[str, LayerSpec] = {}  # short names only, in registration order
 
 
-def register(name: str, *aliases: str, params: tuple[Param, ...] = ()) -> Callable[[LayerFn], LayerFn]:
-    """Register a layer function under its short name and aliases."""
+def register(name: str, *aliases: str, params: tuple[Param, ...] = (),
+             expand: ExpandFn | None = None) -> Callable[[LayerFn], LayerFn]:
+    """Register a layer function under its short name and aliases.
+
+    With `expand`, the builder builds the layer from the subtree `expand` returns and
+    `fn` only checks the call and names the block (its `kind`)."""
 
     def decorate(fn: LayerFn) -> LayerFn:
-        spec = LayerSpec(name, aliases, params, fn, (fn.__doc__ or "").strip())
+        spec = LayerSpec(name, aliases, params, fn, (fn.__doc__ or "").strip(), expand)
         for key in (name, *aliases):
             if key in REGISTRY:
                 raise RuntimeError(f"layer name {key!r} registered twice")

@@ -1,0 +1,242 @@
+"""Formulas of the sequence layers: embeddings, recurrent layers, attention, transformer blocks.
+
+Sources (parameter shapes, read in the frameworks' code and docs):
+- PyTorch nn.RNN / nn.LSTM / nn.GRU: weight_ih (gates·n, c), weight_hh (gates·n, n) and two
+  bias vectors bias_ih, bias_hh (gates·n each) per direction; gates = 1, 4, 3.
+- Keras 3 SimpleRNN / LSTM / GRU cells: kernel (c, gates·n), recurrent_kernel (n, gates·n) and
+  one bias (gates·n), except GRU with reset_after=True (the default): bias (2, 3n).
+- nn.MultiheadAttention: in_proj_weight (3c, c), in_proj_bias (3c), out_proj (c, c) + c;
+  Keras MultiHeadAttention / GroupQueryAttention: query (c, h, k) + (h, k), key and value
+  (c, kv, k) + (kv, k), output (h, k, c) + c.
+- MACs follow torchinfo's Mult-Adds (layer_info.calculate_macs): a recurrent layer or
+  nn.MultiheadAttention counts its parameters once per time step, nn.Embedding its table once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from sympy import Expr, Integer
+
+from .. import syntax as S
+from ..errors import ShapeError
+from ..shapes import Condition, at_least, divides
+from .core import dense
+from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
+
+
+def need_sequence(call: LayerCall, what: str) -> tuple[Expr, Expr]:
+    """The (t, c) of a sequence input; other ranks are an error in the user's words."""
+    if call.rank != 2:
+        raise ShapeError(f"{what} needs a sequence (t, c), got a tensor of shape {_shape(call.shape)}")
+    return call.shape[0], call.shape[1]
+
+
+def _shape(shape: tuple[Expr, ...]) -> str:
+    return "(" + ", ".join(str(x) for x in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ---------------------------------------------------------------- embeddings and tokens
+@register("E", "Embedding", params=(size("v", doc="vocabulary size"), size("d", doc="width")))
+def embedding(call: LayerCall) -> LayerOut:
+    """Token ids (t) → (t, d): a table of v·d weights, which `O(v, tied=true)` may share.
+
+    >>> import symparams
+    >>> symparams.parse("I(t)-E(50257,768)").params
+    38597376
+    """
+    if call.rank != 1:
+        raise ShapeError(f"E needs token ids (t), got a tensor of shape {_shape(call.shape)}")
+    v, d = call.args.v, call.args.d
+    # torchinfo counts nn.Embedding's table once as its Mult-Adds.
+    return LayerOut((call.shape[0], d), "Embedding", v * d, macs=v * d, facts={"embeddings": (v, d)})
+
+
+@register("PE", "PosEmbedding", params=(size("m", doc="the most positions"),))
+def positions(call: LayerCall) -> LayerOut:
+    """Learned positions, up to m of them, added to (t, d): m·d weights; t ≤ m."""
+    t, d = need_sequence(call, "PE")
+    m = call.args.m
+    enough = at_least(m - t, 0, f"needs at most {m} positions, got {t}")
+    return LayerOut(call.shape, "PositionalEmbedding", m * d, conditions=(enough,))
+
+
+@register("CLS", "ClassToken")
+def class_token(call: LayerCall) -> LayerOut:
+    """A learned token put before the sequence (ViT, BERT): (t, c) → (t+1, c), c weights."""
+    t, c = need_sequence(call, "CLS")
+    return LayerOut((t + 1, c), "ClassToken", c)
+
+
+@register("FIRST", "FirstToken")
+def first_token(call: LayerCall) -> LayerOut:
+    """A sequence's first position, as a ViT head or BERT's pooler reads it: (t, c) → (c)."""
+    _, c = need_sequence(call, "FIRST")
+    return LayerOut((c,), "FirstToken")
+
+
+# ---------------------------------------------------------------- recurrent layers
+_RECURRENT = (size("n", doc="hidden width"), flag("seq", False), flag("bi", False), flag("bias", True))
+
+
+def recurrent_biases(n: Expr, convention: str, two_vectors_in_keras: bool = False) -> Expr:
+    """Bias entries of one gate of one direction: PyTorch keeps bias_ih and bias_hh (2n);
+    Keras one vector (n), or two for GRU with reset_after=True."""
+    return 2 * n if convention == "torch" or two_vectors_in_keras else n
+
+
+def _recurrent(call: LayerCall, short: str, kind: str, gates: int, two_keras_biases: bool = False) -> LayerOut:
+    t, c = need_sequence(call, short)
+    a = call.args
+    dirs = 2 if a.bi else 1
+    weights = gates * dirs * (a.n * c + a.n * a.n)
+    biases = gates * dirs * recurrent_biases(a.n, call.convention, two_keras_biases) if a.bias else Integer(0)
+    width = dirs * a.n
+    shape = (t, width) if a.seq else (width,)
+    label = f"{kind} (bidirectional)" if a.bi else kind
+    # torchinfo: weight_ih_l0 & co. count once per position of the (t, ...) output.
+    return LayerOut(shape, label, weights, biases, macs=t * (weights + biases))
+
+
+@register("R", "RNN", params=_RECURRENT)
+def simple_rnn(call: LayerCall) -> LayerOut:
+    """Simple RNN over (t, c): n·c + n·n weights and 2n biases (torch) or n (keras).
+
+    >>> import symparams
+    >>> symparams.parse("I(t,c)-R(n)").params
+    c*n + n**2 + 2*n
+    """
+    return _recurrent(call, "R", "RNN", 1)
+
+
+@register("L", "LSTM", params=_RECURRENT)
+def lstm(call: LayerCall) -> LayerOut:
+    """LSTM: 4 × the RNN count (input, forget, cell and output gates).
+
+    >>> import symparams
+    >>> symparams.parse("I(100,6)-L(64)", convention="keras").params
+    18176
+    """
+    return _recurrent(call, "L", "LSTM", 4)
+
+
+@register("G", "GRU", params=_RECURRENT + (flag("reset_after", True),))
+def gru(call: LayerCall) -> LayerOut:
+    """GRU: 3 × (n·c + n·n + 2n); Keras with reset_after=false has one bias vector, 3 × (n·c + n·n + n).
+
+    PyTorch's GRU always applies the reset gate after the recurrent product (its bias_hn
+    sits inside r ⊙ (W_hn h + b_hn)), so under torch reset_after changes nothing.
+    """
+    return _recurrent(call, "G", "GRU", 3, two_keras_biases=call.args.reset_after)
+
+
+# ---------------------------------------------------------------- attention
+@register("MHA", "Attention", params=(size("h", doc="heads"), Param("k", SIZE, None, doc="width of a head"),
+                                      Param("kv", SIZE, None, doc="key/value heads"), flag("bias", True)))
+def attention(call: LayerCall) -> LayerOut:
+    """Self-attention over (t, c) with h heads of width k (c/h by default) and kv key/value
+    heads (kv < h is grouped-query attention): projections to queries (c·h·k), keys and
+    values (2·c·kv·k), and back to c (h·k·c), each with its bias.
+
+    >>> import symparams
+    >>> symparams.parse("I(t,d)-MHA(h)").params
+    4*d**2 + 4*d
+    """
+    t, c = need_sequence(call, "MHA")
+    a = call.args
+    h = a.h
+    kv = h if a.kv is None else a.kv
+    conditions: list[Condition] = [divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")]
+    if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
+        conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
+        k = c / h
+    else:
+        k = a.k
+    weights = c * h * k + 2 * c * kv * k + h * k * c
+    biases = h * k + 2 * kv * k + c if a.bias else Integer(0)
+    kind = "MultiHeadAttention" if sympy.simplify(kv - h) == 0 else "GroupedQueryAttention"
+    # torchinfo: in_proj_weight & co. count once per position.
+    return LayerOut(call.shape, kind, sympy.expand(weights), sympy.expand(biases),
+                    conditions=tuple(conditions), macs=t * sympy.expand(weights + biases))
+
+
+@register("SwiGLU", params=(size("n", doc="hidden width"), flag("bias", True)))
+def swiglu(call: LayerCall) -> LayerOut:
+    """The gated half of a SwiGLU MLP (LLaMA): silu(x·W_gate) ⊙ (x·W_up), two c·n matrices.
+
+    >>> import symparams
+    >>> symparams.parse("I(t,4096)-SwiGLU(11008,bias=false)").params
+    90177536
+    """
+    one = dense(call)  # each projection is a Dense of width n, MACs included
+    return LayerOut(one.shape, "SwiGLU", 2 * one.weights, 2 * one.biases, macs=2 * one.macs)
+
+
+# ---------------------------------------------------------------- transformer block
+_BLOCK_PARAMS = (size("h", doc="heads"), size("ff", doc="width of the MLP"), choice("norm", "ln", "ln", "rms"),
+                 choice("mlp", "gelu", "gelu", "swiglu"), flag("bias", True),
+                 Param("kv", SIZE, None, doc="key/value heads"))
+
+
+def _const(value: Any, span: S.Node) -> S.Const:
+    return S.Const(span.start, span.end, value)
+
+
+def _word(flag_value: bool) -> str:
+    return "true" if flag_value else "false"
+
+
+def make_layer(span: S.Node, name: str, *positional: Any, **keywords: Any) -> S.Layer:
+    """A layer node holding evaluated values, labelled as a person would write it
+    (`H(3072)`, `MHA(32, kv=8, bias=false)`); booleans become the keywords true/false."""
+    values = [(None, v) for v in positional] + [(k, v) for k, v in keywords.items()]
+    values = [(k, _word(v) if isinstance(v, bool) else v) for k, v in values]
+    args = tuple(S.Arg(span.start, span.end, k, _const(v, span)) for k, v in values)
+    shown = ", ".join(str(v) if k is None else f"{k}={v}" for k, v in values)
+    return S.Layer(span.start, span.end, name, args or None, label=f"{name}({shown})" if args else name)
+
+
+def _chain(span: S.Node, *items: S.Term) -> S.Chain:
+    return S.Chain(span.start, span.end, tuple(items), label="-".join(i.label for i in items))
+
+
+def _residual(span: S.Node, body: S.Chain) -> S.Branches:
+    skip = _chain(span, make_layer(span, "id"))
+    return S.Branches(span.start, span.end, "add", (body, skip), label=f"[{body.label} + id]")
+
+
+def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
+    """TB as primitives: [norm-MHA + id]-[norm-MLP + id], the pre-norm block of GPT-2,
+    ViT and LLaMA; the MLP is H(ff)-gelu-H(c) or SwiGLU(ff)-H(c)."""
+    a, c = call.args, call.channels
+
+    def norm() -> S.Layer:
+        if a.norm == "rms":
+            return make_layer(span, "RMS")
+        return make_layer(span, "LN") if a.bias else make_layer(span, "LN", bias=False)
+
+    off = {} if a.bias else {"bias": False}
+    heads = {} if a.kv is None else {"kv": a.kv}
+    attend = _chain(span, norm(), make_layer(span, "MHA", a.h, **heads, **off))
+    if a.mlp == "swiglu":
+        mlp = _chain(span, norm(), make_layer(span, "SwiGLU", a.ff, **off), make_layer(span, "H", c, **off))
+    else:
+        mlp = _chain(span, norm(), make_layer(span, "H", a.ff, **off), make_layer(span, "gelu"),
+                     make_layer(span, "H", c, **off))
+    return _chain(span, _residual(span, attend), _residual(span, mlp))
+
+
+@register("TB", "TransformerBlock", params=_BLOCK_PARAMS, expand=block_layers)
+def transformer_block(call: LayerCall) -> LayerOut:
+    """Pre-norm transformer block; with defaults 4c² + 2c·ff + ff + 9c parameters.
+
+    The builder builds it from `block_layers`, so the table unfolds it at a deeper --depth.
+
+    >>> import symparams
+    >>> symparams.parse("I(t,d)-TB(h,4*d)").params
+    12*d**2 + 13*d
+    """
+    need_sequence(call, "TB")
+    return LayerOut(call.shape, "TransformerBlock")
+
