@@ -18,7 +18,7 @@ from sympy import Expr, Integer
 from . import syntax as S
 from .errors import LimitError, ShapeError, SymparamsError
 from .layers import registry as R
-from .network import LayerInfo, Network, idealize, merge_conditions, total
+from .network import LayerInfo, Network, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
 from .symbols import default_input_symbols, symbol
 
@@ -377,18 +377,8 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
     frozen = total([r.non_trainable for r in rows])
     macs = total([r.macs for r in rows])
     details = merge_conditions(ctx.conditions)
-    if mode == "ideal":
-        rows = [_ideal_row(r) for r in rows]
-        weights, biases, frozen, macs = idealize(weights), idealize(biases), idealize(frozen), idealize(macs)
-        shape = tuple(idealize(x) for x in shape)
-    return Network(text, convention, mode, tuple(rows), weights + biases + frozen, weights + biases,
-                   frozen, shape, details, dict(values or {}), macs)
-
-
-def _ideal_row(row: LayerInfo) -> LayerInfo:
-    from dataclasses import replace
-
-    return replace(row, shape=tuple(idealize(x) for x in row.shape), weights=idealize(row.weights),
-                   biases=idealize(row.biases), non_trainable=idealize(row.non_trainable),
-                   macs=idealize(row.macs),
-                   children=tuple(_ideal_row(c) for c in row.children))
+    net = Network(text, convention, "exact", tuple(rows), weights + biases + frozen, weights + biases,
+                  frozen, shape, details, dict(values or {}), macs)
+    # Ideal mode is a view of the exact network: the exact floors are what tell when
+    # the closed form is exact.
+    return ideal_network(net) if mode == "ideal" else net

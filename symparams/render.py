@@ -50,6 +50,9 @@ def condition_text(cond: Condition) -> str:
     if isinstance(holds, sympy.Eq) and isinstance(holds.lhs, sympy.Mod) and holds.rhs == 0:
         value, divisor = holds.lhs.args
         return f"{value} divisible by {divisor}"
+    if isinstance(holds, sympy.Eq) and isinstance(holds.lhs, sympy.Mod) and holds.rhs.is_Integer:
+        value, divisor = holds.lhs.args
+        return f"{value} ≡ {holds.rhs} (mod {divisor})"
     return str(holds)
 
 
