@@ -16,6 +16,8 @@ from sympy import Add, Expr, Integer, floor
 
 from .symbols import AXIS_NAMES
 
+ONE = Integer(1)
+
 
 def as_expr(value: object) -> Expr:
     return value if isinstance(value, Expr) else sympy.sympify(value, strict=True)
@@ -55,7 +57,7 @@ def ceil_div(num: Expr, den: Expr) -> Expr:
     return floor_div(as_expr(num) + den - 1, den)
 
 
-def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Expr = Integer(1)) -> Expr:
+def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Expr = ONE) -> Expr:
     """Output size of a convolution axis (PyTorch's and Keras's rule).
 
     `p` is "valid", "same" or an integer padding on both sides.
@@ -66,7 +68,7 @@ def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Expr = Integer(1)) -> Expr
     return floor_div(x + 2 * pad - d * (f - 1) - 1, s) + 1
 
 
-def conv_min_input(f: Expr, p: object, d: Expr = Integer(1)) -> Expr:
+def conv_min_input(f: Expr, p: object, d: Expr = ONE) -> Expr:
     """The smallest input size for which conv_out is at least 1."""
     if p == "same":
         return Integer(1)
@@ -92,6 +94,24 @@ def pool_out(x: Expr, f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
         return out
     last_start_inside = ceil_div(x + pad, s)
     return sympy.Min(out, last_start_inside)
+
+
+def pool_min_input(f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
+    """The smallest input size for which pool_out is at least 1.
+
+    In ceil mode a partial last window counts, so PyTorch accepts an input shorter than
+    the kernel: ceil((x + 2p - f)/s) + 1 >= 1 holds for x >= f - 2p - s + 1
+    (MaxPool2d(3, 2, ceil_mode=True) maps 2x2 to 1x1).
+
+    >>> pool_min_input(Integer(3), Integer(2), "valid", True), pool_min_input(Integer(3), Integer(2), 1, False)
+    (2, 1)
+    """
+    if p == "same":
+        return Integer(1)
+    pad = Integer(0) if p == "valid" else as_expr(p)
+    if ceil_mode:
+        return f - 2 * pad - s + 1
+    return f - 2 * pad
 
 
 def axis_names(rank: int) -> tuple[str, ...]:

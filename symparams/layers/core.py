@@ -11,11 +11,29 @@ import sympy
 from sympy import Expr, Integer
 
 from ..errors import ShapeError
-from ..shapes import Condition, at_least, ceil_div, conv_min_input, conv_out, divides, floor_div, pool_out, product
-from ..shapes import axis_names
+from ..shapes import (
+    Condition,
+    at_least,
+    axis_names,
+    conv_min_input,
+    conv_out,
+    divides,
+    pool_min_input,
+    pool_out,
+    product,
+)
 from .registry import (
-    BOOL, CHOICE, NONNEG, PADDING, RATE, SPATIAL0, LayerCall, LayerOut, Param, flag, padding, register,
-    size, spatial,
+    PADDING,
+    RATE,
+    SPATIAL0,
+    LayerCall,
+    LayerOut,
+    Param,
+    flag,
+    padding,
+    register,
+    size,
+    spatial,
 )
 
 _DIMS = {2: "1D", 3: "2D", 4: "3D"}
@@ -138,8 +156,7 @@ def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
     strides = a.s if a.s is not None else a.f
     pads = a.p if isinstance(a.p, tuple) else (a.p,) * len(call.spatial)
     out = tuple(pool_out(x, f, s, p, a.ceil) for x, f, s, p in zip(call.spatial, a.f, strides, pads))
-    minimum = tuple(Integer(1) if p == "same" else f - 2 * (0 if p == "valid" else p)
-                    for f, p in zip(a.f, pads))
+    minimum = tuple(pool_min_input(f, s, p, a.ceil) for f, s, p in zip(a.f, strides, pads))
     return LayerOut(out + (call.channels,), f"{kind}{dims}", conditions=_axis_conditions(call, minimum))
 
 
