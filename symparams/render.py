@@ -7,11 +7,14 @@ layer, a rule, then the totals.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import sympy
 from sympy import Expr
 
+from .latex import SymparamsLatexPrinter, condition_latex, escape_math, escape_text, latex
 from .network import LayerInfo, Network
 from .shapes import Condition
 
@@ -134,3 +137,305 @@ def to_dict(net: Network) -> dict[str, Any]:
 
 def to_json(net: Network) -> str:
     return json.dumps(to_dict(net), indent=2)
+
+
+# ---------------------------------------------------------------- Markdown, LaTeX, HTML
+# Reports for READMEs, papers and notebooks. Like `table`, each is a function of the
+# Network alone; LaTeX goes through sympy's printer (symparams.latex), never through
+# string surgery on str(expr).
+
+
+def _md_cell(text: str) -> str:
+    """A GitHub table cell: '|' must be escaped even inside a code span (GFM spec 4.10)."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_code(text: str) -> str:
+    return _md_cell(f"`{text}`")
+
+
+def _md_count(expr: Expr) -> str:
+    return number(expr) if _is_numeric(expr) else _md_code(str(expr))
+
+
+def _is_numeric(expr: Any) -> bool:
+    return isinstance(expr, int) or (isinstance(expr, sympy.Basic) and expr.is_Integer)
+
+
+def markdown(net: Network, depth: int | None = None) -> str:
+    """A GitHub-flavoured Markdown table of the layers, then the totals.
+
+    >>> import symparams
+    >>> print(markdown(symparams.parse("I(784)-O(10)")).splitlines()[3])
+    | 1 | `O(10)` | Output | `[10]` | 7,850 |
+    """
+    frozen = any(row.non_trainable != 0 for row in net.walk())
+    header = ["#", "Layer", "Kind", "Output shape", "Params"] + (["Non-trainable"] if frozen else [])
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---:", "---", "---", "---", "---:"] + (["---:"] if frozen else [])) + "|"]
+    for row in visible_rows(net, depth):
+        indent = "&emsp;" * row.depth
+        cells = [row.index, indent + _md_code(row.text), _md_cell(row.kind),
+                 _md_code(shape_text(row.output_shape, net.convention)), _md_count(row.params)]
+        if frozen:
+            cells.append(_md_count(row.non_trainable))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"- **Total params:** {_md_count(net.params)}"]
+    if net.non_trainable != 0:
+        lines += [f"- **Trainable params:** {_md_count(net.trainable)}",
+                  f"- **Non-trainable params:** {_md_count(net.non_trainable)}"]
+    lines.append(f"- **Output shape:** {_md_code(shape_text(net.output_shape, net.convention))}")
+    if net.condition_details:
+        lines.append("- **Conditions:** " + ", ".join(_md_code(condition_text(c)) for c in net.condition_details))
+    lines.append(f"- **Convention:** {net.convention}, **mode:** {net.mode}")
+    return "\n".join(lines)
+
+
+# LaTeX: a booktabs table, the total as a displayed equation, a whole document.
+# Long formulas are the hard part of a paper's table: cells are paragraph (p) columns
+# so inline math can break after + and -, shapes may break after their commas, and a
+# long total is split over the lines of a multline* environment.
+LATEX_PACKAGES = ("amsmath", "amssymb", "booktabs", "array", "longtable")
+LONGTABLE_ROWS = 40  # more rows than fit on a page: use longtable, which breaks pages
+TOTAL_LINE_CHARS = 60  # visible characters on one line of a displayed total
+
+
+def _visible_width(tex: str) -> float:
+    """About how many characters wide LaTeX prints `tex`: commands are one glyph or
+    none, sub- and superscripts and fractions count for less."""
+    tex = re.sub(r"\\(left|right|mathrm|mathit|mathtt|text|allowbreak)(?![A-Za-z])", "", tex)
+    tex = re.sub(r"\\frac(?![A-Za-z])", "^", tex)  # a fraction's parts are set small, like scripts
+    tex = re.sub(r"\\[A-Za-z]+|\\.", "x", tex)
+    width, weights, pending = 0.0, [1.0], False
+    for ch in tex:
+        if ch in "_^":
+            pending = True
+        elif ch == "{":
+            weights.append(weights[-1] * (0.6 if pending else 1.0))
+            pending = False
+        elif ch == "}":
+            if len(weights) > 1:
+                weights.pop()
+        elif not ch.isspace():
+            width += weights[-1] * (0.6 if pending else 1.0)
+            pending = False
+    return width
+
+
+def _latex_terms(expr: Expr) -> list[str]:
+    """The terms of a sum as the printer orders them, each with its sign ('+ 32')."""
+    if not isinstance(expr, sympy.Add):
+        return [latex(expr)]
+    printer = SymparamsLatexPrinter({"mul_symbol": None})
+    terms = []
+    for i, term in enumerate(printer._as_ordered_terms(expr)):
+        tex = latex(term)
+        if tex.startswith("-"):
+            terms.append(("- " if i else "-") + tex[1:].lstrip())
+        else:
+            terms.append(("+ " if i else "") + tex)
+    return terms
+
+
+def _shape_latex(shape: tuple[Expr, ...], convention: str) -> str:
+    inner = r",\allowbreak ".join(latex(x) for x in shape)
+    if convention == "torch":
+        return f"[{inner}]"
+    return f"({inner}{',' if len(shape) == 1 else ''})"
+
+
+def _layer_latex(text: str) -> str:
+    """Layer text in typewriter type, breakable after its separators."""
+    escaped = escape_text(" ".join(text.split()))
+    return r"\texttt{" + re.sub(r"([-|,])", r"\1\\allowbreak{}", escaped) + "}"
+
+
+def _formula_latex(row: LayerInfo) -> str:
+    parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
+    if all(p == 0 for p in parts):
+        return "0"
+    return " + ".join(latex(p) for p in parts)
+
+
+def latex_formula(net: Network) -> str:
+    """The total for inline use, without math delimiters.
+
+    >>> import symparams
+    >>> latex_formula(symparams.parse("I-C(32,3)"))
+    '288 c + 32'
+    """
+    return latex(net.params)
+
+
+def _total_equation(net: Network) -> list[str]:
+    """The total as a display; a long sum is split into lines of about equal width."""
+    lhs = r"N_{\mathrm{params}} = "
+    terms = _latex_terms(net.params)
+    widths = [_visible_width(t) for t in terms]
+    count = max(1, math.ceil((_visible_width(lhs) + sum(widths)) / TOTAL_LINE_CHARS))
+    target = (_visible_width(lhs) + sum(widths)) / count
+    lines: list[str] = []
+    width = _visible_width(lhs)
+    for term, term_width in zip(terms, widths):
+        if lines and width + term_width > target * 1.15 and len(lines) < count:
+            lines.append(term)
+            width = term_width
+        elif lines:
+            lines[-1] += " " + term
+            width += term_width
+        else:
+            lines.append(term)
+            width += term_width
+    if len(lines) == 1:
+        return [r"\begin{equation*}", f"  {lhs}{lines[0]}", r"\end{equation*}"]
+    body = [f"  {lhs}{lines[0]} \\\\"] + [f"  {line} \\\\" for line in lines[1:-1]] + [f"  {lines[-1]}"]
+    return [r"\begin{multline*}"] + body + [r"\end{multline*}"]
+
+
+def _latex_notes(net: Network) -> list[str]:
+    """The sentences under the total: trainable split, conditions, mode."""
+    notes = []
+    if net.non_trainable != 0:
+        notes.append(f"Trainable ${latex(net.trainable)}$, non-trainable ${latex(net.non_trainable)}$.")
+    if net.mode == "ideal":
+        notes.append("Ideal mode: every floor and ceiling replaced by its argument.")
+    if net.condition_details:
+        conds = ", ".join(f"${condition_latex(c)}$" for c in net.condition_details)
+        notes.append(f"Conditions: {conds}.")
+    return notes
+
+
+def _comment(text: str) -> str:
+    return "\n".join("% " + line for line in text.strip().splitlines())
+
+
+def latex_table(net: Network, depth: int | None = None) -> str:
+    """A LaTeX fragment: a booktabs table of the layers and the total as a display.
+
+    Needs \\usepackage{amsmath,amssymb,booktabs,array,longtable}.
+
+    >>> import symparams
+    >>> tex = latex_table(symparams.parse("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"))
+    >>> r"N_{\\mathrm{params}} = 217{,}706" in tex, r"\\toprule" in tex
+    (True, True)
+    """
+    rows = visible_rows(net, depth)
+    long = len(rows) > LONGTABLE_ROWS
+    cols = (r"@{}>{\raggedright\arraybackslash}p{0.22\linewidth}>{\raggedright\arraybackslash}p{0.22\linewidth}"
+            r">{\raggedright\arraybackslash}p{0.32\linewidth}r@{}")
+    head = [r"Layer & Output shape & Parameters & Value \\", r"\midrule"]
+    out = [_comment(f"symparams ({net.convention}, {net.mode}): {net.text}"),
+           _comment("needs \\usepackage{" + ",".join(LATEX_PACKAGES) + "}")]
+    if long:
+        out += [r"{\small", r"\begin{longtable}{" + cols + "}", r"\toprule", *head, r"\endhead",
+                r"\bottomrule", r"\endfoot"]
+    else:
+        out += [r"\begin{table}[htbp]", r"\centering", r"\small", r"\begin{tabular}{" + cols + "}", r"\toprule",
+                *head]
+    for row in rows:
+        indent = rf"\hspace{{{row.depth}em}}" if row.depth else ""
+        value = f"${latex_value(row.params)}$" if _is_numeric(row.params) else ""
+        out.append(f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.output_shape, net.convention)}$ & "
+                   f"${_formula_latex(row)}$ & {value} \\\\")
+    if long:
+        out += [r"\end{longtable}", "}"]
+    else:
+        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    out += _total_equation(net)
+    out += _latex_notes(net)
+    return "\n".join(out)
+
+
+def latex_value(expr: Expr) -> str:
+    return latex(expr)
+
+
+def _needs_landscape(net: Network, depth: int | None) -> bool:
+    """Wide symbolic formulas read better on a landscape page than broken in a narrow cell."""
+    widest = max((_visible_width(_formula_latex(r)) for r in visible_rows(net, depth)), default=0)
+    widest_shape = max((_visible_width(" ".join(latex(x) for x in r.output_shape))
+                        for r in visible_rows(net, depth)), default=0)
+    return widest > 40 or widest_shape > 40
+
+
+def latex_document(net: Network, depth: int | None = None) -> str:
+    """A whole LaTeX document (article) that pdflatex compiles as it is.
+
+    >>> import symparams
+    >>> doc = latex_document(symparams.parse("I(784)-O(10)"))
+    >>> doc.startswith(r"\\documentclass"), doc.rstrip().endswith(r"\\end{document}")
+    (True, True)
+    """
+    geometry = "landscape,margin=1.5cm" if _needs_landscape(net, depth) else "margin=2cm"
+    title = _layer_latex(net.text)
+    return "\n".join([
+        r"\documentclass[10pt]{article}",
+        r"\usepackage[" + geometry + "]{geometry}",
+        r"\usepackage{" + ",".join(LATEX_PACKAGES) + "}",
+        r"\pagestyle{empty}",
+        r"\begin{document}",
+        rf"\noindent\textbf{{Architecture}} ({net.convention}, {net.mode} mode):\\",
+        r"{\raggedright " + title + r"\par}",
+        r"\medskip",
+        latex_table(net, depth),
+        r"\end{document}",
+        "",
+    ])
+
+
+def latex_repr(net: Network) -> str:
+    """LaTeX for Jupyter (`_repr_latex_`): one display that MathJax and LaTeX both read.
+
+    MathJax knows no booktabs or text-mode escapes, so this is an `array` in math mode
+    with layer names in \\mathtt; nbconvert's PDF export pastes it into a document as is.
+
+    >>> import symparams
+    >>> latex_repr(symparams.parse("I(784)-O(10)")).startswith("$$")
+    True
+    """
+    lines = [r"$$", r"\begin{array}{lll}",
+             r"\text{Layer} & \text{Output shape} & \text{Parameters} \\", r"\hline"]
+    for row in net.walk():
+        indent = r"\quad " * row.depth
+        lines.append(f"{indent}\\mathtt{{{escape_math(row.text)}}} & "
+                     f"{_shape_latex(row.output_shape, net.convention)} & {latex(row.params)} \\\\")
+    total_shape = _shape_latex(net.output_shape, net.convention)
+    lines += [r"\hline", rf"\text{{Total}} & {total_shape} & {latex(net.params)} \\"]
+    if net.non_trainable != 0:
+        lines.append(rf"\text{{Non-trainable}} & & {latex(net.non_trainable)} \\")
+    if net.condition_details:
+        conds = r",\ ".join(condition_latex(c) for c in net.condition_details)
+        lines.append(rf"\text{{Conditions}} & & {conds} \\")
+    lines += [r"\end{array}", r"$$"]
+    return "\n".join(lines)
+
+
+def html(net: Network, depth: int | None = None) -> str:
+    """An HTML table for Jupyter (`_repr_html_`); every piece of text escaped.
+
+    >>> import symparams
+    >>> "<td>7,850</td>" in html(symparams.parse("I(784)-O(10)"))
+    True
+    """
+    from html import escape
+
+    def cells(tag: str, values: list[str]) -> str:
+        return "<tr>" + "".join(f"<{tag}>{v}</{tag}>" for v in values) + "</tr>"
+
+    header = ["#", "Layer", "Kind", "Output shape", "Params", "Trainable", "Non-trainable"]
+    out = ['<div class="symparams">', "<table>", "<thead>" + cells("th", header) + "</thead>", "<tbody>"]
+    for row in visible_rows(net, depth):
+        indent = "&emsp;" * row.depth
+        out.append(cells("td", [escape(row.index), f"{indent}<code>{escape(row.text)}</code>", escape(row.kind),
+                                f"<code>{escape(shape_text(row.output_shape, net.convention))}</code>",
+                                escape(number(row.params)), escape(number(row.trainable)),
+                                escape(number(row.non_trainable))]))
+    out += ["</tbody>", "</table>", "<p>",
+            f"<b>Total params:</b> {escape(number(net.params))}<br>",
+            f"<b>Trainable params:</b> {escape(number(net.trainable))}<br>",
+            f"<b>Non-trainable params:</b> {escape(number(net.non_trainable))}<br>",
+            f"<b>Output shape:</b> <code>{escape(shape_text(net.output_shape, net.convention))}</code>"]
+    if net.condition_details:
+        out.append("<br><b>Conditions:</b> " + ", ".join(escape(condition_text(c)) for c in net.condition_details))
+    out += ["</p>", "</div>"]
+    return "\n".join(out)

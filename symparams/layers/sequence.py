@@ -21,7 +21,7 @@ from sympy import Expr, Integer
 
 from .. import syntax as S
 from ..errors import ShapeError
-from ..shapes import Condition, at_least, divides
+from ..shapes import Condition, divides
 from .core import dense
 from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
 
@@ -58,7 +58,7 @@ def positions(call: LayerCall) -> LayerOut:
     """Learned positions, up to m of them, added to (t, d): m·d weights; t ≤ m."""
     t, d = need_sequence(call, "PE")
     m = call.args.m
-    enough = at_least(m - t, 0, f"needs at most {m} positions, got {t}")
+    enough = Condition(sympy.Le(t, m), f"needs at most {m} positions, got {t}")
     return LayerOut(call.shape, "PositionalEmbedding", m * d, conditions=(enough,))
 
 
