@@ -46,6 +46,7 @@ class Context:
     conditions: list[Condition] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
+    unrolled: int = 0  # applications of shape-changing repeated blocks so far (composition.MAX_UNROLL)
 
     def error(self, message: str, node: S.Node, cls: type[SymparamsError] = ShapeError,
               **kw: Any) -> SymparamsError:
@@ -346,11 +347,22 @@ class Builder:
 
     def use_definition(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
                        depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
-        raise self.ctx.error("definitions are not supported yet", term)
+        from . import composition
+
+        return composition.use_definition(self, term, shape, env, index, depth)
 
     def composite(self, term: S.Term, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
                   depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
-        raise self.ctx.error("repetition and branches are not supported yet", term)
+        """`X*n`, `[A | B]`, `[A + B]`, `[A]` and `n[A]` (composition.py)."""
+        from . import composition
+
+        if isinstance(term, S.Repeat):
+            return composition.repeat(self, term, shape, env, index, depth)
+        if isinstance(term, S.Branches):
+            return composition.branches(self, term, shape, env, index, depth)
+        if isinstance(term, S.Replicate):
+            return composition.replicate(self, term, shape, env, index, depth)
+        raise self.ctx.error("unexpected term", term)
 
 
 def _is_input(term: S.Term) -> bool:
@@ -365,6 +377,9 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
         if d.name in definitions:
             raise ShapeError(f"'{d.name}' is defined twice", text, d.start, d.start + len(d.name))
         definitions[d.name] = d
+    from .composition import check_definitions
+
+    check_definitions(definitions, text)
     given = {k: Integer(v) for k, v in (values or {}).items()}
     ctx = Context(text, convention, definitions, given)
     builder = Builder(ctx)

@@ -60,11 +60,27 @@ def condition_text(cond: Condition) -> str:
 
 
 def visible_rows(net: Network, depth: int | None = None) -> list[LayerInfo]:
-    rows = []
-    for row in net.walk():
-        if depth is None or row.depth <= depth:
-            rows.append(row)
-    return rows
+    """The rows a summary shows, blocks before their children.
+
+    `depth` counts levels as torchinfo's `depth` does: 1 shows the network's own rows
+    with every block folded into its subtotal, 2 unfolds one level of blocks, and so
+    on; 0 shows no rows, only the totals; None shows everything.
+
+    >>> import symparams
+    >>> net = symparams.parse("I(8)-(H(8)-relu)*2-O(1)")
+    >>> [row.text for row in visible_rows(net, depth=1)]
+    ['I(8)', '(H(8)-relu)*2', 'O(1)']
+    >>> [row.text for row in visible_rows(net, depth=2)][1:4]
+    ['(H(8)-relu)*2', 'H(8)', 'relu']
+    """
+    return [row for row in net.walk() if depth is None or row.depth < depth]
+
+
+def kind_text(row: LayerInfo) -> str:
+    """The kind, with `×n` on a block that runs n times (its children are shown once)."""
+    if row.count == 1:
+        return row.kind
+    return f"{row.kind} ×{number(row.count)}"
 
 
 def table(net: Network, depth: int | None = None) -> str:
@@ -78,7 +94,7 @@ def table(net: Network, depth: int | None = None) -> str:
     body = []
     for row in visible_rows(net, depth):
         indent = "  " * row.depth
-        body.append([row.index, indent + row.text, row.kind, shape_text(row.output_shape, net.convention),
+        body.append([row.index, indent + row.text, kind_text(row), shape_text(row.output_shape, net.convention),
                      formula(row), number(row.params), number(row.trainable), number(row.non_trainable)])
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     right = {0, 5, 6, 7}

@@ -1,0 +1,371 @@
+"""Composition (LANGUAGE.md section 4): repetition, branches, replication, definitions.
+
+Each form builds its parts with the same `Builder` that builds single layers and makes
+one block row whose counts combine the parts' counts:
+
+- `X*n` of a block that keeps its shape is built once and multiplied, so `X*1000000`
+  costs what `X*2` costs, and a symbolic n gives a closed form; a block that changes
+  the shape is applied n times (bounded), until it reaches a shape it keeps.
+- `[A | B]` builds every branch on the same input and concatenates on the last axis
+  (torch.cat on channels, keras.layers.Concatenate(axis=-1)); `[A + B]` sums outputs
+  of one shape (keras.layers.Add, a residual `x + f(x)`).
+- `n[A]` is n copies of A side by side: n times A's parameters, n times its last axis.
+- A definition is expanded where it is used, its arguments passed by name (`Thunk`):
+  they are evaluated where the body uses them, in the text around the use.
+
+Rows keep the invariant `row.params == row.count * sum(child.params)` for every block:
+a repeated shape-keeping block shows its body once with `count` n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+import sympy
+from sympy import Expr, Integer
+
+from . import syntax as S
+from .builder import Builder, Thunk, evaluate
+from .errors import LimitError, ParseError, ShapeError, SymparamsError, _locate
+from .layers import registry as R
+from .network import LayerInfo, ordered_shape, total
+from .shapes import Condition, at_least
+from .symbols import AXIS_NAMES
+
+Shape = tuple[Expr, ...]
+Built = tuple[Shape, LayerInfo]
+
+# Applications of shape-changing repeated blocks in one build: each is a real build of
+# the block, so a count like `P(1)*10^9` is refused instead of running for hours.
+MAX_UNROLL = 10_000
+
+
+# ---------------------------------------------------------------- shapes
+def same_shape(a: Shape, b: Shape) -> bool:
+    """True when two shapes are equal for every value of their symbols.
+
+    >>> from symparams.symbols import symbol
+    >>> h = symbol("h")
+    >>> same_shape((h, Integer(3)), (h + 1 - 1, Integer(3))), same_shape((h,), (2 * h,))
+    (True, False)
+    """
+    return len(a) == len(b) and all(sympy.expand(x - y) == 0 for x, y in zip(a, b))
+
+
+def shape_text(shape: Shape, convention: str) -> str:
+    """A shape as the convention prints it: `[64, h, w]` for torch, `(h, w, 64)` for keras."""
+    items = ", ".join(str(x) for x in ordered_shape(shape, convention))
+    return f"[{items}]" if convention == "torch" else f"({items}{',' if len(shape) == 1 else ''})"
+
+
+def _axis_name(rank: int, axis: int) -> str:
+    names = AXIS_NAMES.get(rank, tuple(f"x{i}" for i in range(rank - 1)) + ("c",))
+    return names[axis]
+
+
+# ---------------------------------------------------------------- counts
+def count_value(b: Builder, node: S.Expr, env: Mapping[str, Any], term: S.Node, what: str) -> Expr:
+    """The n of `X*n` or `n[A]`: a whole number >= 1, or a symbolic one (a condition)."""
+    value = evaluate(node, b.ctx, env, R.SIZE)
+    if not isinstance(value, sympy.Expr):
+        raise b.ctx.error(f"{what} must be a whole number or a symbol, not the keyword '{value}'", node)
+    if value.is_number:
+        if not value.is_integer:
+            raise b.ctx.error(f"{what} must be a whole number, got {value}", node)
+        if value < 1:
+            raise b.ctx.error(f"{what} must be at least 1, got {value}", node)
+        return value
+    if not value.is_positive:
+        b._settle([at_least(value, 1, f"needs {what} {value} >= 1")], term)
+    return value
+
+
+def times(row: LayerInfo, k: Expr) -> LayerInfo:
+    """A row run k times in a row: its counts multiplied, its `count` too."""
+    return replace(row, weights=k * row.weights, biases=k * row.biases,
+                   non_trainable=k * row.non_trainable, macs=k * row.macs, count=k * row.count)
+
+
+# ---------------------------------------------------------------- X*n
+def repeat(b: Builder, term: S.Repeat, shape: Shape, env: Mapping[str, Any], index: str,
+           depth: int) -> Built:
+    """`X*n`: X applied n times in a row."""
+    n = count_value(b, term.count, env, term, "a repetition count")
+    out, rows = body_rows(b, term.body, shape, env, index, depth + 1)
+    if same_shape(out, shape):
+        # The block sees the same input every time, so its counts and conditions are the
+        # same every time: n copies are n times one copy (PyTorch: n separate modules).
+        return shape, b.block(term, "Repeat", shape, rows, index, depth, count=n)
+    if not n.is_number:
+        c = b.ctx.convention
+        raise b.ctx.error(
+            f"{b.ctx.snippet(term)} repeats a block a symbolic number of times ({n}), which needs a block "
+            f"that keeps its shape, but it maps {shape_text(shape, c)} to {shape_text(out, c)}", term,
+            notes=(f"Give {n} a value, or write the first application apart: X-X*({n}-1)",))
+    return unroll(b, term, int(n), shape, env, index, depth)
+
+
+def body_rows(b: Builder, body: S.Term, shape: Shape, env: Mapping[str, Any], index: str,
+              depth: int) -> tuple[Shape, list[LayerInfo]]:
+    """The rows of a repeated body: a group's own layers, or the one term's row."""
+    if isinstance(body, S.Group):
+        return b.chain(body.chain, shape, env, index, depth)
+    out, row = b.term(body, shape, env, f"{index}.1", depth)
+    return out, [row]
+
+
+def unroll(b: Builder, term: S.Repeat, n: int, shape: Shape, env: Mapping[str, Any], index: str,
+           depth: int) -> Built:
+    """A shape-changing block applied n times, one row per application; once an
+    application keeps its shape, every later one is the same and is multiplied."""
+    rows: list[LayerInfo] = []
+    current = shape
+    done = 0
+    while done < n:
+        b.ctx.unrolled += 1
+        if b.ctx.unrolled > MAX_UNROLL:
+            raise b.ctx.error(f"{b.ctx.snippet(term)} changes the shape, so each of its {n:,} applications "
+                              f"is built; the limit is {MAX_UNROLL:,} in one architecture", term, LimitError)
+        try:
+            out, row = b.term(term.body, current, env, f"{index}.{done + 1}", depth + 1)
+        except SymparamsError as err:
+            if done == 0:
+                raise
+            raise with_note(err, f"in application {done + 1} of {n} of {b.ctx.snippet(term)}, "
+                                 f"on an input of shape {shape_text(current, b.ctx.convention)}") from None
+        done += 1
+        if same_shape(out, current) and done < n:
+            rows.append(times(row, Integer(n - done + 1)))
+            done = n
+        else:
+            rows.append(row)
+        current = out
+    return current, b.block(term, "Repeat", current, rows, index, depth)
+
+
+def with_note(err: SymparamsError, note: str) -> SymparamsError:
+    """The same error with one more line of context."""
+    err.notes = err.notes + (note,)
+    err.args = (err.render(),)
+    return err
+
+
+# ---------------------------------------------------------------- [A | B], [A + B], [A]
+def branches(b: Builder, term: S.Branches, shape: Shape, env: Mapping[str, Any], index: str,
+             depth: int) -> Built:
+    """Branches on the same input: `[A]` a group, `[A | B]` concatenated, `[A + B]` summed."""
+    if term.kind == "single":
+        out, rows = b.chain(term.chains[0], shape, env, index, depth + 1)
+        return out, bracketed(b.block(term, "Sequential", out, rows, index, depth))
+    outs: list[Shape] = []
+    rows = []
+    for i, chain in enumerate(term.chains):
+        out, row = branch(b, chain, shape, env, f"{index}.{i + 1}", depth + 1)
+        outs.append(out)
+        rows.append(row)
+    if term.kind == "concat":
+        out, kind = concat_shape(b, term, outs), "Concat"
+    else:
+        out, kind = sum_shape(b, term, outs), "Add"
+    return out, bracketed(b.block(term, kind, out, rows, index, depth))
+
+
+def bracketed(row: LayerInfo) -> LayerInfo:
+    """The row of a `[...]` form, its text with the brackets (the node spans the inside)."""
+    return row if row.text.startswith("[") else replace(row, text=f"[{row.text}]")
+
+
+def branch(b: Builder, chain: S.Chain, shape: Shape, env: Mapping[str, Any], index: str,
+           depth: int) -> Built:
+    """One branch: a single term's own row, or a Sequential row of its chain."""
+    if len(chain.items) == 1:
+        item = chain.items[0]
+        if isinstance(item, S.Layer) and item.name in ("I", "Input"):
+            raise b.ctx.error("an input layer I can only start the network", item)
+        return b.term(item, shape, env, index, depth)
+    out, rows = b.chain(chain, shape, env, index, depth + 1)
+    return out, b.block(chain, "Sequential", out, rows, index, depth)
+
+
+def concat_shape(b: Builder, term: S.Branches, outs: list[Shape]) -> Shape:
+    """Concatenation on the last axis: every other axis must agree."""
+    _same_rank(b, term, outs, "concatenation")
+    first = outs[0]
+    for j, other in enumerate(outs[1:], start=1):
+        _agree(b, term, outs, 0, j, range(len(first) - 1),
+               "concatenation joins the last (channel) axis; every other axis must agree")
+    return tuple(first[:-1]) + (total([o[-1] for o in outs]),)
+
+
+def sum_shape(b: Builder, term: S.Branches, outs: list[Shape]) -> Shape:
+    """A sum of branches: every axis must agree."""
+    _same_rank(b, term, outs, "a sum")
+    for j in range(1, len(outs)):
+        _agree(b, term, outs, 0, j, range(len(outs[0])), "a sum of branches needs equal shapes")
+    return outs[0]
+
+
+def _mismatch(b: Builder, term: S.Branches, outs: list[Shape], i: int, j: int, rule: str) -> SymparamsError:
+    c = b.ctx.convention
+    first, other = term.chains[i], term.chains[j]
+    return b.ctx.error(
+        f"the branches of [{b.ctx.snippet(term)}] do not fit together: branch {i + 1} "
+        f"'{b.ctx.snippet(first)}' gives {shape_text(outs[i], c)} but branch {j + 1} "
+        f"'{b.ctx.snippet(other)}' gives {shape_text(outs[j], c)}", term, notes=(rule,))
+
+
+def _same_rank(b: Builder, term: S.Branches, outs: list[Shape], what: str) -> None:
+    for j in range(1, len(outs)):
+        if len(outs[j]) != len(outs[0]):
+            raise _mismatch(b, term, outs, 0, j, f"{what} needs outputs with the same number of axes")
+
+
+def _agree(b: Builder, term: S.Branches, outs: list[Shape], i: int, j: int, axes: range, rule: str) -> None:
+    """Equal axes pass, different numbers fail, symbolic ones that cannot be shown equal
+    become conditions (`floor(h/2) = h - 2`)."""
+    pending = []
+    rank = len(outs[i])
+    for axis in axes:
+        x, y = outs[i][axis], outs[j][axis]
+        if sympy.expand(x - y) == 0:
+            continue
+        holds = sympy.Eq(x, y)
+        if holds is sympy.false or (x - y).is_number:
+            raise _mismatch(b, term, outs, i, j, rule)
+        name = _axis_name(rank, axis)
+        pending.append(Condition(holds, f"needs branches {i + 1} and {j + 1} to agree on axis {name}: "
+                                        f"{x} = {y}"))
+    b._settle(pending, term)
+
+
+# ---------------------------------------------------------------- n[A]
+def replicate(b: Builder, term: S.Replicate, shape: Shape, env: Mapping[str, Any], index: str,
+              depth: int) -> Built:
+    """`n[A]`: n copies of A on the same input, concatenated on the last axis."""
+    n = count_value(b, term.count, env, term, "a replica count")
+    body = term.body
+    if body.kind == "single":
+        out, rows = b.chain(body.chains[0], shape, env, index, depth + 1)
+    else:
+        out, row = branches(b, body, shape, env, f"{index}.1", depth + 1)
+        rows = [row]
+    # Copies of one block on one input have one output shape: concatenating n of them
+    # multiplies the last axis by n, and the parameters (each copy has its own).
+    wide = tuple(out[:-1]) + (n * out[-1],)
+    return wide, b.block(term, "Parallel", wide, rows, index, depth, count=n)
+
+
+# ---------------------------------------------------------------- definitions
+def definition_uses(node: S.Node) -> Iterator[S.Layer]:
+    """Every layer written inside a chain or term, however deeply nested."""
+    if isinstance(node, S.Layer):
+        yield node
+    elif isinstance(node, S.Chain):
+        for item in node.items:
+            yield from definition_uses(item)
+    elif isinstance(node, S.Group):
+        yield from definition_uses(node.chain)
+    elif isinstance(node, S.Repeat):
+        yield from definition_uses(node.body)
+    elif isinstance(node, S.Branches):
+        for chain in node.chains:
+            yield from definition_uses(chain)
+    elif isinstance(node, S.Replicate):
+        yield from definition_uses(node.body)
+
+
+def check_definitions(definitions: Mapping[str, S.Definition], text: str) -> None:
+    """Refuse definitions that shadow a built-in layer and recursive ones (direct or
+    mutual): an architecture is finite, so a definition cannot use itself."""
+    for d in definitions.values():
+        if d.name in ("I", "Input") or R.lookup(d.name) is not None:
+            raise ShapeError(f"'{d.name}' is a built-in layer; a definition needs a name of its own",
+                             text, d.start, d.start + len(d.name))
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        state[name] = "open"
+        for use in definition_uses(definitions[name].body):
+            if use.name not in definitions:
+                continue
+            if state.get(use.name) == "open":
+                cycle = path[path.index(use.name):] + (name, use.name) if use.name in path else (name, use.name)
+                what = "itself" if use.name == name else f"itself through {' → '.join(cycle)}"
+                raise ShapeError(f"definition '{use.name}' uses {what}; a definition cannot be recursive",
+                                 text, use.start, use.end)
+            if use.name not in state:
+                visit(use.name, path + (name,))
+        state[name] = "done"
+
+    for name in definitions:
+        if name not in state:
+            visit(name, ())
+
+
+def bind_definition(b: Builder, d: S.Definition, term: S.Layer, env: Mapping[str, Any]) -> dict[str, Any]:
+    """The body's environment: each parameter bound, by name, to the argument written at
+    the use. Only parameters are bound: every other name in the body is a network symbol."""
+    params = d.params or ()
+    args = term.args or ()
+    notes = (f"'{d.name}' is defined as: {definition_head(b, d)}",)
+    if d.params is None and args:
+        raise b.ctx.error(f"'{d.name}' is defined without parameters but is given {len(args)} "
+                          f"argument{'s' if len(args) != 1 else ''}", term, notes=notes)
+    bound: dict[str, Any] = {}
+    for i, arg in enumerate(args):
+        if arg.name is None:
+            if any(a.name is not None for a in args[:i]):
+                raise b.ctx.error("a positional argument cannot follow a keyword argument", arg, ParseError)
+            if i >= len(params):
+                raise b.ctx.error(f"'{d.name}' takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
+                                  f"got {len(args)}", arg, notes=notes)
+            name = params[i]
+        else:
+            if arg.name not in params:
+                raise b.ctx.error(f"'{d.name}' has no parameter '{arg.name}'", arg, notes=notes)
+            name = arg.name
+        if name in bound:
+            raise b.ctx.error(f"argument '{name}' of '{d.name}' is given twice", arg)
+        bound[name] = Thunk(arg.value, env)
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise b.ctx.error(f"'{d.name}' needs its argument '{missing[0]}'", term, notes=notes)
+    return bound
+
+
+def definition_head(b: Builder, d: S.Definition) -> str:
+    params = "" if d.params is None else f"({', '.join(d.params)})"
+    return f"{d.name}{params} = {b.ctx.snippet(d.body)}"
+
+
+def use_definition(b: Builder, term: S.Layer, shape: Shape, env: Mapping[str, Any], index: str,
+                   depth: int) -> Built:
+    """A use of a definition: its body built on the input, as a block named after it."""
+    d = b.ctx.definitions[term.name]
+    if d.name in b.ctx.active:  # check_definitions refuses cycles first; this is a guard
+        raise b.ctx.error(f"definition '{d.name}' uses itself", term)
+    body_env = bind_definition(b, d, term, env)
+    saved = b.ctx.active
+    b.ctx.active = saved + (d.name,)
+    try:
+        out, rows = b.chain(d.body, shape, body_env, index, depth + 1)
+    except SymparamsError as err:
+        raise at_use(b, err, term, d) from None
+    finally:
+        b.ctx.active = saved
+    return out, b.block(term, d.name, out, rows, index, depth)
+
+
+def at_use(b: Builder, err: SymparamsError, term: S.Layer, d: S.Definition) -> SymparamsError:
+    """An error inside a definition's body, moved to point at the use, with a note that
+    shows where in the definition it happened."""
+    if err.text != b.ctx.text or err.pos is None or term.start <= err.pos < max(term.end, term.start + 1):
+        return err  # already at the use (an argument), or not about the text
+    line_no, col, line = _locate(b.ctx.text, err.pos)
+    width = max(1, min((err.end or err.pos + 1) - err.pos, len(line) - col, 60))
+    notes = (f"in definition '{d.name}' (line {line_no}, column {col + 1}):",
+             "  " + line.expandtabs(1), "  " + " " * col + "^" * width) + err.notes
+    message = f"in '{b.ctx.snippet(term)}': {err.message}"
+    return type(err)(message, b.ctx.text, term.start, term.end, expected=err.expected, notes=notes)
