@@ -1,0 +1,236 @@
+"""In-process timings of the engine: `python bench/inprocess.py [--quick]` prints one JSON list.
+
+Run in a fresh process by bench/run.py, so that "the first call" means what it says.
+Each measurement is a dict with `name`, `status` ("ok" or "not available yet"),
+the numbers, the target, and `met` (True/False/None). A measurement whose feature is not
+built yet reports the engine's own error message instead of crashing the harness.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import models
+
+import symparams
+from symparams.errors import SymparamsError
+
+LENET_SYMBOLIC = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
+
+
+class NotAvailable(Exception):
+    """The engine cannot do this yet; the message says why."""
+
+
+def clear_sympy_cache() -> None:
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
+
+
+def timed(fn: Callable[[], Any], repeats: int, cold: bool = False) -> list[float]:
+    """Wall times of `repeats` calls; `cold` clears sympy's cache before each call, so a
+    repeat costs what a new network would, not what a memoised one does."""
+    times = []
+    for _ in range(repeats):
+        if cold:
+            clear_sympy_cache()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def parse_and_totals(text: str) -> Callable[[], Any]:
+    def run() -> Any:
+        net = symparams.parse(text)
+        return net.params, net.trainable, net.non_trainable, net.output_shape, net.conditions
+
+    return run
+
+
+def _try_parse(text: str) -> Any:
+    try:
+        return symparams.parse(text)
+    except SymparamsError as err:
+        raise NotAvailable(str(err).splitlines()[0]) from None
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    return {"median_ms": 1000 * statistics.median(times), "min_ms": 1000 * min(times),
+            "max_ms": 1000 * max(times), "repeats": len(times)}
+
+
+# ---------------------------------------------------------------- measurements
+def bench_parse(name: str, text: str, expected: Any, target_ms: float, repeats: int) -> dict[str, Any]:
+    """Parse + totals of one text: the first call in this process, then repeats with
+    sympy's cache cleared each time (the target is judged on those)."""
+    start = time.perf_counter()
+    net = _try_parse(text)
+    first = time.perf_counter() - start
+    if expected is not None and net.params != expected:
+        return {"name": name, "status": "WRONG COUNT", "params": str(net.params), "expected": str(expected),
+                "met": False}
+    cold = _summary(timed(parse_and_totals(text), repeats, cold=True))
+    warm = _summary(timed(parse_and_totals(text), repeats))
+    return {"name": name, "status": "ok", "first_ms": 1000 * first, "cold": cold, "warm": warm,
+            "params": str(net.params), "target_ms": target_ms, "met": cold["median_ms"] <= target_ms}
+
+
+def chain_text(layers: int) -> str:
+    """A symbolic chain of `layers` layers: conv-BN-relu triples on an h x w x c input."""
+    triples = max(1, (layers - 3) // 3)
+    return "I(h,w,c)-" + "-".join(["C(k,3,p=1)-BN-relu"] * triples) + "-GAP-O(m)"
+
+
+def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
+    """Least-squares slope of log(time) against log(size): 1 is linear growth."""
+    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def bench_chain(sizes: list[int], repeats: int) -> dict[str, Any]:
+    rows = []
+    for n in sizes:
+        text = chain_text(n)
+        net = _try_parse(text)
+        layers = len(net.layers)
+        times = timed(parse_and_totals(text), repeats, cold=True)
+        rows.append({"layers": layers, "median_ms": 1000 * statistics.median(times)})
+    exponent = fitted_exponent([r["layers"] for r in rows], [r["median_ms"] for r in rows])
+    largest = rows[-1]
+    met = largest["median_ms"] <= 2000 and exponent <= 1.2 if largest["layers"] >= 1000 else None
+    return {"name": "symbolic chain", "status": "ok", "rows": rows, "exponent": exponent,
+            "target": "1,000 layers <= 2 s, exponent <= ~1", "met": met}
+
+
+def bench_repeat(repeats: int) -> dict[str, Any]:
+    """`*n` with a symbolic n and with numeric n from 2 to 10^12: the time must not grow."""
+    body = "I(t,d)-(LN-H(4*d)-gelu-H(d))*{}"
+    import sympy
+
+    from symparams.symbols import symbol
+
+    symbolic = _try_parse(body.format("L"))
+    d, L = symbol("d"), symbol("L")
+    expected = sympy.expand(L * (8 * d**2 + 7 * d))
+    correct = sympy.expand(symbolic.params - expected) == 0
+    rows = []
+    for count in ("L", "2", "1000", "1000000", "10^12"):
+        times = timed(parse_and_totals(body.format(count if count == "L" else f"({count})")), repeats, cold=True)
+        rows.append({"n": count, "median_ms": 1000 * statistics.median(times)})
+    small = next(r["median_ms"] for r in rows if r["n"] == "2")
+    worst = max(r["median_ms"] for r in rows)
+    return {"name": "repetition *n", "status": "ok" if correct else "WRONG COUNT", "rows": rows,
+            "params": str(symbolic.params), "ratio_worst_to_n2": worst / small,
+            "target": "constant time: every n within 3x of *2", "met": correct and worst <= 3 * small}
+
+
+def lenet_exact(h: int, w: int, c: int) -> int:
+    """The seeds' MNIST net as plain Python: the per-point baseline of a sweep."""
+    return 800 * c + 8192 * (h // 4 - 2) * (w // 4 - 2) + 12106
+
+
+def bench_sweep(points: int) -> dict[str, Any]:
+    """Configurations per second: the engine's sweep against a per-point Python loop."""
+    import numpy as np
+
+    side = math.isqrt(points)
+    hs, ws = np.arange(12, 12 + side), np.arange(12, 12 + side)
+    start = time.perf_counter()
+    loop_n = min(points, 300_000)
+    grid = [(12 + i % side, 12 + i // side) for i in range(loop_n)]
+    start = time.perf_counter()
+    loop_values = [lenet_exact(h, w, 1) for h, w in grid]
+    loop_rate = loop_n / (time.perf_counter() - start)
+    net = _try_parse(LENET_SYMBOLIC)
+    sweep = _find_sweep()
+    start = time.perf_counter()
+    totals = sweep(net, {"h": hs, "w": ws, "c": np.array([1])})
+    elapsed = time.perf_counter() - start
+    flat = np.asarray(totals).reshape(-1)
+    configs = flat.size
+    # Check the engine's values against the plain-Python ones where both exist.
+    H, W = np.meshgrid(hs, ws, indexing="ij")
+    reference = 800 + 8192 * (H // 4 - 2) * (W // 4 - 2) + 12106
+    correct = bool(np.array_equal(np.asarray(totals).reshape(reference.shape), reference))
+    rate = configs / elapsed
+    return {"name": "sweep LeNet exact", "status": "ok" if correct else "WRONG COUNT", "configs": configs,
+            "rate_per_s": rate, "loop_rate_per_s": loop_rate, "speedup_vs_loop": rate / loop_rate,
+            "loop_checked": loop_values[0] == lenet_exact(12, 12, 1),
+            "target": ">= 10M configurations/s", "met": correct and rate >= 10e6}
+
+
+def _find_sweep() -> Callable[..., Any]:
+    """The engine's sweep, through whichever public API it has landed as."""
+    method = getattr(symparams.Network, "sweep", None)
+    if method is not None:
+        return lambda net, grid: method(net, **grid)
+    raise NotAvailable("the engine has no sweep API yet (Network.sweep)")
+
+
+def bench_solve(repeats: int) -> dict[str, Any]:
+    """`symparams solve` for a LeNet parameter budget, in-process through the CLI's main."""
+    from symparams import cli
+
+    argv = ["solve", LENET_SYMBOLIC, "--for", "h", "--params", "1000000", "--subs", "w=28,c=1", "--max"]
+    if "solve" not in cli.SUBCOMMANDS:
+        raise NotAvailable("the CLI has no solve subcommand yet")
+    out = io.StringIO()
+    times = []
+    code = 0
+    for _ in range(repeats):
+        clear_sympy_cache()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            start = time.perf_counter()
+            code = cli.main(argv)
+            times.append(time.perf_counter() - start)
+    if code != 0:
+        raise NotAvailable(f"`symparams {' '.join(argv)}` exited with {code}")
+    summary = _summary(times)
+    return {"name": "solve LeNet budget", "status": "ok", "command": "symparams " + " ".join(argv),
+            "answer": out.getvalue().strip().splitlines()[:3], **summary, "target_ms": 100,
+            "met": summary["median_ms"] <= 100}
+
+
+def guarded(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return fn()
+    except NotAvailable as err:
+        return {"name": name, "status": "not available yet", "reason": str(err), "met": None}
+    except Exception as err:  # noqa: BLE001  (an engine crash is a result to report, not a harness failure)
+        return {"name": name, "status": "error", "reason": f"{type(err).__name__}: {err}"[:300], "met": False}
+
+
+def run_all(quick: bool) -> list[dict[str, Any]]:
+    repeats = 3 if quick else 15
+    resnet = models.MODELS["resnet50"]
+    results = [
+        guarded("ResNet-50 numeric", lambda: bench_parse("ResNet-50 numeric", resnet.text, resnet.params, 20,
+                                                          repeats)),
+        guarded("ResNet-50 symbolic h, w", lambda: bench_parse("ResNet-50 symbolic h, w", resnet.symbolic_text,
+                                                                None, 300, max(3, repeats // 3))),
+        guarded("symbolic chain", lambda: bench_chain([30, 60] if quick else [100, 200, 400, 700, 1000],
+                                                      1 if quick else 3)),
+        guarded("repetition *n", lambda: bench_repeat(1 if quick else 5)),
+        guarded("sweep LeNet exact", lambda: bench_sweep(10_000 if quick else 4_000_000)),
+        guarded("solve LeNet budget", lambda: bench_solve(1 if quick else 10)),
+    ]
+    if quick:
+        results.insert(0, guarded("LeNet numeric", lambda: bench_parse(
+            "LeNet numeric", models.LENET, 217_706, 20, repeats)))
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_all("--quick" in sys.argv[1:])))
