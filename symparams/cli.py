@@ -84,6 +84,11 @@ def _main_parser() -> _Parser:
                         help="give symbols values, e.g. --subs h=28,w=28,c=1")
     parser.add_argument("--ideal", action="store_true", help="closed form: floors and ceils dropped")
     parser.add_argument("--depth", type=int, default=None, help="fold blocks deeper than this level")
+    parser.add_argument("--macs", action="store_true", help="also MACs per layer and in total (torchinfo's Mult-Adds)")
+    parser.add_argument("--memory", action="store_true",
+                        help="also parameter and activation memory, in bytes of --dtype")
+    parser.add_argument("--dtype", default=None, metavar="DTYPE",
+                        help="float32 (default), bfloat16, float16 or int8; implies --memory")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -100,14 +105,53 @@ def run_main(argv: Sequence[str]) -> int:
     if values:
         net = net.subs(**values)
     if args.json:
-        _print(to_json(net))
+        _print(to_json(net) if not _analysis(args) else _analysis_json(net, args))
     else:
         _print(table(net, depth=args.depth))
+        if _analysis(args):
+            _print(_analysis_text(net, args))
     return 0
+
+
+def _analysis(args: argparse.Namespace) -> bool:
+    return bool(args.macs or args.memory or args.dtype)
+
+
+def _analysis_text(net: Network, args: argparse.Namespace) -> str:
+    from .analysis_cli import analysis_lines
+
+    return "\n".join(analysis_lines(net, args.macs, args.memory or bool(args.dtype), args.dtype or "float32"))
+
+
+def _analysis_json(net: Network, args: argparse.Namespace) -> str:
+    import json
+
+    from .analysis_cli import analysis_dict
+    from .render import to_dict
+
+    data = to_dict(net)
+    data.update(analysis_dict(net, args.macs, args.memory or bool(args.dtype), args.dtype or "float32"))
+    return json.dumps(data, indent=2)
 
 
 # Subcommands: `symparams solve ...`, registered by the modules that implement them.
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+
+
+def _solve(argv: Sequence[str]) -> int:
+    from .analysis_cli import run_solve
+
+    return run_solve(argv)
+
+
+def _sweep(argv: Sequence[str]) -> int:
+    from .analysis_cli import run_sweep
+
+    return run_sweep(argv)
+
+
+SUBCOMMANDS["solve"] = _solve
+SUBCOMMANDS["sweep"] = _sweep
 
 
 def _print(text: str) -> None:

@@ -26,10 +26,10 @@ from .core import dense
 from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
 
 
-def need_sequence(call: LayerCall, what: str) -> tuple[Expr, Expr]:
-    """The (t, c) of a sequence input; other ranks are an error in the user's words."""
+def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
+    """The (t, c) of a sequence input; other ranks are an error (the builder names the layer)."""
     if call.rank != 2:
-        raise ShapeError(f"{what} needs a sequence (t, c), got a tensor of shape {_shape(call.shape)}")
+        raise ShapeError(f"needs a sequence (t, c), got a tensor of shape {_shape(call.shape)}")
     return call.shape[0], call.shape[1]
 
 
@@ -47,7 +47,7 @@ def embedding(call: LayerCall) -> LayerOut:
     38597376
     """
     if call.rank != 1:
-        raise ShapeError(f"E needs token ids (t), got a tensor of shape {_shape(call.shape)}")
+        raise ShapeError(f"needs token ids (t), got a tensor of shape {_shape(call.shape)}")
     v, d = call.args.v, call.args.d
     # torchinfo counts nn.Embedding's table once as its Mult-Adds.
     return LayerOut((call.shape[0], d), "Embedding", v * d, macs=v * d, facts={"embeddings": (v, d)})
@@ -56,7 +56,7 @@ def embedding(call: LayerCall) -> LayerOut:
 @register("PE", "PosEmbedding", params=(size("m", doc="the most positions"),))
 def positions(call: LayerCall) -> LayerOut:
     """Learned positions, up to m of them, added to (t, d): m·d weights; t ≤ m."""
-    t, d = need_sequence(call, "PE")
+    t, d = need_sequence(call)
     m = call.args.m
     enough = Condition(sympy.Le(t, m), f"needs at most {m} positions, got {t}")
     return LayerOut(call.shape, "PositionalEmbedding", m * d, conditions=(enough,))
@@ -65,14 +65,14 @@ def positions(call: LayerCall) -> LayerOut:
 @register("CLS", "ClassToken")
 def class_token(call: LayerCall) -> LayerOut:
     """A learned token put before the sequence (ViT, BERT): (t, c) → (t+1, c), c weights."""
-    t, c = need_sequence(call, "CLS")
+    t, c = need_sequence(call)
     return LayerOut((t + 1, c), "ClassToken", c)
 
 
 @register("FIRST", "FirstToken")
 def first_token(call: LayerCall) -> LayerOut:
     """A sequence's first position, as a ViT head or BERT's pooler reads it: (t, c) → (c)."""
-    _, c = need_sequence(call, "FIRST")
+    _, c = need_sequence(call)
     return LayerOut((c,), "FirstToken")
 
 
@@ -86,8 +86,8 @@ def recurrent_biases(n: Expr, convention: str, two_vectors_in_keras: bool = Fals
     return 2 * n if convention == "torch" or two_vectors_in_keras else n
 
 
-def _recurrent(call: LayerCall, short: str, kind: str, gates: int, two_keras_biases: bool = False) -> LayerOut:
-    t, c = need_sequence(call, short)
+def _recurrent(call: LayerCall, kind: str, gates: int, two_keras_biases: bool = False) -> LayerOut:
+    t, c = need_sequence(call)
     a = call.args
     dirs = 2 if a.bi else 1
     weights = gates * dirs * (a.n * c + a.n * a.n)
@@ -107,7 +107,7 @@ def simple_rnn(call: LayerCall) -> LayerOut:
     >>> symparams.parse("I(t,c)-R(n)").params
     c*n + n**2 + 2*n
     """
-    return _recurrent(call, "R", "RNN", 1)
+    return _recurrent(call, "RNN", 1)
 
 
 @register("L", "LSTM", params=_RECURRENT)
@@ -118,7 +118,7 @@ def lstm(call: LayerCall) -> LayerOut:
     >>> symparams.parse("I(100,6)-L(64)", convention="keras").params
     18176
     """
-    return _recurrent(call, "L", "LSTM", 4)
+    return _recurrent(call, "LSTM", 4)
 
 
 @register("G", "GRU", params=_RECURRENT + (flag("reset_after", True),))
@@ -128,7 +128,7 @@ def gru(call: LayerCall) -> LayerOut:
     PyTorch's GRU always applies the reset gate after the recurrent product (its bias_hn
     sits inside r ⊙ (W_hn h + b_hn)), so under torch reset_after changes nothing.
     """
-    return _recurrent(call, "G", "GRU", 3, two_keras_biases=call.args.reset_after)
+    return _recurrent(call, "GRU", 3, two_keras_biases=call.args.reset_after)
 
 
 # ---------------------------------------------------------------- attention
@@ -143,7 +143,7 @@ def attention(call: LayerCall) -> LayerOut:
     >>> symparams.parse("I(t,d)-MHA(h)").params
     4*d**2 + 4*d
     """
-    t, c = need_sequence(call, "MHA")
+    t, c = need_sequence(call)
     a = call.args
     h = a.h
     kv = h if a.kv is None else a.kv
@@ -237,6 +237,6 @@ def transformer_block(call: LayerCall) -> LayerOut:
     >>> symparams.parse("I(t,d)-TB(h,4*d)").params
     12*d**2 + 13*d
     """
-    need_sequence(call, "TB")
+    need_sequence(call)
     return LayerOut(call.shape, "TransformerBlock")
 
