@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import sympy
 from sympy import Expr, Integer
 
 from .shapes import Condition
+
+if TYPE_CHECKING:
+    from .solve import Solution
 
 CONVENTIONS = ("torch", "keras")
 MODES = ("exact", "ideal")
@@ -124,6 +127,67 @@ class Network:
         """Every row, blocks before their children."""
         for layer in self.layers:
             yield from layer.walk()
+
+    def memory(self, dtype: str = "float32") -> Expr:
+        """Bytes the parameters take in `dtype` (float32, bfloat16, float16, int8, ...).
+
+        >>> import symparams
+        >>> symparams.parse("I(784)-O(10)").memory("bfloat16")
+        15700
+        """
+        return self.params * dtype_bytes(dtype)
+
+    @property
+    def activations(self) -> Expr:
+        """Elements of every layer's output in one forward pass of one sample (the input
+        itself not counted): what a forward pass writes if nothing is freed.
+
+        >>> import symparams
+        >>> symparams.parse("I(28,28,1)-C(8,3)-relu-F-O(10)").activations
+        16234
+        """
+        return total([_activations(row) for row in self.layers if row.kind != "Input"])
+
+    def activation_memory(self, dtype: str = "float32") -> Expr:
+        """Bytes of `activations` in `dtype`."""
+        return self.activations * dtype_bytes(dtype)
+
+    def solve(self, unknown: str | tuple[str, ...], goal: int, target: str = "params", how: str = "equal",
+              values: Mapping[str, int] | None = None, dtype: str = "float32") -> "Solution":
+        """The values of a symbol that give `goal` as the `target` total (params,
+        trainable, non_trainable, macs, memory, activations, axis:NAME): see
+        `symparams.solve.solve`.
+
+        >>> import symparams
+        >>> net = symparams.parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+        >>> net.solve("n", 1_000_000, how="max").as_dict()
+        {'value': 51, 'total': 832106}
+        """
+        from .solve import solve
+
+        return solve(self, unknown, goal, target=target, how=how, values=values, dtype=dtype)
+
+    def subs(self, **values: int) -> "Network":
+        """The same network with symbols given values (positive integers).
+
+        Shapes are rebuilt, so values that break a layer's rule raise a ShapeError
+        naming the layer.
+        """
+        from .api import parse
+
+        merged = dict(self.values)
+        merged.update(values)
+        return parse(self.text, convention=self.convention, mode=self.mode, values=merged)
+
+    def with_convention(self, convention: str) -> "Network":
+        from .api import parse
+
+        return parse(self.text, convention=convention, mode=self.mode, values=dict(self.values))
+
+    def with_mode(self, mode: str) -> "Network":
+        from .api import parse
+
+        return parse(self.text, convention=self.convention, mode=mode, values=dict(self.values))
 
     def subs(self, **values: int) -> "Network":
         """The same network with symbols given values (positive integers).
@@ -323,3 +387,26 @@ def solve_congruence(*pairs: tuple[int, int]) -> tuple[int, int] | None:
         residue, modulus = residue + modulus * t, modulus * step
         residue %= modulus
     return residue, modulus
+
+
+# Bytes of one number in each dtype people store weights and activations in.
+DTYPE_BYTES = {"float64": 8, "float32": 4, "tfloat32": 4, "bfloat16": 2, "float16": 2, "int8": 1, "uint8": 1}
+
+
+def dtype_bytes(dtype: str) -> int:
+    """Bytes per element of `dtype`; an unknown name is an error listing the known ones."""
+    from .errors import SymparamsError
+
+    if dtype not in DTYPE_BYTES:
+        raise SymparamsError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPE_BYTES)}")
+    return DTYPE_BYTES[dtype]
+
+
+def _activations(row: LayerInfo) -> Expr:
+    """Output elements a row writes; a block writes its children's, `count` times."""
+    if row.children:
+        return row.count * total([_activations(child) for child in row.children])
+    size: Expr = Integer(1)
+    for axis in row.shape:
+        size = size * axis
+    return size

@@ -1,0 +1,725 @@
+"""Solving for an unknown: which values of a symbol give a total (params, MACs, memory,
+an output axis) equal to, at most, or at least a target.
+
+Answers hold under exact (floor) semantics and respect every condition of the network.
+The search is over integers, never floats:
+
+* On each residue class x = M·k + r, where M is the lcm of the denominators of the
+  floors in x (and of the moduli of its divisibility conditions), every floor of a
+  linear argument is linear in k, so the total is a polynomial P_r(k) *exactly*.
+* Between consecutive real roots of P_r' (and of the conditions' polynomials) P_r is
+  monotone and the conditions keep their truth, so each such piece is searched by
+  exponential and binary search, evaluated exactly with Python integers.
+* Totals that are not polynomial on a class (Min, Max, the unknown in a divisor) are
+  scanned value by value over a bounded range, and the answer says so.
+
+The closed form of the ideal formula (floors dropped) is given beside the answer when it
+has one (degree 1 or 2): for the seeds' MNIST net, n = 8 + sqrt((N - 12906)/512).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import sympy
+from sympy import Expr
+
+from .errors import SolveError
+from .network import Network, idealize, tidy
+from .symbols import AXIS_NAMES, symbol
+
+HOWS = ("equal", "max", "min")
+TARGETS = ("params", "trainable", "non_trainable", "macs", "memory", "activations")
+MAX_CLASSES = 4096  # residue classes searched one by one; more falls back to scanning
+SCAN_LIMIT = 20_000  # values scanned where the total is not a polynomial on a class
+MAX_BITS = 4096  # exponential search stops past 2**MAX_BITS
+UNBOUNDED: Any = float("inf")  # Piece.end: the predicate holds as far as was searched
+
+
+@dataclass(frozen=True)
+class Point:
+    """A value of the unknown and the exact total it gives."""
+
+    value: int
+    total: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"value": self.value, "total": self.total}
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The answer to a solve query, as data.
+
+    `values` are the inclusive ranges of every value whose total equals the target
+    (`hi` None: unbounded); `below` is the largest value whose total is at most the
+    target (the `--max` answer), `above` the smallest whose total is at least it (the
+    `--min` answer); either is None when there is none. `closed_form` solves the ideal
+    formula for the unknown, in the target N.
+    """
+
+    unknowns: tuple[str, ...]
+    target: str
+    goal: int
+    how: str
+    values: tuple[tuple[int, int | None], ...]
+    below: Point | None
+    above: Point | None
+    closed_form: tuple[str, ...] = ()
+    closed_value: tuple[float, ...] = ()
+    reason: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def answer(self) -> Point | None:
+        """The `--max` or `--min` answer; None in the default (equality) query."""
+        if self.how == "max":
+            return self.below
+        if self.how == "min":
+            return self.above
+        return None
+
+    @property
+    def found(self) -> bool:
+        """Whether the query has any answer at all."""
+        if self.how == "equal":
+            return bool(self.values or self.below or self.above)
+        return self.answer is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object of `symparams solve --json`."""
+        if self.how != "equal":
+            point = self.answer
+            return {"value": point.value if point else None, "total": point.total if point else None}
+        return {
+            "values": [[lo, hi] for lo, hi in self.values],
+            "below": self.below.as_dict() if self.below else None,
+            "above": self.above.as_dict() if self.above else None,
+        }
+
+
+# ---------------------------------------------------------------- exact evaluation
+Number = int | Fraction
+Compiled = Callable[[Mapping[sympy.Symbol, int]], Any]
+
+
+def compile_exact(expr: sympy.Basic) -> Compiled:
+    """A function of {symbol: int} that evaluates `expr` exactly with Python integers
+    and fractions: floor is a true integer floor however large the numbers.
+
+    >>> h = symbol("h")
+    >>> f = compile_exact(sympy.floor((h - 5) / 2) + 1)
+    >>> f({h: 28}), f({h: 10**30 + 1})
+    (12, 499999999999999999999999999999)
+    """
+    if expr is sympy.true or expr is sympy.false:
+        truth = bool(expr)
+        return lambda env: truth
+    if isinstance(expr, sympy.Integer):
+        value = int(expr)
+        return lambda env: value
+    if isinstance(expr, sympy.Rational):
+        frac = Fraction(int(expr.p), int(expr.q))
+        return lambda env: frac
+    if isinstance(expr, sympy.Symbol):
+        return lambda env: env[expr]
+    parts = [compile_exact(a) for a in expr.args]
+    if isinstance(expr, sympy.Add):
+        return lambda env: _whole(sum(p(env) for p in parts))
+    if isinstance(expr, sympy.Mul):
+        def mul(env: Mapping[sympy.Symbol, int]) -> Number:
+            out: Number = 1
+            for p in parts:
+                out = out * p(env)
+            return _whole(out)
+        return mul
+    if isinstance(expr, sympy.Pow):
+        exponent = expr.exp
+        if not exponent.is_Integer:
+            raise SolveError(f"cannot evaluate {expr} exactly: the exponent is not a whole number")
+        e, base = int(exponent), parts[0]
+        if e >= 0:
+            return lambda env: base(env) ** e
+        return lambda env: _whole(Fraction(1) / Fraction(base(env)) ** (-e))
+    if isinstance(expr, sympy.floor):
+        return lambda env: math.floor(parts[0](env))
+    if isinstance(expr, sympy.ceiling):
+        return lambda env: math.ceil(parts[0](env))
+    if isinstance(expr, sympy.Min):
+        return lambda env: min(p(env) for p in parts)
+    if isinstance(expr, sympy.Max):
+        return lambda env: max(p(env) for p in parts)
+    if isinstance(expr, sympy.Mod):
+        return lambda env: _whole(parts[0](env) % parts[1](env))
+    relations: dict[type, Callable[[Any, Any], bool]] = {
+        sympy.Eq: lambda a, b: a == b, sympy.Ne: lambda a, b: a != b, sympy.Ge: lambda a, b: a >= b,
+        sympy.Gt: lambda a, b: a > b, sympy.Le: lambda a, b: a <= b, sympy.Lt: lambda a, b: a < b,
+    }
+    for kind, test in relations.items():
+        if isinstance(expr, kind):
+            left, right = parts
+            return lambda env: test(left(env), right(env))
+    if isinstance(expr, sympy.And):
+        return lambda env: all(p(env) for p in parts)
+    if isinstance(expr, sympy.Or):
+        return lambda env: any(p(env) for p in parts)
+    if isinstance(expr, sympy.Not):
+        return lambda env: not parts[0](env)
+    raise SolveError(f"cannot evaluate {type(expr).__name__} exactly in {expr}")
+
+
+def _whole(value: Number) -> Number:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+# ---------------------------------------------------------------- the query
+@dataclass(frozen=True)
+class Problem:
+    """One unknown x, the exact total f(x), and the conditions x must meet."""
+
+    x: sympy.Symbol
+    total: Expr
+    conditions: tuple[sympy.Basic, ...]
+    lo: int
+    hi: int | None
+
+    def evaluate(self) -> Callable[[int], Number]:
+        f = compile_exact(self.total)
+        x = self.x
+        return lambda v: f({x: v})
+
+    def admissible(self) -> Callable[[int], bool]:
+        checks = [compile_exact(c) for c in self.conditions]
+        x = self.x
+        return lambda v: all(check({x: v}) for check in checks)
+
+
+def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
+    """The total a query asks about: a count, the MACs, memory in bytes, or an axis.
+
+    An axis is `axis:NAME` (h, w, c, t, n, d as in LANGUAGE.md) or `axis:INDEX` in the
+    convention's order.
+    """
+    if target in ("params", "trainable", "non_trainable", "macs"):
+        return getattr(net, target)
+    if target == "memory":
+        return net.memory(dtype)
+    if target == "activations":
+        return net.activation_memory(dtype)
+    if target.startswith("axis:"):
+        return output_axis(net, target[5:])
+    raise SolveError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)} or axis:NAME")
+
+
+def output_axis(net: Network, which: str) -> Expr:
+    """An output axis by name (channels-last names: h, w, c ...) or by index in the
+    convention's order."""
+    shape = net.shape
+    names = AXIS_NAMES.get(len(shape), ())
+    if which in names:
+        return shape[names.index(which)]
+    if which.isdigit() and int(which) < len(shape):
+        return net.output_shape[int(which)]
+    choices = ", ".join(names) or "0"
+    raise SolveError(f"the output {list(net.output_shape)} has no axis {which!r}: expected one of {choices} "
+                     f"or an index from 0 to {len(shape) - 1}")
+
+
+def solve(net: Network, unknown: str | Sequence[str], goal: int, target: str = "params", how: str = "equal",
+          values: Mapping[str, int] | None = None, dtype: str = "float32") -> Solution:
+    """Values of `unknown` for which the network's `target` equals (`how="equal"`), is
+    at most (`"max"`: the largest such value) or at least (`"min"`: the smallest) `goal`.
+
+    `unknown` may name several symbols, solved together as one value (h and w of a
+    square image); every other symbol the total depends on needs a value in `values`.
+
+    >>> import symparams
+    >>> net = symparams.parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    >>> s = solve(net, "n", 1_004_138)
+    >>> s.values, s.below, s.above
+    (((52, 55),), Point(value=55, total=1004138), Point(value=52, total=1004138))
+    >>> s.closed_form
+    ('n = 8 + sqrt((N - 12906)/512)',)
+    >>> solve(net, "n", 1_000_000, how="max").answer
+    Point(value=51, total=832106)
+    """
+    if how not in HOWS:
+        raise SolveError(f"unknown kind of query {how!r}: expected one of {', '.join(HOWS)}")
+    if isinstance(goal, bool) or not isinstance(goal, int):
+        raise SolveError(f"the target must be a whole number, got {goal!r}")
+    names = (unknown,) if isinstance(unknown, str) else tuple(unknown)
+    if not names:
+        raise SolveError("name the symbol to solve for")
+    given = dict(net.values)
+    given.update(values or {})
+    for name in names:
+        if name in given:
+            raise SolveError(f"{name} is both solved for and given a value")
+    if given != dict(net.values):
+        net = net.subs(**given)
+    if net.mode != "exact":
+        net = net.with_mode("exact")
+    problem, notes = _problem(net, names, target, dtype)
+    search = Search(problem, goal)
+    values_found, below, above, search_notes = search.run(how)
+    closed, closed_at = closed_form(problem, goal, names)
+    solution = Solution(names, target, goal, how, values_found, below, above, closed, closed_at,
+                        notes=tuple(notes) + tuple(search_notes))
+    if not solution.found:
+        return _with_reason(solution, problem, search)
+    return solution
+
+
+def _problem(net: Network, names: tuple[str, ...], target: str, dtype: str) -> tuple[Problem, list[str]]:
+    x = symbol(names[0])
+    tie = {symbol(n): x for n in names[1:]}
+    total = sympy.sympify(target_expr(net, target, dtype)).subs(tie)
+    present = {s.name for s in net.free_symbols} | {s.name for s in total.free_symbols}
+    missing = [n for n in names if n not in present]
+    if missing:
+        known = ", ".join(sorted(present)) or "none"
+        raise SolveError(f"the network has no symbol {missing[0]!r} (its symbols: {known})")
+    if x not in total.free_symbols:
+        raise SolveError(f"the {_label(target)} does not depend on {' and '.join(names)}: "
+                         f"it is {total} whatever its value")
+    others = sorted(s.name for s in total.free_symbols if s != x)
+    if others:
+        raise SolveError(f"the {_label(target)} also depends on {', '.join(others)}: give "
+                         f"{'it' if len(others) == 1 else 'them'} a value with --subs "
+                         f"{','.join(o + '=...' for o in others)}")
+    notes = []
+    conditions = []
+    lo, hi = 1, None
+    for cond in net.conditions:
+        holds = cond.subs(tie)
+        if holds is sympy.true:
+            continue
+        if holds is sympy.false:
+            raise SolveError(f"the network's conditions cannot hold when {' = '.join(names)}: {cond}")
+        if not holds.free_symbols <= {x}:
+            if x in holds.free_symbols:
+                notes.append(f"not checked (needs other symbols): {holds}")
+            continue
+        if isinstance(holds, sympy.GreaterThan) and holds.lhs == x and holds.rhs.is_Integer:
+            lo = max(lo, int(holds.rhs))
+        elif isinstance(holds, sympy.LessThan) and holds.lhs == x and holds.rhs.is_Integer:
+            hi = int(holds.rhs) if hi is None else min(hi, int(holds.rhs))
+        else:
+            conditions.append(holds)
+    return Problem(x, total, tuple(conditions), lo, hi), notes
+
+
+def _label(target: str) -> str:
+    if target.startswith("axis:"):
+        return f"output axis {target[5:]}"
+    return {"non_trainable": "non-trainable parameters", "macs": "MACs", "memory": "parameter memory",
+            "activations": "activation memory", "params": "parameter count",
+            "trainable": "trainable parameter count"}.get(target, target)
+
+
+def _with_reason(solution: Solution, problem: Problem, search: Search) -> Solution:
+    from dataclasses import replace
+
+    names = " = ".join(solution.unknowns)
+    label = _label(solution.target)
+    first = search.first_admissible()
+    if first is None:
+        reason = f"no value of {names} meets the network's conditions"
+    elif solution.how == "max":
+        reason = (f"the {label} is never at most {solution.goal:,}: the smallest is "
+                  f"{search.smallest_total():,} ({names} = {search.smallest_at()})")
+    elif solution.how == "min":
+        reason = f"the {label} never reaches {solution.goal:,}: at most {search.largest_total_text()}"
+    else:
+        reason = f"no value of {names} gives a {label} of {solution.goal:,}"
+    return replace(solution, reason=reason)
+
+
+# ---------------------------------------------------------------- search
+class Search:
+    """The integer search of one problem for one goal."""
+
+    def __init__(self, problem: Problem, goal: int) -> None:
+        self.problem = problem
+        self.goal = goal
+        self.f = problem.evaluate()
+        self.ok = problem.admissible()
+        self.notes: list[str] = []
+        self._cache: dict[int, Number] = {}
+        self._seen_min: tuple[Number, int] | None = None
+        self._seen_max: tuple[Number, int] | None = None
+        self._pieces: list[Piece] | None = None
+
+    def total(self, v: int) -> Number:
+        if v not in self._cache:
+            value = self.f(v)
+            self._cache[v] = value
+            if self._seen_min is None or value < self._seen_min[0]:
+                self._seen_min = (value, v)
+            if self._seen_max is None or value > self._seen_max[0]:
+                self._seen_max = (value, v)
+        return self._cache[v]
+
+    # Which value of x is a piece's k: x = modulus·k + residue.
+    def run(self, how: str) -> tuple[tuple[tuple[int, int | None], ...], Point | None, Point | None, list[str]]:
+        pieces = self.pieces()
+        hits: list[tuple[int, int | None, int]] = []  # (first x, last x or None, step)
+        below: tuple[int | None, Number] | None = None  # (x or None for unbounded, total)
+        above: tuple[int, Number] | None = None
+        for piece in pieces:
+            for lo, hi, step in piece.hits(self):
+                hits.append((lo, hi, step))
+            b = piece.largest_at_most(self)
+            if b is not None and (below is None or below[0] is not None and (b[0] is None or b[0] > below[0])):
+                below = b
+            a = piece.smallest_at_least(self)
+            if a is not None and (above is None or a[0] < above[0]):
+                above = a
+        values = _merge(hits)
+        below_point = None
+        if below is not None:
+            if below[0] is None:
+                self.notes.append(f"every large enough {self.problem.x} has a total at most {self.goal:,}: "
+                                  "there is no largest")
+            else:
+                below_point = Point(below[0], int(below[1]))
+        above_point = Point(above[0], int(above[1])) if above is not None else None
+        return values, below_point, above_point, self.notes
+
+    def pieces(self) -> list[Piece]:
+        if self._pieces is None:
+            self._pieces = list(self._make_pieces())
+        return self._pieces
+
+    def _make_pieces(self) -> Iterator[Piece]:
+        p = self.problem
+        classes = residue_classes(p)
+        if classes is None:
+            yield from self.scanned_pieces()
+            return
+        modulus, polys = classes
+        for residue, poly, cond_polys in polys:
+            k_lo = -((residue - p.lo) // modulus)  # ceil((lo - r)/M)
+            k_hi = None if p.hi is None else (p.hi - residue) // modulus
+            if k_hi is not None and k_hi < k_lo:
+                continue
+            cuts = {k_lo} | ({k_hi} if k_hi is not None else set())
+            for q in [poly.diff()] + cond_polys:
+                for k in _real_root_cuts(q):
+                    if k >= k_lo and (k_hi is None or k <= k_hi):
+                        cuts.add(k)
+            ordered = sorted(cuts)
+            for i, a in enumerate(ordered):
+                yield Piece(modulus, residue, a, a)
+                nxt = ordered[i + 1] if i + 1 < len(ordered) else None
+                if nxt is not None and nxt - a > 1:
+                    yield Piece(modulus, residue, a + 1, nxt - 1)
+                elif nxt is None and k_hi is None:
+                    yield Piece(modulus, residue, a + 1, None)
+
+    def scanned_pieces(self) -> Iterator[Piece]:
+        p = self.problem
+        last = p.lo + SCAN_LIMIT - 1 if p.hi is None else min(p.hi, p.lo + SCAN_LIMIT - 1)
+        if p.hi is None or p.hi > last:
+            self.notes.append(f"the total is not a polynomial in {p.x} on residue classes: "
+                              f"values from {p.lo} to {last} were checked one by one")
+        for v in range(p.lo, last + 1):
+            yield Piece(1, 0, v, v)
+
+    def first_admissible(self) -> int | None:
+        for piece in self.pieces():
+            x = piece.first_x(self)
+            if x is not None:
+                return x
+        return None
+
+    def smallest_total(self) -> int:
+        return int(self._seen_min[0]) if self._seen_min else 0
+
+    def smallest_at(self) -> int:
+        return self._seen_min[1] if self._seen_min else self.problem.lo
+
+    def largest_total_text(self) -> str:
+        if self._seen_max is None:
+            return "nothing"
+        return f"{int(self._seen_max[0]):,} ({self.problem.x} = {self._seen_max[1]})"
+
+
+def residue_classes(p: Problem) -> tuple[int, list[tuple[int, sympy.Poly, list[sympy.Poly]]]] | None:
+    """The modulus M and, for every residue r whose divisibility conditions hold, the
+    total and the remaining conditions as polynomials in k where x = M·k + r; None when
+    they are not polynomials."""
+    x, k = p.x, sympy.Dummy("k", integer=True)
+    modulus = 1
+    for expr in (p.total, *p.conditions):
+        for rounded in expr.atoms(sympy.floor, sympy.ceiling, sympy.Mod):
+            if isinstance(rounded, sympy.Mod):
+                if not rounded.args[1].is_Integer:
+                    return None
+                modulus = math.lcm(modulus, int(rounded.args[1]))
+                continue
+            _, den = sympy.fraction(sympy.together(rounded.args[0]))
+            if not den.is_Integer:
+                return None
+            modulus = math.lcm(modulus, abs(int(den)))
+        if expr.has(sympy.Min, sympy.Max) or modulus > MAX_CLASSES:
+            return None
+    classes = []
+    for r in range(modulus):
+        on_class = {x: modulus * k + r}
+        total = sympy.expand(p.total.subs(on_class))
+        if total.has(sympy.floor, sympy.ceiling, sympy.Mod) or not total.is_polynomial(k):
+            return None
+        keep = True
+        cond_polys = []
+        for cond in p.conditions:
+            holds = cond.subs(on_class)
+            if holds in (sympy.true, sympy.false):
+                keep = keep and bool(holds)
+                continue
+            if not isinstance(holds, sympy.core.relational.Relational):
+                return None
+            gap = sympy.expand(holds.lhs - holds.rhs)
+            if gap.has(sympy.floor, sympy.ceiling, sympy.Mod) or not gap.is_polynomial(k):
+                return None
+            cond_polys.append(sympy.Poly(gap, k))
+        if keep:
+            classes.append((r, sympy.Poly(total, k), cond_polys))
+    return modulus, classes
+
+
+def _real_root_cuts(poly: sympy.Poly) -> list[int]:
+    """Integers around every real root of a polynomial: each root lies in an exact
+    isolating interval narrower than 1, and every integer from the floor of its left end
+    to the ceiling of its right end is returned."""
+    if poly.degree() <= 0:
+        return []
+    cuts: list[int] = []
+    for (a, b), _ in poly.intervals(eps=sympy.Rational(1, 2)):
+        cuts += range(math.floor(_frac(a)), math.ceil(_frac(b)) + 1)
+    return cuts
+
+
+@dataclass(frozen=True)
+class Piece:
+    """x = modulus·k + residue for k from k_lo to k_hi (None: no end), where the total is
+    monotone in k and every condition has one truth value."""
+
+    modulus: int
+    residue: int
+    k_lo: int
+    k_hi: int | None
+
+    def x(self, k: int) -> int:
+        return self.modulus * k + self.residue
+
+    def first_x(self, s: Search) -> int | None:
+        if self.x(self.k_lo) < 1 or not s.ok(self.x(self.k_lo)):
+            return None
+        return self.x(self.k_lo)
+
+    def usable(self, s: Search) -> bool:
+        return self.first_x(s) is not None
+
+    def value(self, s: Search, k: int) -> Number:
+        return s.total(self.x(k))
+
+    def increasing(self, s: Search) -> bool | None:
+        """True, False, or None when constant (on the piece's first two points)."""
+        if self.k_hi == self.k_lo:
+            return None
+        a, b = self.value(s, self.k_lo), self.value(s, self.k_lo + 1)
+        return None if a == b else b > a
+
+    def end(self, s: Search, predicate: Callable[[Number], bool]) -> int | None:
+        """The last k of the piece where `predicate` holds, for a predicate that holds on a
+        prefix of the piece: None when it holds nowhere, UNBOUNDED when it still holds
+        at every point probed up to 2**MAX_BITS on a piece without end."""
+        lo = self.k_lo
+        if not predicate(self.value(s, lo)):
+            return None
+        if self.k_hi is None:  # exponential search for a k where it fails
+            step = 1
+            while predicate(self.value(s, lo + step)):
+                lo += step
+                step *= 2
+                if step.bit_length() > MAX_BITS:
+                    return UNBOUNDED
+            hi = lo + step
+        else:
+            hi = self.k_hi
+            if predicate(self.value(s, hi)):
+                return hi
+        while hi - lo > 1:  # predicate holds at lo, fails at hi
+            mid = (lo + hi) // 2
+            if predicate(self.value(s, mid)):
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def hits(self, s: Search) -> list[tuple[int, int | None, int]]:
+        if not self.usable(s):
+            return []
+        goal = s.goal
+        direction = self.increasing(s)
+        if direction is None:  # constant on the piece (or a single point)
+            if self.value(s, self.k_lo) != goal:
+                return []
+            last = None if self.k_hi is None else self.x(self.k_hi)
+            return [(self.x(self.k_lo), last, self.modulus)]
+        k = self.end(s, (lambda t: t < goal) if direction else (lambda t: t > goal))
+        if k is UNBOUNDED:
+            return []
+        k = self.k_lo if k is None else k + 1
+        if self.k_hi is not None and k > self.k_hi:
+            return []
+        if self.value(s, k) == goal:
+            return [(self.x(k), self.x(k), self.modulus)]
+        return []
+
+    def largest_at_most(self, s: Search) -> tuple[int | None, Number] | None:
+        """The last point whose total is at most the goal; (None, total) when there is no
+        last one (the piece has no end and stays within the goal)."""
+        if not self.usable(s):
+            return None
+        goal = s.goal
+        if not self.increasing(s):  # decreasing or constant: the last point is the least
+            if self.k_hi is None:
+                if self.increasing(s) is None and self.value(s, self.k_lo) > goal:
+                    return None
+                return (None, self.value(s, self.k_lo))
+            if self.value(s, self.k_hi) <= goal:
+                return (self.x(self.k_hi), self.value(s, self.k_hi))
+            return None
+        k = self.end(s, lambda t: t <= goal)
+        if k is None:
+            return None
+        if k is UNBOUNDED:
+            return (None, self.value(s, self.k_lo))
+        return (self.x(k), self.value(s, k))
+
+    def smallest_at_least(self, s: Search) -> tuple[int, Number] | None:
+        if not self.usable(s):
+            return None
+        goal = s.goal
+        if self.value(s, self.k_lo) >= goal:
+            return (self.x(self.k_lo), self.value(s, self.k_lo))
+        if not self.increasing(s):
+            return None
+        k = self.end(s, lambda t: t < goal)
+        if k is None or k is UNBOUNDED or (self.k_hi is not None and k >= self.k_hi):
+            return None
+        return (self.x(k + 1), self.value(s, k + 1))
+
+
+def _merge(hits: list[tuple[int, int | None, int]]) -> tuple[tuple[int, int | None], ...]:
+    """Inclusive ranges of every hit value; a run with step > 1 (a residue class that
+    stays at the goal) counts only where the classes fill the range."""
+    finite: set[int] = set()
+    tails: list[tuple[int, int]] = []
+    for lo, hi, step in hits:
+        if hi is None:
+            tails.append((lo, step))
+            continue
+        if (hi - lo) // step > 1_000_000:
+            raise SolveError(f"too many values to list: every {step}th value from {lo} to {hi}")
+        finite.update(range(lo, hi + 1, step))
+    unbounded_from = None
+    if tails:
+        steps = {step for _, step in tails}
+        step = steps.pop() if len(steps) == 1 else 0
+        if step and len(tails) == step:  # every class stays at the goal: one open range
+            unbounded_from = max(lo for lo, _ in tails) - step + 1
+            unbounded_from = min(lo for lo, _ in tails)
+            # values of the classes before the last class starts are finite hits
+            start = max(lo for lo, _ in tails)
+            for lo, _ in tails:
+                finite.update(range(lo, start, step))
+            unbounded_from = start
+            while unbounded_from - 1 in finite:
+                unbounded_from -= 1
+        else:
+            first = ", ".join(f"every {s}th value from {lo}" for lo, s in tails)
+            raise SolveError(f"infinitely many values give the target: {first}")
+    ranges: list[tuple[int, int | None]] = []
+    for v in sorted(finite):
+        if unbounded_from is not None and v >= unbounded_from:
+            break
+        if ranges and ranges[-1][1] == v - 1:
+            ranges[-1] = (ranges[-1][0], v)
+        else:
+            ranges.append((v, v))
+    if unbounded_from is not None:
+        ranges.append((unbounded_from, None))
+    return tuple(ranges)
+
+
+# ---------------------------------------------------------------- closed form
+def closed_form(problem: Problem, goal: int, names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The ideal formula solved for the unknown, in N (the target), when it is of
+    degree 1 or 2: ('n = 8 + sqrt((N - 12906)/512)',) and its value at the goal."""
+    x = problem.x
+    ideal = idealize(problem.total)
+    if ideal.has(sympy.Min, sympy.Max, sympy.Mod) or not ideal.is_polynomial(x):
+        return (), ()
+    poly = sympy.Poly(sympy.expand(ideal), x)
+    if poly.degree() not in (1, 2):
+        return (), ()
+    lhs = " = ".join(names)
+    n = sympy.Symbol("N")
+    if poly.degree() == 1:
+        a, b = (_frac(v) for v in poly.all_coeffs())
+        if a.denominator == 1 and b.denominator == 1:
+            inner = "N" if b == 0 else f"N - {b}" if b > 0 else f"N + {-b}"
+            text = f"{lhs} = {inner}" if a == 1 else f"{lhs} = ({inner})/{a}" if b else f"{lhs} = N/{a}"
+        else:
+            text = f"{lhs} = {sympy.expand((n - _rational(b)) / _rational(a))}"
+        return (text,), (float((goal - b) / a),)
+    a, b, c = (_frac(v) for v in poly.all_coeffs())
+    # a(x - p)² + q = N  →  x = p ± sqrt((N - q)/a)
+    p = -b / (2 * a)
+    q = c - b * b / (4 * a)
+    forms, at_goal = [], []
+    for sign in (1, -1):
+        under = (goal - q) / a
+        if under < 0:
+            continue
+        value = float(p) + sign * math.sqrt(under)
+        if value < problem.lo - 1:
+            continue
+        inner = "N" if q == 0 else f"N - {_fmt(q)}" if q > 0 else f"N + {_fmt(-q)}"
+        root = f"sqrt({inner})" if a == 1 else f"sqrt(({inner})/{_fmt(a, paren=True)})"
+        if p == 0:
+            text = f"{lhs} = {'' if sign > 0 else '-'}{root}"
+        else:
+            text = f"{lhs} = {_fmt(p)} {'+' if sign > 0 else '-'} {root}"
+        forms.append(text)
+        at_goal.append(value)
+    return tuple(forms), tuple(at_goal)
+
+
+def _frac(v: Any) -> Fraction:
+    v = sympy.Rational(v)
+    return Fraction(int(v.p), int(v.q))
+
+
+def _rational(v: Fraction) -> sympy.Rational:
+    return sympy.Rational(v.numerator, v.denominator)
+
+
+def _fmt(v: Fraction, paren: bool = False) -> str:
+    if v.denominator == 1:
+        return str(v.numerator)
+    return f"({v.numerator}/{v.denominator})" if paren else f"{v.numerator}/{v.denominator}"
+
+
+def tidy_total(expr: Expr) -> Expr:
+    """The ideal total as displayed beside a solution."""
+    return tidy(idealize(expr))
