@@ -135,3 +135,43 @@ def test_embedding_matches_keras(t, v, d):
 
     model = keras_model((t,), keras.layers.Embedding(v, d))
     assert counts(model) == expected(f"I({t})-E({v},{d})")
+
+
+# ---------------------------------------------------------------- transformer blocks
+def keras_block(t, c, h, ff, norm, mlp, bias, kv):
+    """A pre-norm block written with Keras layers: [norm-MHA + id]-[norm-MLP + id]."""
+    import keras
+    from keras import layers
+
+    def normalize(x):
+        if norm == "rms":
+            return layers.RMSNormalization()(x)
+        return layers.LayerNormalization(center=bias)(x)
+
+    x = inputs = keras.Input((t, c))
+    y = normalize(x)
+    if kv == h:
+        y = layers.MultiHeadAttention(num_heads=h, key_dim=c // h, use_bias=bias)(y, y)
+    else:
+        y = layers.GroupQueryAttention(head_dim=c // h, num_query_heads=h, num_key_value_heads=kv,
+                                       use_bias=bias)(y, y)
+    x = layers.Add()([x, y])
+    y = normalize(x)
+    if mlp == "swiglu":  # LLaMA: silu(x W_gate) * (x W_up), then down to c
+        gate = layers.Dense(ff, activation="silu", use_bias=bias)(y)
+        y = layers.Multiply()([gate, layers.Dense(ff, use_bias=bias)(y)])
+    else:
+        y = layers.Dense(ff, activation="gelu", use_bias=bias)(y)
+    y = layers.Dense(c, use_bias=bias)(y)
+    return keras.Model(inputs, layers.Add()([x, y]))
+
+
+@FEW
+@given(t=lengths, kv=st.integers(1, 3), groups=st.integers(1, 3), k=st.integers(1, 4), ff=st.integers(1, 30),
+       norm=st.sampled_from(["ln", "rms"]), mlp=st.sampled_from(["gelu", "swiglu"]), bias=st.booleans())
+def test_transformer_block_matches_keras(t, kv, groups, k, ff, norm, mlp, bias):
+    h = kv * groups
+    c = h * k
+    model = keras_block(t, c, h, ff, norm, mlp, bias, kv)
+    text = f"I({t},{c})-TB({h},{ff},norm={norm},mlp={mlp},bias={word(bias)},kv={kv})"
+    assert counts(model) == expected(text)

@@ -191,8 +191,15 @@ def test_pre_norm_block_matches_transformer_encoder_layer(t, h, k, ff, bias):
     module = nn.TransformerEncoderLayer(c, h, ff, dropout=0.0, activation="gelu", batch_first=True,
                                         norm_first=True, bias=bias)
     net = symparams.parse(f"I({t},{c})-TB({h},{ff},bias={word(bias)})")
+    x = torch.zeros(1, t, c)
     assert net.params == numel(module)
-    assert net.output_shape == tuple(module(torch.zeros(1, t, c)).shape[1:])
+    assert net.output_shape == tuple(module(x).shape[1:])
+    # torchinfo's per-module Mult-Adds of the block's parts (its total leaves out
+    # nn.MultiheadAttention, which has an unused child), summed.
+    import torchinfo
+
+    parts = torchinfo.summary(module, input_data=x, verbose=0).summary_list[1:]
+    assert net.macs == sum(row.macs for row in parts)
 
 
 def llama_block(c: int, h: int, kv: int, ff: int):
