@@ -59,6 +59,8 @@ def positions(call: LayerCall) -> LayerOut:
     t, d = need_sequence(call)
     m = call.args.m
     enough = Condition(sympy.Le(t, m), f"needs at most {m} positions, got {t}")
+    # Positions are added, not multiplied: no Mult-Adds, as torchinfo counts none for the
+    # nn.Parameter a ViT keeps them in.
     return LayerOut(call.shape, "PositionalEmbedding", m * d, conditions=(enough,))
 
 
@@ -189,9 +191,13 @@ def _word(flag_value: bool) -> str:
 
 def make_layer(span: S.Node, name: str, *positional: Any, **keywords: Any) -> S.Layer:
     """A layer node holding evaluated values, labelled as a person would write it
-    (`H(3072)`, `MHA(32, kv=8, bias=false)`); booleans become the keywords true/false."""
-    values = [(None, v) for v in positional] + [(k, v) for k, v in keywords.items()]
-    values = [(k, _word(v) if isinstance(v, bool) else v) for k, v in values]
+    (`H(3072)`, `MHA(32, kv=8, bias=false)`); booleans become the keywords true/false.
+
+    >>> make_layer(S.Num(0, 5, 1), "MHA", 32, kv=8, bias=False).label
+    'MHA(32, kv=8, bias=false)'
+    """
+    written: list[tuple[str | None, Any]] = [(None, v) for v in positional] + list(keywords.items())
+    values = [(k, _word(v) if isinstance(v, bool) else v) for k, v in written]
     args = tuple(S.Arg(span.start, span.end, k, _const(v, span)) for k, v in values)
     shown = ", ".join(str(v) if k is None else f"{k}={v}" for k, v in values)
     return S.Layer(span.start, span.end, name, args or None, label=f"{name}({shown})" if args else name)
