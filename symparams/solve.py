@@ -331,6 +331,9 @@ def _with_reason(solution: Solution, problem: Problem, search: Search) -> Soluti
     first = search.first_admissible()
     if first is None:
         reason = f"no value of {names} meets the network's conditions"
+    elif solution.how == "max" and search.unbounded_from is not None:
+        reason = (f"there is no largest {names}: the {label} stays at most {solution.goal:,} for every "
+                  f"{names} from about {search.unbounded_from} on")
     elif solution.how == "max":
         reason = (f"the {label} is never at most {solution.goal:,}: the smallest is "
                   f"{search.smallest_total():,} ({names} = {search.smallest_at()})")
@@ -355,6 +358,7 @@ class Search:
         self._seen_min: tuple[Number, int] | None = None
         self._seen_max: tuple[Number, int] | None = None
         self._pieces: list[Piece] | None = None
+        self.unbounded_from: int | None = None  # where the total stays within the goal for good
 
     def total(self, v: int) -> Number:
         if v not in self._cache:
@@ -376,6 +380,8 @@ class Search:
             for lo, hi, step in piece.hits(self):
                 hits.append((lo, hi, step))
             b = piece.largest_at_most(self)
+            if b is not None and b[0] is None and self.unbounded_from is None:
+                self.unbounded_from = piece.x(piece.k_lo)
             if b is not None and (below is None or below[0] is not None and (b[0] is None or b[0] > below[0])):
                 below = b
             a = piece.smallest_at_least(self)
@@ -400,9 +406,22 @@ class Search:
     def _make_pieces(self) -> Iterator[Piece]:
         p = self.problem
         classes = residue_classes(p)
-        if classes is None:
-            yield from self.scanned_pieces()
+        if classes is not None:
+            yield from self._class_pieces(p, classes)
             return
+        tail = eventual_form(p)
+        if tail is not None:
+            last, rest = tail
+            rest_classes = residue_classes(rest)
+            if rest_classes is not None and last - p.lo < SCAN_LIMIT:
+                for v in range(p.lo, last + 1 if p.hi is None else min(last, p.hi) + 1):
+                    yield Piece(1, 0, v, v)
+                yield from self._class_pieces(rest, rest_classes)
+                return
+        yield from self.scanned_pieces()
+
+    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, sympy.Poly, list[sympy.Poly]]]]
+                      ) -> Iterator[Piece]:
         modulus, polys = classes
         for residue, poly, cond_polys in polys:
             k_lo = -((residue - p.lo) // modulus)  # ceil((lo - r)/M)
@@ -449,6 +468,45 @@ class Search:
         if self._seen_max is None:
             return "nothing"
         return f"{int(self._seen_max[0]):,} ({self.problem.x} = {self._seen_max[1]})"
+
+
+def eventual_form(p: Problem) -> tuple[int, Problem] | None:
+    """Where the unknown divides a constant (a stride s in floor(29/s)), every such floor
+    is constant once its divisor exceeds the constant: the last value before that, and
+    the problem from there on, or None."""
+    x = p.x
+    last = p.lo - 1
+    fixed: dict[sympy.Basic, sympy.Basic] = {}
+    for expr in (p.total, *p.conditions):
+        for rounded in expr.atoms(sympy.floor, sympy.ceiling):
+            num, den = sympy.fraction(sympy.together(rounded.args[0]))
+            if x not in den.free_symbols:
+                continue
+            if not num.is_Integer or not den.is_polynomial(x):
+                return None
+            poly = sympy.Poly(den, x)
+            a, b = (poly.all_coeffs() + [0])[:2] if poly.degree() == 1 else (None, None)
+            if a is None or not a.is_Integer or a <= 0 or not sympy.Integer(b).is_Integer:
+                return None
+            # den > |num| from x = (|num| - b) // a + 1 on: the quotient is in (-1, 1)
+            last = max(last, (abs(int(num)) - int(b)) // int(a))
+            if isinstance(rounded, sympy.floor):
+                fixed[rounded] = sympy.Integer(0 if num >= 0 else -1)
+            else:
+                fixed[rounded] = sympy.Integer(1 if num > 0 else 0)
+    if not fixed:
+        return None
+    conditions = []
+    for cond in p.conditions:
+        holds = cond.xreplace(fixed)
+        if holds is sympy.false:
+            return None
+        if holds is not sympy.true:
+            conditions.append(holds)
+    rest = Problem(x, p.total.xreplace(fixed), tuple(conditions), max(p.lo, last + 1), p.hi)
+    if rest.hi is not None and rest.lo > rest.hi:
+        return None
+    return last, rest
 
 
 def residue_classes(p: Problem) -> tuple[int, list[tuple[int, sympy.Poly, list[sympy.Poly]]]] | None:

@@ -74,7 +74,7 @@ def parse_values(text: str) -> list[int]:
         if last is None:
             values.append(first)
             continue
-        step = step or 1
+        step = 1 if step is None else step
         if step < 1 or last < first:
             raise SolveError(f"the range {part.strip()!r} is empty: write first..last:step with first <= last")
         if (last - first) // step + 1 + len(values) > MAX_POINTS:

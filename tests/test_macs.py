@@ -80,7 +80,7 @@ def test_symbolic_macs_substitute_to_the_numeric_ones():
     h, w, c = (sympy.Symbol(n, integer=True, positive=True) for n in "hwc")
     assert net.macs.free_symbols == {h, w, c}
     for values in ({"h": 28, "w": 28, "c": 1}, {"h": 31, "w": 45, "c": 3}):
-        numeric = symparams.parse("I(%(h)d,%(w)d,%(c)d)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)" % values)
+        numeric = symparams.parse("I({h},{w},{c})-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)".format(**values))
         assert net.macs.subs({h: values["h"], w: values["w"], c: values["c"]}) == numeric.macs
         assert net.subs(**values).macs == numeric.macs
 
