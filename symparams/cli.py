@@ -10,9 +10,12 @@ import argparse
 import os
 import re
 import sys
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .errors import SymparamsError
+
+if TYPE_CHECKING:
+    from .network import Network
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WHOLE = re.compile(r"[0-9](_?[0-9])*\Z")
@@ -91,6 +94,12 @@ def _main_parser() -> _Parser:
                         help="float32 (default), bfloat16, float16 or int8; implies --memory")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument("--latex", action="store_true",
+                        help="print a LaTeX booktabs table and the total as a displayed equation")
+    output.add_argument("--markdown", action="store_true", help="print a GitHub-flavoured Markdown table")
+    latex = parser.add_mutually_exclusive_group()
+    latex.add_argument("--standalone", action="store_true", help="with --latex: a whole document for pdflatex")
+    latex.add_argument("--formula", action="store_true", help="with --latex: only the total, for inline math")
     return parser
 
 
@@ -104,8 +113,16 @@ def run_main(argv: Sequence[str]) -> int:
     values = parse_subs(args.subs)
     if values:
         net = net.subs(**values)
+    if (args.standalone or args.formula) and not args.latex:
+        raise UsageError(f"--{'standalone' if args.standalone else 'formula'} goes with --latex")
     if args.json:
         _print(to_json(net) if not _analysis(args) else _analysis_json(net, args))
+    elif args.latex:
+        _print(_latex_report(net, args))
+    elif args.markdown:
+        from .render import markdown
+
+        _print(markdown(net, depth=args.depth))
     else:
         _print(table(net, depth=args.depth))
         if _analysis(args):
@@ -132,6 +149,16 @@ def _analysis_json(net: Network, args: argparse.Namespace) -> str:
     data = to_dict(net)
     data.update(analysis_dict(net, args.macs, args.memory or bool(args.dtype), args.dtype or "float32"))
     return json.dumps(data, indent=2)
+
+
+def _latex_report(net: Network, args: argparse.Namespace) -> str:
+    from .render import latex_document, latex_formula, latex_table
+
+    if args.formula:
+        return latex_formula(net)
+    if args.standalone:
+        return latex_document(net, depth=args.depth)
+    return latex_table(net, depth=args.depth)
 
 
 # Subcommands: `symparams solve ...`, registered by the modules that implement them.

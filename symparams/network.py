@@ -189,27 +189,16 @@ class Network:
 
         return parse(self.text, convention=self.convention, mode=mode, values=dict(self.values))
 
-    def subs(self, **values: int) -> "Network":
-        """The same network with symbols given values (positive integers).
+    # Jupyter shows a Network as a table: HTML in the notebook, LaTeX in nbconvert's PDF.
+    def _repr_html_(self) -> str:
+        from .render import html
 
-        Shapes are rebuilt, so values that break a layer's rule raise a ShapeError
-        naming the layer.
-        """
-        from .api import parse
+        return html(self)
 
-        merged = dict(self.values)
-        merged.update(values)
-        return parse(self.text, convention=self.convention, mode=self.mode, values=merged)
+    def _repr_latex_(self) -> str:
+        from .render import latex_repr
 
-    def with_convention(self, convention: str) -> "Network":
-        from .api import parse
-
-        return parse(self.text, convention=convention, mode=self.mode, values=dict(self.values))
-
-    def with_mode(self, mode: str) -> "Network":
-        from .api import parse
-
-        return parse(self.text, convention=self.convention, mode=mode, values=dict(self.values))
+        return latex_repr(self)
 
 
 def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:

@@ -267,9 +267,13 @@ def _layer_latex(text: str) -> str:
 
 
 def _formula_latex(row: LayerInfo) -> str:
+    """A row's parameters: weights + biases when numeric (800 + 32), so a reader sees
+    where the value comes from; the collected formula when symbolic (9ck + k)."""
     parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
     if all(p == 0 for p in parts):
         return "0"
+    if not _is_numeric(row.params):
+        return latex(row.params)
     return " + ".join(latex(p) for p in parts)
 
 
@@ -349,7 +353,8 @@ def latex_table(net: Network, depth: int | None = None) -> str:
         out += [r"\begin{table}[htbp]", r"\centering", r"\small", r"\begin{tabular}{" + cols + "}", r"\toprule",
                 *head]
     for row in rows:
-        indent = rf"\hspace{{{row.depth}em}}" if row.depth else ""
+        # A long layer text wraps under itself, one em in from where it starts.
+        indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " + (rf"\hspace*{{{row.depth}em}}" if row.depth else "")
         value = f"${latex_value(row.params)}$" if _is_numeric(row.params) else ""
         out.append(f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.output_shape, net.convention)}$ & "
                    f"${_formula_latex(row)}$ & {value} \\\\")
@@ -367,11 +372,16 @@ def latex_value(expr: Expr) -> str:
 
 
 def _needs_landscape(net: Network, depth: int | None) -> bool:
-    """Wide symbolic formulas read better on a landscape page than broken in a narrow cell."""
-    widest = max((_visible_width(_formula_latex(r)) for r in visible_rows(net, depth)), default=0)
-    widest_shape = max((_visible_width(" ".join(latex(x) for x in r.output_shape))
-                        for r in visible_rows(net, depth)), default=0)
-    return widest > 40 or widest_shape > 40
+    """Whether a table cell holds a piece of formula too wide to break on a portrait page.
+
+    Inline math breaks only after a top-level + or -, and shapes after their commas,
+    so the widest term decides. The limits are what the portrait columns hold at
+    \\small (about 5.4 points of width per unit of `_visible_width`).
+    """
+    rows = visible_rows(net, depth)
+    widest_term = max((_visible_width(term) for r in rows for term in _latex_terms(r.params)), default=0)
+    widest_axis = max((_visible_width(latex(x)) for r in rows for x in r.output_shape), default=0)
+    return widest_term > 26 or widest_axis > 18
 
 
 def latex_document(net: Network, depth: int | None = None) -> str:
