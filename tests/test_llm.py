@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symparams
 from symparams.cli import main
+from symparams.symbols import symbol
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -199,3 +202,38 @@ def test_torch_models_on_the_meta_device_match(name):
         model = TORCH_MODELS[name](torch, nn)
     assert all(p.is_meta for p in model.parameters())
     assert sum(p.numel() for p in model.parameters()) == PUBLISHED[name] == symparams.parse(example(name)).params
+
+
+# ---------------------------------------------------------------- symbolic equals numeric
+def sequence_layers():
+    """Random layers that keep a sequence a sequence (MHA with an explicit head width k, so any c fits)."""
+    flags = st.sampled_from(["true", "false"])
+    recurrent = st.builds(lambda kind, n, bi, bias: f"{kind}({n},seq=true,bi={bi},bias={bias})",
+                          st.sampled_from("RLG"), st.integers(1, 9), flags, flags)
+    attention = st.builds(lambda h, k, bias: f"MHA({h},k={k},bias={bias})", st.integers(1, 4),
+                          st.integers(1, 5), flags)
+    dense = st.builds(lambda n: f"H({n})", st.integers(1, 9))
+    norms = st.sampled_from(["LN", "RMS", "gelu", "D(0.1)"])
+    return st.lists(st.one_of(recurrent, attention, dense, norms), min_size=1, max_size=4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(layers=sequence_layers(), t=st.integers(1, 9), c=st.integers(1, 12), convention=st.sampled_from(["torch", "keras"]))
+def test_symbolic_sequence_chain_substitutes_to_the_numeric_count(layers, t, c, convention):
+    symbolic = symparams.parse("-".join(["I(t,c)", *layers]), convention=convention)
+    numeric = symparams.parse("-".join([f"I({t},{c})", *layers]), convention=convention)
+    values = {symbol("t"): t, symbol("c"): c}
+    assert symbolic.params.subs(values) == numeric.params
+    assert symbolic.macs.subs(values) == numeric.macs
+    assert tuple(x.subs(values) for x in symbolic.output_shape) == numeric.output_shape
+
+
+@settings(max_examples=20, deadline=None)
+@given(V=st.integers(1, 300), h=st.integers(1, 4), k=st.integers(1, 4), L=st.integers(1, 3), t=st.integers(1, 6),
+       extra=st.integers(0, 3))
+def test_symbolic_gpt_matches_the_numeric_build(V, h, k, L, t, extra):
+    d, m = h * k, t + extra
+    net = symparams.parse(example("gpt.arch"))
+    numeric = symparams.parse(f"I({t})-E({V},{d})-PE({m})-TB({h},{4 * d})*{L}-LN-O({V},bias=false,tied=true)")
+    values = {symbol(name): value for name, value in {"V": V, "d": d, "h": h, "L": L, "m": m, "t": t}.items()}
+    assert net.params.subs(values) == numeric.params
