@@ -139,12 +139,13 @@ class Network:
 
     @property
     def activations(self) -> Expr:
-        """Elements of every layer's output in one forward pass of one sample (the input
-        itself not counted): what a forward pass writes if nothing is freed.
+        """Elements of every layer's output in one forward pass of one sample: what a
+        forward pass writes if nothing is freed. The input is not counted, nor layers
+        whose output is a view of their input (Flatten, Tokens, Identity).
 
         >>> import symparams
         >>> symparams.parse("I(28,28,1)-C(8,3)-relu-F-O(10)").activations
-        16234
+        10826
         """
         return total([_activations(row) for row in self.layers if row.kind != "Input"])
 
@@ -391,10 +392,16 @@ def dtype_bytes(dtype: str) -> int:
     return DTYPE_BYTES[dtype]
 
 
+# Layers whose output is a view of their input in PyTorch (flatten, reshape): no new memory.
+VIEW_KINDS = ("Flatten", "Tokens", "Identity")
+
+
 def _activations(row: LayerInfo) -> Expr:
     """Output elements a row writes; a block writes its children's, `count` times."""
     if row.children:
         return row.count * total([_activations(child) for child in row.children])
+    if row.kind in VIEW_KINDS:
+        return Integer(0)
     size: Expr = Integer(1)
     for axis in row.shape:
         size = size * axis

@@ -107,3 +107,53 @@ def test_random_conv_nets_equal_torchinfo(size, c, n, f, s, p, bias, pool, hidde
     model = nn.Sequential(conv, nn.MaxPool2d(pool), nn.Flatten(), nn.Linear(n * side * side, hidden))
     text = f"I({size},{size},{c})-C({n},{f},s={s},p={p},bias={'true' if bias else 'false'})-P({pool})-H({hidden})"
     assert symparams.parse(text).macs == torchinfo_macs(model, (c, size, size))
+
+
+# ---------------------------------------------------------------- memory
+@pytest.mark.frameworks
+def test_activations_equal_the_outputs_of_a_torch_forward_pass():
+    import torch
+
+    for text, model, shape in torch_models():
+        written = []
+        leaves = [m for m in model.modules() if not list(m.children()) and type(m).__name__ != "Flatten"]
+        for leaf in leaves:
+            leaf.register_forward_hook(lambda mod, inp, out: written.append(out.numel()))
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *shape))
+        net = symparams.parse(text)
+        if "SC(" in text:  # a separable conv is two torch convs but one layer here: its middle is not an output
+            continue
+        assert net.activations == sum(written), text
+
+
+def test_memory_by_dtype():
+    net = symparams.parse("I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    numeric = net.subs(h=28, w=28, c=1)
+    assert [numeric.memory(d) for d in ("float32", "bfloat16", "float16", "int8")] == [
+        217_706 * 4, 217_706 * 2, 217_706 * 2, 217_706]
+    assert sympy.expand(net.memory("float16") - 2 * net.params) == 0
+    # activations: 32·24·24 + 32·12·12 + 32·10·10 + 32·5·5 + 256 + 10 outputs
+    assert numeric.activations == 32 * 24 * 24 + 32 * 12 * 12 + 32 * 10 * 10 + 32 * 5 * 5 + 256 + 10
+    assert numeric.activation_memory("bfloat16") == 2 * numeric.activations
+    h, w = sympy.Symbol("h", integer=True, positive=True), sympy.Symbol("w", integer=True, positive=True)
+    assert net.activations.subs({h: 28, w: 28}) == numeric.activations
+    with pytest.raises(symparams.SymparamsError, match="unknown dtype"):
+        net.memory("float7")
+
+
+def test_cli_prints_macs_and_memory(capsys):
+    from symparams.cli import main
+
+    assert main(["I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)", "--macs", "--dtype", "int8"]) == 0
+    out = capsys.readouterr().out
+    net = symparams.parse("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    assert f"Total MACs: {int(net.macs):,}" in out
+    assert "Parameter memory (int8): 217,706 bytes" in out
+    assert main(["I-C(8,3)-F-O(2)", "--macs", "--memory", "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["macs"] == str(symparams.parse("I-C(8,3)-F-O(2)").macs)
+    assert data["dtype"] == "float32" and data["param_memory"] == str(4 * symparams.parse("I-C(8,3)-F-O(2)").params)
