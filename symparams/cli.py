@@ -181,6 +181,16 @@ SUBCOMMANDS["solve"] = _solve
 SUBCOMMANDS["sweep"] = _sweep
 
 
+def _plot(argv: Sequence[str]) -> int:
+    # symparams.plot imports matplotlib only when it draws; importing it here is cheap.
+    from .plot import plot_main
+
+    return plot_main(argv)
+
+
+SUBCOMMANDS["plot"] = _plot
+
+
 def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
