@@ -420,7 +420,7 @@ class Search:
                 return
         yield from self.scanned_pieces()
 
-    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, sympy.Poly, list[sympy.Poly]]]]
+    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, Coefficients, list[Coefficients]]]]
                       ) -> Iterator[Piece]:
         modulus, polys = classes
         for residue, poly, cond_polys in polys:
@@ -429,8 +429,8 @@ class Search:
             if k_hi is not None and k_hi < k_lo:
                 continue
             cuts = {k_lo} | ({k_hi} if k_hi is not None else set())
-            for q in [poly.diff()] + cond_polys:
-                for k in _real_root_cuts(q):
+            for q in [_derivative(poly)] + cond_polys:
+                for k in _root_cuts(q):
                     if k >= k_lo and (k_hi is None or k <= k_hi):
                         cuts.add(k)
             ordered = sorted(cuts)
@@ -509,13 +509,23 @@ def eventual_form(p: Problem) -> tuple[int, Problem] | None:
     return last, rest
 
 
-def residue_classes(p: Problem) -> tuple[int, list[tuple[int, sympy.Poly, list[sympy.Poly]]]] | None:
+Coefficients = tuple[Fraction, ...]  # a polynomial in k, constant term first
+
+
+def residue_classes(p: Problem) -> tuple[int, list[tuple[int, Coefficients, list[Coefficients]]]] | None:
     """The modulus M and, for every residue r whose divisibility conditions hold, the
     total and the remaining conditions as polynomials in k where x = M·k + r; None when
-    they are not polynomials."""
-    x, k = p.x, sympy.Dummy("k", integer=True)
+    they are not polynomials.
+
+    On a class every floor of a linear argument is linear in k, so the total is a
+    polynomial of at most the ideal formula's degree: it is interpolated from exact
+    values at that many points plus one, and checked at one more.
+    """
+    x = p.x
     modulus = 1
     for expr in (p.total, *p.conditions):
+        if expr.has(sympy.Min, sympy.Max):
+            return None
         for rounded in expr.atoms(sympy.floor, sympy.ceiling, sympy.Mod):
             if isinstance(rounded, sympy.Mod):
                 if not rounded.args[1].is_Integer:
@@ -526,38 +536,101 @@ def residue_classes(p: Problem) -> tuple[int, list[tuple[int, sympy.Poly, list[s
             if not den.is_Integer:
                 return None
             modulus = math.lcm(modulus, abs(int(den)))
-        if expr.has(sympy.Min, sympy.Max) or modulus > MAX_CLASSES:
+        if modulus > MAX_CLASSES:
             return None
+    total = _class_polynomial(p.total, x)
+    if total is None:
+        return None
+    per_class = []  # conditions constant on a class (divisibility) or polynomial in k
+    for cond in p.conditions:
+        if cond.has(sympy.Mod) or not isinstance(cond, sympy.core.relational.Relational):
+            per_class.append((compile_exact(cond), None))
+            continue
+        gap = _class_polynomial(cond.lhs - cond.rhs, x)
+        if gap is None:
+            return None
+        per_class.append((None, gap))
     classes = []
     for r in range(modulus):
-        on_class = {x: modulus * k + r}
-        total = sympy.expand(p.total.subs(on_class))
-        if total.has(sympy.floor, sympy.ceiling, sympy.Mod) or not total.is_polynomial(k):
+        representative = {x: r + modulus}
+        if not all(check(representative) for check, _ in per_class if check is not None):
+            continue
+        poly = total(modulus, r)
+        if poly is None:
             return None
-        keep = True
-        cond_polys = []
-        for cond in p.conditions:
-            holds = cond.subs(on_class)
-            if holds in (sympy.true, sympy.false):
-                keep = keep and bool(holds)
-                continue
-            if not isinstance(holds, sympy.core.relational.Relational):
-                return None
-            gap = sympy.expand(holds.lhs - holds.rhs)
-            if gap.has(sympy.floor, sympy.ceiling, sympy.Mod) or not gap.is_polynomial(k):
-                return None
-            cond_polys.append(sympy.Poly(gap, k))
-        if keep:
-            classes.append((r, sympy.Poly(total, k), cond_polys))
+        gaps = [gap(modulus, r) for _, gap in per_class if gap is not None]
+        if any(g is None for g in gaps):
+            return None
+        classes.append((r, poly, [g for g in gaps if g is not None]))
     return modulus, classes
 
 
-def _real_root_cuts(poly: sympy.Poly) -> list[int]:
-    """Integers around every real root of a polynomial: each root lies in an exact
-    isolating interval narrower than 1, and every integer from the floor of its left end
-    to the ceiling of its right end is returned."""
-    if poly.degree() <= 0:
+def _class_polynomial(expr: Expr, x: sympy.Symbol) -> Callable[[int, int], Coefficients | None] | None:
+    """A function (M, r) -> the coefficients of expr(M·k + r) in k, or None when that
+    is not a polynomial of the ideal formula's degree."""
+    ideal = sympy.expand(idealize(expr))
+    if not ideal.is_polynomial(x):
+        return None
+    degree = sympy.Poly(ideal, x).degree() if ideal.has(x) else 0
+    f = compile_exact(expr)
+
+    def on_class(modulus: int, residue: int) -> Coefficients | None:
+        ks = list(range(1, degree + 3))
+        values = [Fraction(f({x: modulus * k + residue})) for k in ks]
+        coeffs = _interpolate(ks[:-1], values[:-1])
+        if _poly_at(coeffs, ks[-1]) != values[-1]:
+            return None
+        return coeffs
+
+    return on_class
+
+
+def _interpolate(ks: list[int], values: list[Fraction]) -> Coefficients:
+    """Coefficients (constant first) of the polynomial through (k, value): Newton's
+    divided differences, expanded."""
+    n = len(ks)
+    table = list(values)
+    newton = [table[0]]
+    for level in range(1, n):
+        table = [(table[i + 1] - table[i]) / (ks[i + level] - ks[i]) for i in range(n - level)]
+        newton.append(table[0])
+    coeffs = [Fraction(0)] * n
+    basis = [Fraction(1)]  # ∏ (k - ks[j]) so far, constant first
+    for level, weight in enumerate(newton):
+        for i, b in enumerate(basis):
+            coeffs[i] += weight * b
+        if level < n - 1:
+            shifted = [Fraction(0)] + basis
+            for i, b in enumerate(basis):
+                shifted[i] -= ks[level] * b
+            basis = shifted
+    while len(coeffs) > 1 and coeffs[-1] == 0:
+        coeffs.pop()
+    return tuple(coeffs)
+
+
+def _poly_at(coeffs: Coefficients, k: int) -> Fraction:
+    value = Fraction(0)
+    for c in reversed(coeffs):
+        value = value * k + c
+    return value
+
+
+def _derivative(coeffs: Coefficients) -> Coefficients:
+    return tuple(i * c for i, c in enumerate(coeffs))[1:] or (Fraction(0),)
+
+
+def _root_cuts(coeffs: Coefficients) -> list[int]:
+    """Integers around every real root of a polynomial: every root r lies between two
+    returned integers at most one apart (floor(r) and ceil(r) at least)."""
+    degree = len(coeffs) - 1
+    if degree <= 0:
         return []
+    if degree == 1:
+        root = -coeffs[0] / coeffs[1]
+        return [math.floor(root), math.ceil(root)]
+    k = sympy.Symbol("k")
+    poly = sympy.Poly([sympy.Rational(c.numerator, c.denominator) for c in reversed(coeffs)], k)
     cuts: list[int] = []
     for (a, b), _ in poly.intervals(eps=sympy.Rational(1, 2)):
         cuts += range(math.floor(_frac(a)), math.ceil(_frac(b)) + 1)
