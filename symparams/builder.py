@@ -201,16 +201,37 @@ def _convert(param: R.Param, raw: Any, node: S.Value, spec: R.LayerSpec, spatial
         return raw
     if isinstance(raw, str):
         raise ctx.error(f"{label} cannot be the keyword '{raw}'", node)
+    _refuse_decimal(node, label, ctx)
     minimum = 0 if param.kind in (R.NONNEG, R.SPATIAL0, R.PADDING) else 1
     if param.kind in (R.SPATIAL, R.SPATIAL0, R.PADDING):
         items = raw if isinstance(raw, tuple) else (raw,) * spatial_rank
         if isinstance(raw, tuple) and len(raw) != spatial_rank and spatial_rank > 0:
             raise ctx.error(f"{label} has {len(raw)} values but the input has {spatial_rank} spatial "
                             f"ax{'is' if spatial_rank == 1 else 'es'}", node)
+        if any(isinstance(item, str) for item in items):
+            raise ctx.error(f"{label} takes a keyword or numbers, not a tuple holding the keyword "
+                            f"'{next(i for i in items if isinstance(i, str))}'", node)
         return tuple(_whole(item, minimum, label, node, ctx) for item in items)
     if isinstance(raw, tuple):
         raise ctx.error(f"{label} takes one value, not a tuple", node)
     return _whole(raw, minimum, label, node, ctx)
+
+
+def _refuse_decimal(node: S.Value, label: str, ctx: Context) -> None:
+    """Decimals go only where a layer takes a rate (LANGUAGE.md section 1): `C(32,2.0)`
+    is refused although 2.0 is whole, as the frameworks refuse a float kernel size."""
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, S.Dec):
+            raise ctx.error(f"{label} must be a whole number, got {ctx.snippet(node)}", node,
+                            notes=("Decimals go only where a layer takes a rate, as in D(0.5).",))
+        if isinstance(item, S.BinOp):
+            stack += [item.left, item.right]
+        elif isinstance(item, S.Neg):
+            stack.append(item.operand)
+        elif isinstance(item, S.TupleValue):
+            stack += list(item.items)
 
 
 def _whole(value: Expr, minimum: int, label: str, node: S.Value, ctx: Context) -> Expr:
@@ -275,6 +296,7 @@ class Builder:
                 value = evaluate(arg.value, self.ctx, env, R.SIZE)
                 if not isinstance(value, sympy.Expr):
                     raise self.ctx.error("an axis of I must be a size", arg)
+                _refuse_decimal(arg.value, "I: an axis", self.ctx)
                 sizes.append(_whole(value, 1, "I: an axis", arg.value, self.ctx))
             shape = tuple(sizes)
         self._settle(self.ctx.conditions, term)

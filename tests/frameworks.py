@@ -316,6 +316,8 @@ def keras_counts(model) -> dict[str, int]:
     def size(weights) -> int:
         return int(sum(np.prod(w.shape) for w in weights))
 
+    if not model.layers:  # only an Input: Keras leaves the model unbuilt, with nothing to count
+        return {"params": 0, "trainable": 0, "non_trainable": 0}
     return {"params": model.count_params(), "trainable": size(model.trainable_weights),
             "non_trainable": size(model.non_trainable_weights)}
 

@@ -42,7 +42,8 @@ _DIMS = {2: "1D", 3: "2D", 4: "3D"}
 def need_spatial(call: LayerCall, what: str) -> str:
     """The dimensionality suffix ('2D'); a layer over spatial axes needs some."""
     if call.rank < 2:
-        raise ShapeError(f"{what} needs an input with spatial axes (a sequence, image or volume), "
+        # The builder puts the layer as written before the message.
+        raise ShapeError("needs an input with spatial axes (a sequence, image or volume), "
                          f"got a vector of {call.shape[0]}")
     return _DIMS.get(call.rank, f"{call.rank - 1}D")
 
@@ -110,7 +111,7 @@ def conv_transpose(call: LayerCall) -> LayerOut:
         p = (Integer(0),) * len(call.spatial) if call.convention == "torch" else "valid"
     pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
     if any(not isinstance(q, str) for q in pads) is False and any(o != 0 for o in a.op):
-        raise ShapeError("T: op (output padding) needs an integer padding p")
+        raise ShapeError("needs an integer padding p to take op (output padding)")
     out = tuple(_transposed_axis(x, f, s, q, op, d)
                 for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, a.op, a.d))
     names = axis_names(call.rank)
