@@ -18,7 +18,7 @@ from sympy import Expr, Integer
 from . import syntax as S
 from .errors import LimitError, ShapeError, SymparamsError
 from .layers import registry as R
-from .network import LayerInfo, Network, ideal_network, merge_conditions, total
+from .network import LayerInfo, Network, collected_totals, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
 from .symbols import default_input_symbols, symbol
 
@@ -418,4 +418,4 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
                   frozen, shape, details, dict(values or {}), macs)
     # Ideal mode is a view of the exact network: the exact floors are what tell when
     # the closed form is exact.
-    return ideal_network(net) if mode == "ideal" else net
+    return ideal_network(net) if mode == "ideal" else collected_totals(net)

@@ -147,7 +147,8 @@ class Network:
         >>> symparams.parse("I(28,28,1)-C(8,3)-relu-F-O(10)").activations
         10826
         """
-        return total([_activations(row) for row in self.layers if row.kind != "Input"])
+        found = total([_activations(row) for row in self.layers if row.kind != "Input"])
+        return tidy(found) if self.mode == "ideal" else found
 
     def activation_memory(self, dtype: str = "float32") -> Expr:
         """Bytes of `activations` in `dtype`."""
@@ -258,6 +259,43 @@ def _tidy_term(term: Expr) -> Expr:
     return term
 
 
+def collected(expr: Expr, counts: set[sympy.Symbol]) -> Expr:
+    """Terms that share a repetition count written once, as a person writes a repeated
+    block: 11*L*d + L*(12*d**2 + 2*d) becomes L*(12*d**2 + 13*d).
+
+    >>> from symparams.symbols import symbol
+    >>> L, d = symbol("L"), symbol("d")
+    >>> collected(11*L*d + L*(12*d**2 + 2*d) + 51283*d, {L})
+    L*(12*d**2 + 13*d) + 51283*d
+    """
+    if not counts or not isinstance(expr, sympy.Basic) or expr.is_number:
+        return expr
+    groups: dict[Expr, list[Expr]] = {}
+    rest: list[Expr] = []
+    for term in sympy.Add.make_args(expr):
+        key = sympy.Mul(*[f for f in sympy.Mul.make_args(term) if f.free_symbols and f.free_symbols <= counts])
+        if key == 1:
+            rest.append(term)
+        else:
+            groups.setdefault(key, []).append(term / key)
+    parts = [key * (inner[0] if len(inner) == 1 else sympy.expand(sympy.Add(*inner)))
+             for key, inner in groups.items()]
+    return sympy.Add(*rest, *parts)
+
+
+def collected_totals(net: Network) -> Network:
+    """The network with its totals collected by the symbolic repetition counts of its
+    blocks (`collected`); the same expressions, written as a person would."""
+    counts: set[sympy.Symbol] = set()
+    for row in net.walk():
+        if isinstance(row.count, sympy.Basic):
+            counts |= row.count.free_symbols
+    if not counts:
+        return net
+    return replace(net, params=collected(net.params, counts), trainable=collected(net.trainable, counts),
+                   non_trainable=collected(net.non_trainable, counts), macs=collected(net.macs, counts))
+
+
 def ideal_row(row: LayerInfo) -> LayerInfo:
     """A row in ideal mode: floors and ceils dropped from its shape and counts."""
     return replace(row, shape=tuple(idealize(x) for x in row.shape), weights=tidy(idealize(row.weights)),
@@ -293,10 +331,10 @@ def ideal_network(net: Network) -> Network:
         exprs += [row.weights, row.biases, row.non_trainable, row.macs, *row.shape]
     exact_when = divisibility_conditions(exprs)
     details = tuple(_ideal_condition(c) for c in net.condition_details) + exact_when
-    return replace(net, mode="ideal", layers=rows, params=params, trainable=trainable,
-                   non_trainable=tidy(total([r.non_trainable for r in rows])),
-                   shape=tuple(idealize(x) for x in net.shape), condition_details=details,
-                   exact_when=exact_when, macs=tidy(total([r.macs for r in rows])))
+    return collected_totals(replace(net, mode="ideal", layers=rows, params=params, trainable=trainable,
+                                    non_trainable=tidy(total([r.non_trainable for r in rows])),
+                                    shape=tuple(idealize(x) for x in net.shape), condition_details=details,
+                                    exact_when=exact_when, macs=tidy(total([r.macs for r in rows]))))
 
 
 def divisibility_conditions(exprs: list[Expr]) -> tuple[Condition, ...]:
