@@ -7,11 +7,23 @@ the framework models); every count and output shape must agree exactly.
 
 import pytest
 import sympy
+from composition_models import (
+    KEEPS_SPATIAL,
+    LEAVES,
+    Cat,
+    Leaf,
+    Par,
+    Rep,
+    Seq,
+    Sum,
+    keras_result,
+    text_of,
+    torch_result,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from composition_models import KEEPS_SPATIAL, LEAVES, Cat, Leaf, Par, Rep, Seq, Sum, keras_result, text_of, torch_result
 from symparams.symbols import symbol
 
 pytestmark = pytest.mark.frameworks
@@ -123,7 +135,7 @@ def test_symbolic_repetition_equals_unrolled(block, n):
 
 def test_hand_written_nestings_match_torch():
     """One of each form, fixed, so a failure here names the form at once."""
-    conv = lambda n: Leaf("conv3same", n)  # noqa: E731
+    conv = lambda n: Leaf("conv3same", n)
     cases = [
         Seq((Rep(Seq((conv(4), Leaf("relu"))), 3),)),
         Seq((Rep(Seq((Leaf("conv3", 4), Leaf("pool2"))), 2),)),
