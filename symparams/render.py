@@ -238,6 +238,22 @@ def _visible_width(tex: str) -> float:
     return width
 
 
+def presented(expr: Expr, net: Network) -> Expr:
+    """`expr` as a report prints it: terms grouped by the network's symbolic repetition
+    counts, so `TB(h,4*d)*L` reads L(12d^2 + 13d), not 11Ld + L(12d^2 + 2d). Same value.
+
+    >>> import symparams
+    >>> net = symparams.parse("I(t,d)-(LN-H(4*d)-gelu-H(d))*L")
+    >>> presented(net.params, net)
+    L*(8*d**2 + 7*d)
+    """
+    counts = sorted({s for row in net.walk() if not _is_numeric(row.count) for s in row.count.free_symbols},
+                    key=lambda s: s.name)
+    if not counts or _is_numeric(expr):
+        return expr
+    return sympy.collect(expr, counts)
+
+
 def _latex_terms(expr: Expr) -> list[str]:
     """The terms of a sum as the printer orders them, each with its sign ('+ 32')."""
     if not isinstance(expr, sympy.Add):
@@ -266,14 +282,14 @@ def _layer_latex(text: str) -> str:
     return r"\texttt{" + re.sub(r"([-|,])", r"\1\\allowbreak{}", escaped) + "}"
 
 
-def _formula_latex(row: LayerInfo) -> str:
+def _formula_latex(row: LayerInfo, net: Network) -> str:
     """A row's parameters: weights + biases when numeric (800 + 32), so a reader sees
     where the value comes from; the collected formula when symbolic (9ck + k)."""
     parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
     if all(p == 0 for p in parts):
         return "0"
     if not _is_numeric(row.params):
-        return latex(row.params)
+        return latex(presented(row.params, net))
     return " + ".join(latex(p) for p in parts)
 
 
@@ -284,13 +300,13 @@ def latex_formula(net: Network) -> str:
     >>> latex_formula(symparams.parse("I-C(32,3)"))
     '288 c + 32'
     """
-    return latex(net.params)
+    return latex(presented(net.params, net))
 
 
 def _total_equation(net: Network) -> list[str]:
     """The total as a display; a long sum is split into lines of about equal width."""
     lhs = r"N_{\mathrm{params}} = "
-    terms = _latex_terms(net.params)
+    terms = _latex_terms(presented(net.params, net))
     widths = [_visible_width(t) for t in terms]
     count = max(1, math.ceil((_visible_width(lhs) + sum(widths)) / TOTAL_LINE_CHARS))
     target = (_visible_width(lhs) + sum(widths)) / count
@@ -313,15 +329,20 @@ def _total_equation(net: Network) -> list[str]:
 
 
 def _latex_notes(net: Network) -> list[str]:
-    """The sentences under the total: trainable split, conditions, mode."""
+    """The sentences under the total: trainable split, conditions, and in ideal mode
+    the congruences under which the closed form equals the frameworks' count."""
     notes = []
     if net.non_trainable != 0:
-        notes.append(f"Trainable ${latex(net.trainable)}$, non-trainable ${latex(net.non_trainable)}$.")
+        notes.append(f"Trainable ${latex(presented(net.trainable, net))}$, "
+                     f"non-trainable ${latex(presented(net.non_trainable, net))}$.")
+    exact_when = set(net.exact_when) if net.mode == "ideal" else set()
+    exist = [c for c in net.condition_details if c not in exact_when]
+    if exist:
+        notes.append("Conditions: " + ", ".join(f"${condition_latex(c)}$" for c in exist) + ".")
     if net.mode == "ideal":
-        notes.append("Ideal mode: every floor and ceiling replaced by its argument.")
-    if net.condition_details:
-        conds = ", ".join(f"${condition_latex(c)}$" for c in net.condition_details)
-        notes.append(f"Conditions: {conds}.")
+        notes.append("Ideal mode: every floor and ceiling replaced by its argument"
+                     + (", which equals the exact count when " + ", ".join(
+                         f"${condition_latex(c)}$" for c in net.exact_when) + "." if net.exact_when else "."))
     return notes
 
 
@@ -357,7 +378,7 @@ def latex_table(net: Network, depth: int | None = None) -> str:
         indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " + (rf"\hspace*{{{row.depth}em}}" if row.depth else "")
         value = f"${latex_value(row.params)}$" if _is_numeric(row.params) else ""
         out.append(f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.output_shape, net.convention)}$ & "
-                   f"${_formula_latex(row)}$ & {value} \\\\")
+                   f"${_formula_latex(row, net)}$ & {value} \\\\")
     if long:
         out += [r"\end{longtable}", "}"]
     else:
@@ -379,7 +400,8 @@ def _needs_landscape(net: Network, depth: int | None) -> bool:
     \\small (about 5.4 points of width per unit of `_visible_width`).
     """
     rows = visible_rows(net, depth)
-    widest_term = max((_visible_width(term) for r in rows for term in _latex_terms(r.params)), default=0)
+    widest_term = max((_visible_width(term) for r in rows for term in _latex_terms(presented(r.params, net))),
+                      default=0)
     widest_axis = max((_visible_width(latex(x)) for r in rows for x in r.output_shape), default=0)
     return widest_term > 26 or widest_axis > 18
 
@@ -393,7 +415,8 @@ def latex_document(net: Network, depth: int | None = None) -> str:
     (True, True)
     """
     geometry = "landscape,margin=1.5cm" if _needs_landscape(net, depth) else "margin=2cm"
-    title = _layer_latex(net.text)
+    # Each line of a file (definitions, comments) on its own line, as written.
+    title = r"\par ".join(_layer_latex(line) for line in net.text.strip().splitlines() if line.strip())
     return "\n".join([
         r"\documentclass[10pt]{article}",
         r"\usepackage[" + geometry + "]{geometry}",
@@ -424,9 +447,9 @@ def latex_repr(net: Network) -> str:
     for row in net.walk():
         indent = r"\quad " * row.depth
         lines.append(f"{indent}\\mathtt{{{escape_math(row.text)}}} & "
-                     f"{_shape_latex(row.output_shape, net.convention)} & {latex(row.params)} \\\\")
+                     f"{_shape_latex(row.output_shape, net.convention)} & {latex(presented(row.params, net))} \\\\")
     total_shape = _shape_latex(net.output_shape, net.convention)
-    lines += [r"\hline", rf"\text{{Total}} & {total_shape} & {latex(net.params)} \\"]
+    lines += [r"\hline", rf"\text{{Total}} & {total_shape} & {latex(presented(net.params, net))} \\"]
     if net.non_trainable != 0:
         lines.append(rf"\text{{Non-trainable}} & & {latex(net.non_trainable)} \\")
     if net.condition_details:

@@ -17,7 +17,7 @@ from latex_tools import compile_fragment, compile_pdf, ink, pdf_text, render_png
 import symparams
 from symparams.cli import main
 from symparams.latex import condition_latex, escape_text, latex, symbol_latex
-from symparams.render import LONGTABLE_ROWS, latex_document, latex_formula, latex_table
+from symparams.render import LONGTABLE_ROWS, latex_document, latex_formula, latex_table, presented
 from symparams.symbols import symbol
 
 LENET = "I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
@@ -27,6 +27,13 @@ RESIDUAL_SYMBOLIC = "I(n,n,c)-C(k,3,p=1)-[(C(k,3,p=1)-BN-relu-C(k,3,p=1)-BN) + i
 DEEP = "I(64)-" + "-".join(["H(64)-relu"] * 25) + "-O(10)"
 WIDE = ("I(h_in,w_in,c_in)-C(alpha,7,s=2,p=3)-P(3,s=2,p=1)-C(beta,3,s=2)-A(3,s=3)-C(gamma,5,s=3)"
         "-P(2,ceil=true)-H(d_hidden)-O(n_classes)")
+
+TRANSFORMER = "I(t)-E(V,d_model)-PE(m)-TB(h,4*d_model)*L-LN-O(V,bias=false,tied=true)"
+# A file: comments with LaTeX's special characters, a definition, the chain.
+DEFINITIONS = """# a residual stage: 50% of the net & more {see #2}
+block(k) = [C(k,3,p=1)-BN-relu-C(k,3,p=1)-BN + id]-relu
+I(32,32,3)-C(16,3,p=1)-block(16)*2-GAP-O(10)
+"""
 
 DOCUMENTS = [
     # name, text, convention, mode
@@ -39,6 +46,8 @@ DOCUMENTS = [
     ("deep_longtable", DEEP, "torch", "exact"),
     ("wide_symbolic", WIDE, "torch", "exact"),
     ("wide_ideal", WIDE, "keras", "ideal"),
+    ("transformer_symbolic", TRANSFORMER, "torch", "exact"),
+    ("definitions_file", DEFINITIONS, "keras", "exact"),
 ]
 
 
@@ -171,3 +180,29 @@ def test_fragment_pastes_into_a_paper(tmp_path):
     net = symparams.parse(RESIDUAL_SYMBOLIC)
     pdf = compile_fragment(latex_table(net), tmp_path)
     assert "Conditions" in pdf_text(pdf)
+
+
+def test_ideal_mode_prints_the_paper_form_and_when_it_is_exact():
+    net = symparams.parse(LENET_SYMBOLIC, mode="ideal")
+    tex = latex_table(net)
+    assert r"N_{\mathrm{params}} = 800 c + 512 \left(h - 8\right) \left(w - 8\right) + 12{,}106" in tex
+    assert r"Conditions: $h \geq 12$, $w \geq 12$." in tex
+    assert r"equals the exact count when $h \equiv 0 \pmod{4}$, $w \equiv 0 \pmod{4}$." in tex
+
+
+@pytest.mark.parametrize("text", [
+    "I(t)-E(V,d)-PE(m)-TB(h,4*d)*L-LN-O(V,bias=false,tied=true)",
+    "I(h,w,c)-C(k,3,p=1)-(C(k,3,p=1)-relu)*n-P(2)-H(10)",
+    LENET_SYMBOLIC,
+])
+def test_reports_group_repeated_blocks_without_changing_the_value(text):
+    net = symparams.parse(text)
+    shown = presented(net.params, net)
+    assert sympy.expand(shown - net.params) == 0
+    for row in net.walk():
+        assert sympy.expand(presented(row.params, net) - row.params) == 0
+    if any(not row.count.is_Integer for row in net.walk()):
+        (count,) = {s for row in net.walk() if not row.count.is_Integer for s in row.count.free_symbols}
+        # The repetition count appears once in the total, as a paper writes L(...).
+        assert sum(1 for term in sympy.Add.make_args(shown) if term.has(count)) == 1
+        assert latex_formula(net).count(latex(count)) == 1
