@@ -83,6 +83,22 @@ def kind_text(row: LayerInfo) -> str:
     return f"{row.kind} ×{number(row.count)}"
 
 
+def headline(text: str, width: int = 200) -> str:
+    r"""The architecture on one line for a table's title: an .arch file's comments
+    dropped and its lines joined, cut at `width` characters.
+
+    >>> headline("# VGG\nconv(k) = C(k,3)  # 3x3\nI(8,8,3)\n  -conv(4)")
+    'conv(k) = C(k,3); I(8,8,3) -conv(4)'
+    """
+    lines = [re.sub(r"#.*", "", line).strip() for line in text.splitlines()]
+    joined = ""
+    for line in filter(None, lines):
+        # A new definition or the chain starts a new statement; a continued chain does not.
+        glue = " " if line.startswith(("-", "|", "+", "]", ")", "*")) or joined.endswith(("-", "(", "[", ",")) else "; "
+        joined = f"{joined}{glue}{line}" if joined else line
+    return joined if len(joined) <= width else joined[: width - 3] + "..."
+
+
 def table(net: Network, depth: int | None = None) -> str:
     """The per-layer table and totals.
 
@@ -103,7 +119,7 @@ def table(net: Network, depth: int | None = None) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule_width = len(line(header))
-    out = [f"{net.text.strip() if len(net.text) < 200 else net.text[:197] + '...'}",
+    out = [headline(net.text),
            f"convention: {net.convention}, mode: {net.mode}", "=" * rule_width, line(header), "-" * rule_width]
     out += [line(r).rstrip() for r in body]
     out += ["=" * rule_width,
