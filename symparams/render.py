@@ -391,7 +391,8 @@ def latex_table(net: Network, depth: int | None = None) -> str:
                 *head]
     for row in rows:
         # A long layer text wraps under itself, one em in from where it starts.
-        indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " + (rf"\hspace*{{{row.depth}em}}" if row.depth else "")
+        indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " if row.depth or len(row.text) > 20 else ""
+        indent += rf"\hspace*{{{row.depth}em}}" if row.depth else ""
         value = f"${latex_value(row.params)}$" if _is_numeric(row.params) else ""
         out.append(f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.output_shape, net.convention)}$ & "
                    f"${_formula_latex(row, net)}$ & {value} \\\\")
