@@ -57,7 +57,8 @@ def _solve_parser() -> _Parser:
     targets = parser.add_mutually_exclusive_group(required=True)
     for key, option, help_text in _TARGET_OPTIONS:
         targets.add_argument(option, dest=key, metavar="N", help=help_text)
-    targets.add_argument("--axis", metavar="AXIS=N", help="an output axis by name (h, w, c, t, n) or index")
+    targets.add_argument("--axis", "--output", dest="axis", metavar="AXIS=N",
+                         help="an output axis by name (h, w, c, t, n) or index in the convention's order")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--max", action="store_true", help="the largest value whose total is at most N")
     how.add_argument("--min", action="store_true", help="the smallest value whose total is at least N")

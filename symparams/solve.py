@@ -140,6 +140,9 @@ def compile_exact(expr: sympy.Basic) -> Compiled:
     if isinstance(expr, sympy.Pow):
         exponent = expr.exp
         if not exponent.is_Integer:
+            if exponent.is_integer and exponent.is_nonnegative:  # 2^k: a whole power
+                base, power = parts
+                return lambda env: base(env) ** power(env)
             raise SolveError(f"cannot evaluate {expr} exactly: the exponent is not a whole number")
         e, base = int(exponent), parts[0]
         if e >= 0:
