@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 import sympy
 from sympy import Expr, Integer
@@ -17,6 +17,7 @@ from .shapes import Condition
 
 if TYPE_CHECKING:
     from .solve import Solution
+    from .sweep import Sweep
 
 CONVENTIONS = ("torch", "keras")
 MODES = ("exact", "ideal")
@@ -168,6 +169,19 @@ class Network:
         from .solve import solve
 
         return solve(self, unknown, goal, target=target, how=how, values=values, dtype=dtype)
+
+    def sweep(self, vary: Mapping[str, Iterable[int]], targets: Sequence[str] = ("params",),
+              values: Mapping[str, int] | None = None, dtype: str = "float32") -> "Sweep":
+        """Totals over the grid of `vary` as numpy arrays: see `symparams.sweep.sweep`.
+
+        >>> import symparams
+        >>> net = symparams.parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+        >>> net.sweep({"n": [28, 52]}).totals["params"].tolist()
+        [217706, 1004138]
+        """
+        from .sweep import sweep
+
+        return sweep(self, vary, targets, values=values, dtype=dtype)
 
     def subs(self, **values: int) -> "Network":
         """The same network with symbols given values (positive integers).
