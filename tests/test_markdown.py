@@ -90,3 +90,13 @@ def test_top_rows_sum_to_the_total_in_the_table():
     _, body, rest = parse_table(markdown(symparams.parse(text)))
     total = sum(int(cells["Params"].replace(",", "")) for cells in body)
     assert f"- **Total params:** {total:,}" in rest
+
+
+def test_depth_folds_blocks_as_the_text_table_does():
+    from symparams.render import visible_rows
+
+    net = symparams.parse("I(8)-(H(8)-relu)*2-[H(4) | H(4)]-O(1)")
+    for depth in (1, 2, None):
+        _, body, _ = parse_table(markdown(net, depth=depth))
+        assert [unwrap(c["Layer"]) for c in body] == [r.text for r in visible_rows(net, depth)]
+    assert len(parse_table(markdown(net, depth=1))[1]) == 4
