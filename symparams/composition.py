@@ -40,6 +40,7 @@ Built = tuple[Shape, LayerInfo]
 # Applications of shape-changing repeated blocks in one build: each is a real build of
 # the block, so a count like `P(1)*10^9` is refused instead of running for hours.
 MAX_UNROLL = 10_000
+SETTLE_WITHIN = 8  # applications after which a block that still changes the shape is not waited for
 
 
 # ---------------------------------------------------------------- shapes
@@ -125,7 +126,10 @@ def unroll(b: Builder, term: S.Repeat, n: int, shape: Shape, env: Mapping[str, A
     done = 0
     while done < n:
         b.ctx.unrolled += 1
-        if b.ctx.unrolled > MAX_UNROLL:
+        # A block still changing the shape after a few applications rarely settles later:
+        # refuse a count beyond the limit at once rather than after MAX_UNROLL builds.
+        hopeless = done >= SETTLE_WITHIN and b.ctx.unrolled + (n - done) > MAX_UNROLL
+        if b.ctx.unrolled > MAX_UNROLL or hopeless:
             raise b.ctx.error(f"{b.ctx.snippet(term)} changes the shape, so each of its {n:,} applications "
                               f"is built; the limit is {MAX_UNROLL:,} in one architecture", term, LimitError)
         try:
