@@ -135,3 +135,24 @@ def test_solve_congruence_matches_brute_force(pairs):
     else:
         residue, modulus = found
         assert members == [x for x in range(span) if x % modulus == residue]
+
+
+def test_totals_collect_terms_of_a_repeated_block():
+    L, d = symbol("L"), symbol("d")
+    for mode in ("exact", "ideal"):
+        net = symparams.parse("I(t,d)-(LN-H(4*d)-gelu-H(d))*L", mode=mode)
+        assert str(net.params) == "L*(8*d**2 + 7*d)"
+        gpt = symparams.parse("I(t)-E(50257,d)-PE(1024)-TB(12,4*d)*L-LN-O(50257,bias=false,tied=true)", mode=mode)
+        assert str(gpt.params) == "L*(12*d**2 + 13*d) + 51283*d"
+        assert gpt.subs(L=12, d=768, t=1024).params == 124_439_808
+    assert sympy.expand(net.params - L * (8 * d**2 + 7 * d)) == 0
+
+
+def test_ideal_macs_and_activations_are_tidy():
+    net = symparams.parse(LENET, mode="ideal")
+    assert str(net.macs) == "(800*c + 32)*(h - 4)*(w - 4) + 2824*(h - 8)*(w - 8) + 2826"
+    assert str(net.activations) == "10*(h - 8)*(w - 8) + 40*(h - 4)*(w - 4) + 266"
+    exact = symparams.parse(LENET)
+    at = {h: 28, w: 36, c: 3}
+    assert net.macs.subs(at) == exact.macs.subs(at)
+    assert net.activations.subs(at) == exact.activations.subs(at)
