@@ -477,6 +477,23 @@ LAYER_CASES = [
     _case((20,), L("RMS")),
     _case((9, 5), L("RMS")),
     _case((6, 5, 3), L("RMS")),
+    # More per-axis tuples.
+    _case((13, 11, 3), L("P", f=(3, 2), s=(2, 1), p=(1, 0), ceil=True), fw="t"),
+    _case((13, 11, 3), L("A", f=(2, 4), s=(3, 3), p=(1, 2), ceil=True), fw="t"),
+    _case((6, 5, 3), L("T", n=4, f=3, s=(2, 1), p=(0, 1), d=(1, 2), op=(1, 0)), fw="t"),
+    _case((6, 5, 3), L("T", n=4, f=(2, 3), s=(3, 2), p="same"), fw="k"),
+    _case((7, 9, 8, 2), L("C", n=4, f=3, p="same", d=(2, 1, 1))),
+    # The seeds' networks, built for real.
+    _case((28, 28, 1), L("C", n=32, f=5), L("P", f=2), L("C", n=32, f=3), L("P", f=2), L("H", n=256),
+          L("O", n=10)),
+    _case((28, 28, 1), L("C", n=24, f=3), L("C", n=36, f=3), L("F"), L("H", n=128), L("O", n=10)),
+    _case((28, 28, 3), L("C", n=20, f=5), L("P", f=2), L("C", n=50, f=5), L("P", f=2), L("H", n=500),
+          L("O", n=10)),
+    _case((200, 200, 1), L("C", n=16, f=2, s=2)),
+    _case((64, 64, 32), L("BN")),
+    _case((64, 64, 1), L("C", n=32, f=3, p="same"), L("BN"), L("F"), L("H", n=100), L("O", n=10)),
+    _case((64, 64, 3), L("Z", p=3), L("C", n=32, f=7), L("BN"), L("relu"), L("P", f=2), L("F"), L("O", n=1)),
+    _case((784,), L("O", n=10)),
     # Activations.
     *[_case((6, 5, 3), L(name)) for name in ACTIVATIONS],
     *[_case((20,), L(name)) for name in ACTIVATIONS],

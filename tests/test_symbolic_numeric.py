@@ -9,6 +9,8 @@ numeric parse raises a ShapeError.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sympy
 from frameworks import L, Spec
@@ -18,7 +20,8 @@ from hypothesis import strategies as st
 import symparams
 from symparams.symbols import symbol
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SYMPARAMS_EXAMPLES raises the count for a longer hunt outside CI.
+SETTINGS = settings(max_examples=int(os.environ.get("SYMPARAMS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INPUT_AXES = {1: ("t", "c"), 2: ("h", "w", "c"), 3: ("d", "h", "w", "c")}
 CHANNELS = ("a", "b", "k", "2*k", "k/2", "a+1", 3, 8)
 
@@ -38,8 +41,10 @@ def layer(draw, rank: int) -> Spec:
         return L("Z", p=_spatial(draw, rank, st.integers(0, 2)))
     if kind == "AAP":
         return L(draw(st.sampled_from(["AAP", "AMP"])), o=_spatial(draw, rank, st.integers(1, 3)))
-    f = _spatial(draw, rank, st.integers(1, 5))
-    s = _spatial(draw, rank, st.integers(1, 3))
+    # Kernel and stride may be symbols too; `s=s` also checks that a keyword's name is a
+    # name only before '='.
+    f = _spatial(draw, rank, st.one_of(st.integers(1, 5), st.just("q")))
+    s = _spatial(draw, rank, st.one_of(st.integers(1, 3), st.sampled_from(["s", "q"])))
     if kind in ("P", "A"):
         args = {"f": f, "s": s, "ceil": draw(st.booleans())}
         padding = draw(st.sampled_from(["valid", "same", 0, 1, 2]))
@@ -75,6 +80,7 @@ def point(draw, rank: int) -> dict[str, int]:
     values = {name: draw(st.integers(1, 40 if rank < 3 else 14)) for name in INPUT_AXES[rank][:-1]}
     values["c"] = draw(st.integers(1, 6))
     values.update({name: draw(st.integers(1, 6)) for name in ("a", "b", "k")})
+    values.update({name: draw(st.integers(1, 4)) for name in ("q", "s")})
     return values
 
 
@@ -134,3 +140,24 @@ def test_deep_symbolic_chain_stays_small():
     h, w = symbol("h"), symbol("w")
     assert net.layers[-2].shape == (sympy.floor(h / 2**333), sympy.floor(w / 2**333), 8)
     assert [str(c) for c in net.conditions] == [f"h >= {2**333}", f"w >= {2**333}"]
+
+
+@pytest.mark.parametrize("symbolic, values, numeric", [
+    ("I(2*n,n+2,3)-C(k^2,(k+1)*1)-H(4*d)", {"n": 14, "k": 5, "d": 3}, "I(28,16,3)-C(25,6)-H(12)"),
+    ("I(n,n,3)-C(d,3,d=2)", {"n": 9, "d": 4}, "I(9,9,3)-C(4,3,d=2)"),  # the first d is a symbol
+    ("I(t,c)-C(c/2,-(-3),s=s)-P(2,s=s,ceil=true)", {"t": 33, "c": 6, "s": 2}, "I(33,6)-C(3,3,s=2)-P(2,s=2,ceil=true)"),
+    ("I(h,w,c)-T(n,(3,4),s=(2,3),p=1,op=(1,2))", {"h": 7, "w": 5, "c": 2, "n": 3},
+     "I(7,5,2)-T(3,(3,4),s=(2,3),p=1,op=(1,2))"),
+    ("I(d,h,w,c)-C(8,3,p=same,g=g)-A(f,s=2,p=1)", {"d": 6, "h": 7, "w": 9, "c": 4, "g": 2, "f": 3},
+     "I(6,7,9,4)-C(8,3,p=same,g=2)-A(3,s=2,p=1)"),
+])
+@pytest.mark.parametrize("convention", ["torch", "keras"])
+def test_arithmetic_and_symbols_substitute_to_the_written_numbers(symbolic, values, numeric, convention):
+    net = symparams.parse(symbolic, convention=convention)
+    expected = symparams.parse(numeric, convention=convention)
+    given = net.subs(**values)
+    assert (given.params, given.trainable, given.non_trainable, given.output_shape) == (
+        expected.params, expected.trainable, expected.non_trainable, expected.output_shape)
+    assert _at(net.params, values) == expected.params
+    assert tuple(_at(x, values) for x in net.output_shape) == expected.output_shape
+    assert all(_at(c, values) == sympy.true for c in net.conditions)
