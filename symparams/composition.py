@@ -15,6 +15,15 @@ one block row whose counts combine the parts' counts:
 
 Rows keep the invariant `row.params == row.count * sum(child.params)` for every block:
 a repeated shape-keeping block shows its body once with `count` n.
+
+>>> import symparams
+>>> symparams.parse("I(t,d)-(LN-H(4*d)-gelu-H(d))*L").params
+L*(8*d**2 + 7*d)
+>>> symparams.parse("I(50,50,1)-3[C(32,3)-P(2)-C(32,3)-P(2)-H(256)]-O(11)").params
+3011627
+>>> net = symparams.parse("basic(k) = [C(k,3,p=1)-relu-C(k,3,p=1) + id]; I(8,8,16)-basic(16)*2")
+>>> net.params, [(row.text, row.kind, row.count) for row in net.layers[1:]]
+(9280, [('basic(16)*2', 'Repeat', 2)])
 """
 
 from __future__ import annotations
