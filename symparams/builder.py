@@ -18,12 +18,12 @@ from sympy import Expr, Integer
 from . import syntax as S
 from .errors import LimitError, ShapeError, SymparamsError
 from .layers import registry as R
+from .limits import MAX_DIGITS, Budget, oversize, power_too_large
 from .network import LayerInfo, Network, collected_totals, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
 from .symbols import default_input_symbols, symbol
 
 KEYWORDS = ("same", "valid", "true", "false")
-MAX_POWER_BITS = 1_000_000  # a number with more bits than this is refused
 INPUT_NAMES = ("I", "Input")
 
 
@@ -47,6 +47,7 @@ class Context:
     facts: dict[str, Any] = field(default_factory=dict)
     active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
     unrolled: int = 0  # applications of shape-changing repeated blocks so far (composition.MAX_UNROLL)
+    budget: Budget = field(default_factory=Budget)  # layers built and time spent (limits.py)
 
     def error(self, message: str, node: S.Node, cls: type[SymparamsError] = ShapeError,
               **kw: Any) -> SymparamsError:
@@ -84,8 +85,18 @@ def evaluate(node: S.Value, ctx: Context, env: Mapping[str, Any], kind: str = R.
         return -_arith(node.operand, ctx, env)
     if isinstance(node, S.BinOp):
         left, right = _arith(node.left, ctx, env), _arith(node.right, ctx, env)
-        return _binop(node, left, right, ctx)
+        return within_limits(_binop(node, left, right, ctx), node, ctx)
     raise ctx.error("unexpected argument", node)
+
+
+def within_limits(value: Any, node: S.Node, ctx: Context, counts: tuple[Any, ...] = ()) -> Any:
+    """`value`, a size or shape, itself; or a LimitError at `node` when it or one of
+    `counts` is too large (limits.py)."""
+    reason = oversize(value) or oversize(counts, size=False)
+    if reason is not None:
+        raise ctx.error(f"{ctx.snippet(node)} gives {reason}, beyond what symparams computes", node,
+                        LimitError)
+    return value
 
 
 def _arith(node: S.Value, ctx: Context, env: Mapping[str, Any]) -> Expr:
@@ -121,10 +132,9 @@ def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context) -> Expr:
 def _power(node: S.BinOp, base: Expr, exponent: Expr, ctx: Context) -> Expr:
     if exponent.is_number and exponent.is_integer and int(exponent) < 0:
         raise ctx.error("a negative exponent does not give a whole number", node)
-    if base.is_number and exponent.is_number:
-        bits = abs(int(base)).bit_length() if base.is_integer else 64
-        if int(exponent) * max(bits, 1) > MAX_POWER_BITS:
-            raise ctx.error(f"{base}^{exponent} is too large (over {MAX_POWER_BITS:,} bits)", node, LimitError)
+    if power_too_large(base, exponent):  # decided before 2^2^2^2^2^2 is computed
+        raise ctx.error(f"{ctx.snippet(node)} gives a number with more digits than symparams computes", node,
+                        LimitError)
     return base**exponent
 
 
@@ -315,6 +325,9 @@ class Builder:
             notes = (f"Did you mean: {', '.join(close)}?",) if close else ()
             raise self.ctx.error(f"unknown layer '{term.name}'", term, R_ParseError(),
                                  expected=tuple(known), notes=notes)
+        spent = self.ctx.budget.spend()
+        if spent is not None:
+            raise self.ctx.error(f"the architecture {spent}; stopped at {self.ctx.snippet(term)}", term, LimitError)
         pending: list[Condition] = []
         saved, self.ctx.conditions = self.ctx.conditions, pending
         try:
@@ -329,6 +342,7 @@ class Builder:
                                      notes=err.notes) from None
         finally:
             self.ctx.conditions = saved
+        within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
         pending.extend(out.conditions)
         kept = self._settle(pending, term)
         if spec.expand is not None:  # a layer made of layers: built as a block of rows
@@ -359,13 +373,15 @@ class Builder:
 
     def block(self, term: S.Node, kind: str, shape: tuple[Expr, ...], rows: list[LayerInfo], index: str,
               depth: int, count: Expr = Integer(1)) -> LayerInfo:
-        return LayerInfo(
+        row = LayerInfo(
             index, self.ctx.snippet(term), kind, shape,
             count * total([r.weights for r in rows]), count * total([r.biases for r in rows]),
             count * total([r.non_trainable for r in rows]), self.ctx.convention,
             children=tuple(rows), depth=depth, count=count, start=term.start, end=term.end,
             macs=count * total([r.macs for r in rows]),
         )
+        within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
+        return row
 
     def use_definition(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
                        depth: int) -> tuple[tuple[Expr, ...], LayerInfo]:
@@ -403,6 +419,9 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
 
     check_definitions(definitions, text)
     given = {k: Integer(v) for k, v in (values or {}).items()}
+    for name, value in given.items():
+        if oversize(value):
+            raise LimitError(f"the value of {name} has more than {MAX_DIGITS:,} digits")
     ctx = Context(text, convention, definitions, given)
     builder = Builder(ctx)
     try:

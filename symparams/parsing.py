@@ -18,9 +18,14 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as S
 from .errors import LimitError, ParseError, SymparamsError
+from .limits import MAX_DIGITS
 
 MAX_TEXT = 1_000_000  # characters; larger inputs are refused before parsing
 MAX_NESTING = 200  # brackets open at once; deeper text is refused before parsing
+# Operators nested in one argument (`2^2^...^2`, `1+1+...+1`, `----1`): each level is a
+# few Python frames in the tree walk, the builder and sympy's printers.
+MAX_OPERATORS = 100
+_OPERATOR_RULES = frozenset({"add_expr", "sub_expr", "mul_expr", "div_expr", "pow_expr", "neg_expr"})
 
 # Terminal names lark uses, in the words a user of the language knows.
 _TERMINAL_WORDS = {
@@ -58,14 +63,32 @@ def parse_program(text: str) -> S.Program:
         tree = _parser().parse(text)
     except UnexpectedInput as err:
         raise _translate(err, text) from None
+    _check_operator_depth(tree, text)
     try:
         return _ToSyntax().transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, SymparamsError):
             raise err.orig_exc.with_text(text) from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise LimitError("the text is nested too deeply", text, 0) from None
         raise
     except RecursionError:
         raise LimitError("the text is nested too deeply", text, 0) from None
+
+
+def _check_operator_depth(tree: lark.Tree, text: str) -> None:
+    """Refuse an argument whose operators nest more than MAX_OPERATORS deep, at the
+    operator where the limit is passed (walked with a stack: the tree may be deep)."""
+    stack: list[tuple[object, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, lark.Tree):
+            continue
+        if node.data in _OPERATOR_RULES:
+            depth += 1
+            if depth > MAX_OPERATORS:
+                start, end = _span(node.meta)
+                raise LimitError(f"an argument nests more than {MAX_OPERATORS} operators deep", text, start, end)
 
 
 def _check_limits(text: str) -> None:
@@ -162,7 +185,17 @@ def _span(meta: object) -> tuple[int, int]:
 
 
 def _num(token: Token) -> S.Num:
-    return S.Num(token.start_pos, token.end_pos, int(token.value.replace("_", "")))
+    digits = token.value.replace("_", "")
+    _check_digits(digits, token)
+    return S.Num(token.start_pos, token.end_pos, int(digits))
+
+
+def _check_digits(digits: str, token: Token) -> None:
+    """Numbers are exact up to MAX_DIGITS digits (limits.py); longer ones are refused
+    before Python's int() is asked to read them (it stops at 4,300 digits)."""
+    if len(digits) > MAX_DIGITS:
+        raise LimitError(f"a number of {len(digits):,} digits; symparams computes with at most {MAX_DIGITS:,}",
+                         None, token.start_pos, token.end_pos)
 
 
 @v_args(meta=True)
@@ -209,9 +242,7 @@ class _ToSyntax(Transformer):
 
     def replicate(self, meta, children):
         token, body = children
-        text = token.value.replace("_", "") if token.value[0].isdigit() else token.value
-        count = (S.Num(token.start_pos, token.end_pos, int(text)) if text.isdigit()
-                 else S.Name(token.start_pos, token.end_pos, token.value))
+        count = _num(token) if token.value[0].isdigit() else S.Name(token.start_pos, token.end_pos, token.value)
         start, end = _span(meta)
         # The branches node spans the brackets' contents; the replicate spans it all.
         return S.Replicate(start, end, count, body)
@@ -234,6 +265,7 @@ class _ToSyntax(Transformer):
 
     def decimal(self, meta, children):
         token = children[0]
+        _check_digits(token.value.replace("_", "").replace(".", ""), token)
         return S.Dec(token.start_pos, token.end_pos, token.value.replace("_", ""))
 
     def symbol(self, meta, children):

@@ -138,6 +138,22 @@ class Condition:
 
 
 def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
+    """The condition `value >= minimum`, as simple as it gets (`h >= 12`, true, false).
+
+    An evaluated sympy.Ge asks the assumption system, which costs tens of milliseconds
+    a layer on long chains; a number or a bound linear in one symbol (what an axis
+    gives) is decided by simplify_condition alone, so that path goes first.
+
+    >>> from symparams.symbols import symbol
+    >>> at_least(floor(symbol("h") / 4) - 2, 1, "").holds, at_least(Integer(3), 5, "").holds
+    (h >= 12, False)
+    """
+    gap = sympy.expand(as_expr(value) - as_expr(minimum))
+    if gap.is_Number:
+        return Condition(sympy.true if gap >= 0 else sympy.false, message)
+    quick = simplify_condition(sympy.Ge(gap, 0, evaluate=False))
+    if quick in (sympy.true, sympy.false) or (quick.lhs.is_Symbol and quick.rhs.is_Integer):
+        return Condition(quick, message)
     return Condition(simplify_condition(sympy.Ge(value, minimum)), message)
 
 
