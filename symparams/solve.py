@@ -488,8 +488,10 @@ def eventual_form(p: Problem) -> tuple[int, Problem] | None:
             if not num.is_Integer or not den.is_polynomial(x):
                 return None
             poly = sympy.Poly(den, x)
-            a, b = (poly.all_coeffs() + [0])[:2] if poly.degree() == 1 else (None, None)
-            if a is None or not a.is_Integer or a <= 0 or not sympy.Integer(b).is_Integer:
+            if poly.degree() != 1:
+                return None
+            a, b = poly.all_coeffs()
+            if not (a.is_Integer and b.is_Integer) or a <= 0:
                 return None
             # den > |num| from x = (|num| - b) // a + 1 on: the quotient is in (-1, 1)
             last = max(last, (abs(int(num)) - int(b)) // int(a))
@@ -544,25 +546,24 @@ def residue_classes(p: Problem) -> tuple[int, list[tuple[int, Coefficients, list
     total = _class_polynomial(p.total, x)
     if total is None:
         return None
-    per_class = []  # conditions constant on a class (divisibility) or polynomial in k
+    checks: list[Compiled] = []  # conditions constant on a class: divisibility
+    gap_fns = []  # the others, as polynomials in k
     for cond in p.conditions:
         if cond.has(sympy.Mod) or not isinstance(cond, sympy.core.relational.Relational):
-            per_class.append((compile_exact(cond), None))
+            checks.append(compile_exact(cond))
             continue
         gap = _class_polynomial(cond.lhs - cond.rhs, x)
         if gap is None:
             return None
-        per_class.append((None, gap))
+        gap_fns.append(gap)
     classes = []
     for r in range(modulus):
         representative = {x: r + modulus}
-        if not all(check(representative) for check, _ in per_class if check is not None):
+        if not all(check(representative) for check in checks):
             continue
         poly = total(modulus, r)
-        if poly is None:
-            return None
-        gaps = [gap(modulus, r) for _, gap in per_class if gap is not None]
-        if any(g is None for g in gaps):
+        gaps = [gap(modulus, r) for gap in gap_fns]
+        if poly is None or any(g is None for g in gaps):
             return None
         classes.append((r, poly, [g for g in gaps if g is not None]))
     return modulus, classes
