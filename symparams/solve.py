@@ -771,8 +771,6 @@ def _merge(hits: list[tuple[int, int | None, int]]) -> tuple[tuple[int, int | No
         steps = {step for _, step in tails}
         step = steps.pop() if len(steps) == 1 else 0
         if step and len(tails) == step:  # every class stays at the goal: one open range
-            unbounded_from = max(lo for lo, _ in tails) - step + 1
-            unbounded_from = min(lo for lo, _ in tails)
             # values of the classes before the last class starts are finite hits
             start = max(lo for lo, _ in tails)
             for lo, _ in tails:
@@ -781,7 +779,7 @@ def _merge(hits: list[tuple[int, int | None, int]]) -> tuple[tuple[int, int | No
             while unbounded_from - 1 in finite:
                 unbounded_from -= 1
         else:
-            first = ", ".join(f"every {s}th value from {lo}" for lo, s in tails)
+            first = ", ".join(f"every {s}th value from {lo}" for lo, s in sorted(tails))
             raise SolveError(f"infinitely many values give the target: {first}")
     ranges: list[tuple[int, int | None]] = []
     for v in sorted(finite):
