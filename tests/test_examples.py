@@ -79,3 +79,18 @@ def test_examples_run_from_the_command_line(capsys):
     assert "Total params: 25,557,032" in out
     # Depth 1 folds every block: the stages show as their definitions, no conv inside them.
     assert "bottleneck(64)*2" in out and "Repeat ×2" in out and "Conv2D" not in out
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("name, application", [("mobilenet_v2.arch", "MobileNetV2"), ("vgg16.arch", "VGG16")])
+def test_example_matches_keras_applications(name, application):
+    """Keras ships these two with torchvision's layout: the keras convention (BatchNorm's
+    moving statistics as non-trainable parameters) must give Keras's own counts."""
+    import keras
+    import numpy as np
+
+    model = getattr(keras.applications, application)(weights=None, input_shape=(224, 224, 3))
+    frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    net = parse_example(name, "keras")
+    assert (net.params, net.non_trainable) == (model.count_params(), frozen)
+    assert net.output_shape == tuple(model.output_shape[1:])
