@@ -148,3 +148,35 @@ def test_hand_written_nestings_match_torch():
         text = text_of(3, 12, tree)
         net = symparams.parse(text)
         assert (net.params, net.output_shape) == torch_result(3, 12, tree), text
+
+
+def test_residual_mlp_on_a_sequence_matches_torch():
+    """Composition on sequences: the residual MLP of a transformer, repeated, then two
+    dense heads concatenated on the last axis (torch keeps (batch, t, c) there too)."""
+    import torch
+    from torch import nn
+
+    class Residual(nn.Module):
+        def __init__(self, d: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+        def forward(self, x):
+            return x + self.body(x)
+
+    class Model(nn.Module):
+        def __init__(self, d: int, layers: int) -> None:
+            super().__init__()
+            self.blocks = nn.Sequential(*(Residual(d) for _ in range(layers)))
+            self.heads = nn.ModuleList([nn.Linear(d, 8), nn.Linear(d, 4)])
+
+        def forward(self, x):
+            x = self.blocks(x)
+            return torch.cat([head(x) for head in self.heads], dim=-1)
+
+    model = Model(16, 3)
+    y = model(torch.zeros(1, 10, 16))
+    net = symparams.parse("I(10,16)-[LN-H(4*d)-gelu-H(d) + id]*L-[H(8)|H(4)]", values={"d": 16, "L": 3})
+    assert (net.params, net.output_shape) == (sum(p.numel() for p in model.parameters()), tuple(y.shape[1:]))
+    symbolic = symparams.parse("I(t,d)-[LN-H(4*d)-gelu-H(d) + id]*L-[H(8)|H(4)]")
+    assert symbolic.params.subs({symbol("d"): 16, symbol("L"): 3}) == net.params
