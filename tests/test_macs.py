@@ -118,7 +118,7 @@ def test_activations_equal_the_outputs_of_a_torch_forward_pass():
         written = []
         leaves = [m for m in model.modules() if not list(m.children()) and type(m).__name__ != "Flatten"]
         for leaf in leaves:
-            leaf.register_forward_hook(lambda mod, inp, out: written.append(out.numel()))
+            leaf.register_forward_hook(lambda mod, inp, out, into=written: into.append(out.numel()))
         model.eval()
         with torch.no_grad():
             model(torch.zeros(1, *shape))
@@ -157,3 +157,32 @@ def test_cli_prints_macs_and_memory(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["macs"] == str(symparams.parse("I-C(8,3)-F-O(2)").macs)
     assert data["dtype"] == "float32" and data["param_memory"] == str(4 * symparams.parse("I-C(8,3)-F-O(2)").params)
+
+
+@pytest.mark.frameworks
+def test_blocks_branches_and_repetition_equal_torchinfo():
+    import torch
+    from torch import nn
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                                      nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8))
+
+        def forward(self, x):
+            return self.body(x) + x
+
+    class Concat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(8, 4, 1), nn.Conv2d(8, 6, 3, padding=1)
+
+        def forward(self, x):
+            return torch.cat([self.a(x), self.b(x)], 1)
+
+    model = nn.Sequential(Residual(), Residual(), Concat(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(10, 10))
+    text = "I(16,16,8)-[C(8,3,p=1)-BN-relu-C(8,3,p=1)-BN + id]*{}-[C(4,1)|C(6,3,p=1)]-GAP-O(10)"
+    expected = torchinfo_macs(model, (8, 16, 16))
+    assert symparams.parse(text.format(2)).macs == expected
+    assert symparams.parse(text.format("L")).subs(L=2).macs == expected
