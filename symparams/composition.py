@@ -13,8 +13,10 @@ one block row whose counts combine the parts' counts:
 - A definition is expanded where it is used, its arguments passed by name (`Thunk`):
   they are evaluated where the body uses them, in the text around the use.
 
-Rows keep the invariant `row.params == row.count * sum(child.params)` for every block:
-a repeated shape-keeping block shows its body once with `count` n.
+A block row's `count` is how many times it runs (n for `X*n` and `n[A]`, else 1). A
+block that keeps its shape shows its body once: `row.params == row.count *
+sum(child.params)`; a repeated block that changes the shape shows one child per
+application (or per run of equal applications), and its params are their sum.
 
 >>> import symparams
 >>> symparams.parse("I(t,d)-(LN-H(4*d)-gelu-H(d))*L").params
@@ -155,7 +157,9 @@ def unroll(b: Builder, term: S.Repeat, n: int, shape: Shape, env: Mapping[str, A
         else:
             rows.append(row)
         current = out
-    return current, b.block(term, "Repeat", current, rows, index, depth)
+    # The rows already hold every application: their sum is the total, and `count`
+    # still says how many times the block runs.
+    return current, replace(b.block(term, "Repeat", current, rows, index, depth), count=Integer(n))
 
 
 def with_note(err: SymparamsError, note: str) -> SymparamsError:

@@ -49,7 +49,9 @@ def test_shape_changing_repetition_is_applied_n_times():
     # 3 -> 8 channels once, then 8 -> 8; every pool halves.
     assert net.params == (8 * 3 * 9 + 8) + 2 * (8 * 8 * 9 + 8)
     assert net.output_shape == (8, 8, 8)
-    assert [r.index for r in net.layers[1].children] == ["1.1", "1.2", "1.3"]
+    block = net.layers[1]
+    assert [r.index for r in block.children] == ["1.1", "1.2", "1.3"]
+    assert block.count == 3 and block.params == sum(r.params for r in block.children)
 
 
 def test_shape_changing_repetition_multiplies_once_the_shape_stays():
@@ -58,7 +60,7 @@ def test_shape_changing_repetition_multiplies_once_the_shape_stays():
     assert time.perf_counter() - start < 5
     assert net.params == (784 * 100 + 100) + 999_999 * (100 * 100 + 100)
     first, rest = net.layers[1].children
-    assert (first.count, rest.count) == (1, 999_999)
+    assert (first.count, rest.count, net.layers[1].count) == (1, 999_999, 1_000_000)
 
 
 def test_repetition_equals_writing_it_out():
@@ -213,7 +215,7 @@ def test_definitions_in_an_arch_file(tmp_path, capsys):
 # ---------------------------------------------------------------- rows, table, depth
 def test_every_block_row_is_count_times_its_children():
     net = symparams.parse(RESNET_BLOCK + "I(32,32,3)-C(64,3,p=1)-basic(64,1)*L-[C(8,1)|id]-3[GAP-H(10)]")
-    blocks = [r for r in net.walk() if r.children]
+    blocks = [r for r in net.walk() if r.children]  # every block here keeps its shape, or runs once
     assert len(blocks) >= 6
     for row in blocks:
         assert sympy.expand(row.params - row.count * sum(ch.params for ch in row.children)) == 0, row.text
