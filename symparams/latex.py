@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import sympy
-from sympy.printing.latex import LatexPrinter, greek_letters_set
+from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 
 from .shapes import Condition
 
@@ -32,10 +32,19 @@ _MATH_ESCAPES = {
 }
 
 
+# Greek names that LaTeX prints as their own letter: alpha -> \alpha, Gamma -> \Gamma,
+# varphi -> \varphi. Left out, so that two names never print alike: capitals that are
+# Latin letters (Alpha is an A), omicron (an o; LaTeX has no \omicron), and sympy's
+# spellings lamda and khi (lambda and chi are names of their own).
+_GREEK = {name: "\\" + name for name in greek_letters_set if name != "omicron"}
+_GREEK.update({name: tex for name, tex in tex_greek_dictionary.items()
+               if not tex.startswith("\\mathrm") and len(tex) > 1 and name not in ("lamda", "Lamda", "khi", "Khi")})
+
+
 def _word(word: str, upright: bool) -> str:
     """One piece of a symbol name: a Greek letter, a single character, or a word."""
-    if word.lower() in greek_letters_set and word not in ("lamda", "Lamda"):
-        return "\\" + word
+    if word in _GREEK:
+        return _GREEK[word]
     if len(word) == 1 or word.isdigit():
         return word
     return (r"\mathrm{" if upright else r"\mathit{") + word + "}"
@@ -112,7 +121,7 @@ def latex(expr: Any) -> str:
     >>> latex(symbol("alpha") * symbol("d_model") + 217706)
     '\\\\alpha d_{\\\\mathrm{model}} + 217{,}706'
     """
-    return SymparamsLatexPrinter(_PRINTER_SETTINGS).doprint(sympy.sympify(expr))
+    return SymparamsLatexPrinter(_PRINTER_SETTINGS).doprint(sympy.sympify(expr, strict=True))
 
 
 def condition_latex(cond: Condition | sympy.Basic) -> str:

@@ -229,7 +229,7 @@ def markdown(net: Network, depth: int | None = None) -> str:
 # long total is split over the lines of a multline* environment.
 LATEX_PACKAGES = ("amsmath", "amssymb", "booktabs", "array", "longtable")
 LONGTABLE_ROWS = 40  # more rows than fit on a page: use longtable, which breaks pages
-TOTAL_LINE_CHARS = 60  # visible characters on one line of a displayed total
+TOTAL_LINE_CHARS = 60  # `_visible_width` units on one line of a displayed total
 
 
 def _visible_width(tex: str) -> float:
@@ -249,7 +249,9 @@ def _visible_width(tex: str) -> float:
             if len(weights) > 1:
                 weights.pop()
         elif not ch.isspace():
-            width += weights[-1] * (0.6 if pending else 1.0)
+            # A binary operator or relation is set with space on both sides.
+            glyph = 2.4 if ch in "+-=<>" else 1.0
+            width += weights[-1] * (0.6 if pending else 1.0) * glyph
             pending = False
     return width
 
@@ -414,13 +416,13 @@ def _needs_landscape(net: Network, depth: int | None) -> bool:
 
     Inline math breaks only after a top-level + or -, and shapes after their commas,
     so the widest term decides. The limits are what the portrait columns hold at
-    \\small (about 5.4 points of width per unit of `_visible_width`).
+    \\small (about 4.7 points of width per unit of `_visible_width`).
     """
     rows = visible_rows(net, depth)
     widest_term = max((_visible_width(term) for r in rows for term in _latex_terms(presented(r.params, net))),
                       default=0)
     widest_axis = max((_visible_width(latex(x)) for r in rows for x in r.output_shape), default=0)
-    return widest_term > 26 or widest_axis > 18
+    return widest_term > 30 or widest_axis > 20
 
 
 def latex_document(net: Network, depth: int | None = None) -> str:

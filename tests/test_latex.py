@@ -206,3 +206,12 @@ def test_reports_group_repeated_blocks_without_changing_the_value(text):
         # The repetition count appears once in the total, as a paper writes L(...).
         assert sum(1 for term in sympy.Add.make_args(shown) if term.has(count)) == 1
         assert latex_formula(net).count(latex(count)) == 1
+
+
+def test_every_kind_of_symbol_name_compiles(tmp_path):
+    names = ["h", "d_model", "alpha", "Alpha", "ALPHA", "Gamma", "lamda", "lambda", "omicron", "varphi",
+             "x_1_2", "x_Delta", "k2", "heads", "n_heads_kv", "_x", "E", "I", "pi", "e"]
+    expr = sympy.Add(*(symbol(n) ** 2 * symbol("c") for n in names))
+    compile_fragment(f"${latex(expr)}$", tmp_path)
+    net = symparams.parse("I(c)-" + "-".join(f"H({n})" for n in names))
+    compile_fragment(latex_table(net), tmp_path, "table")
