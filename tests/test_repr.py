@@ -110,3 +110,12 @@ def test_totals_are_sympy_expressions_jupyter_renders_as_math():
     net = symparams.parse("I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
     # IPython displays a sympy object through its own _repr_latex_.
     assert net.params._repr_latex_().startswith("$\\displaystyle")
+
+
+def test_ipython_finds_both_reprs():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    net = symparams.parse("I(28,28,1)-C(32,5)-P(2)-H(10)")
+    data, _ = formatters.DisplayFormatter().format(net)
+    assert data["text/html"] == net._repr_html_()
+    assert data["text/latex"] == net._repr_latex_()
+    assert "46,922" in data["text/html"]
