@@ -94,7 +94,7 @@ def _ideal_curve(net: Network, name: str, xs: np.ndarray, target: str, values: M
     given = {k: v for k, v in values.items() if k != name}
     if given:
         ideal = ideal.subs(**given)
-    expr = sympy.sympify(target_total(ideal, target, dtype))
+    expr = sympy.sympify(target_total(ideal, target, dtype), strict=True)
     if expr.free_symbols - {symbol(name)}:
         return None
     fn = compile_numpy(expr, [symbol(name)], exact=False)
@@ -182,19 +182,19 @@ def plot_heatmap(net: Network, vary: Mapping[str, Sequence[int]], target: str = 
 
 def plot_per_layer(net: Network, values: Mapping[str, int] | None = None, target: str = "params",
                    log: bool = False) -> Figure:
-    """A bar chart of each top-level layer's parameters (every symbol needs a value).
+    """A bar chart of each top-level layer's parameters, or MACs (every symbol needs a value).
 
     >>> import symparams
     >>> fig = plot_per_layer(symparams.parse("I(784)-H(128)-relu-O(10)"))
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['I(784)', 'H(128)', 'relu', 'O(10)']
     """
-    if target not in ("params", "trainable", "non_trainable"):
-        raise PlotError(f"--per-layer draws params, trainable or non_trainable, not {target}")
+    if target not in ("params", "trainable", "non_trainable", "macs"):
+        raise PlotError(f"--per-layer draws params, trainable, non_trainable or macs, not {target}")
     if values:
         net = net.subs(**values)
     counts = [getattr(row, target) for row in net.layers]
-    free = sorted({s.name for c in counts for s in sympy.sympify(c).free_symbols})
+    free = sorted({s.name for c in counts for s in sympy.sympify(c, strict=True).free_symbols})
     if free:
         raise PlotError(f"the layers' counts depend on {', '.join(free)}: give "
                         f"{'it a value' if len(free) == 1 else 'them values'} with --subs, e.g. --subs "

@@ -107,6 +107,15 @@ def test_per_layer_bars_are_the_layer_counts(tmp_path):
     assert ax.get_ylabel() == "parameters" and "217,706" in ax.get_title()
 
 
+def test_per_layer_macs(tmp_path):
+    net = symparams.parse("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    ax = plot_per_layer(net, target="macs").axes[0]
+    assert ax.get_ylabel().startswith("MACs")
+    assert [int(p.get_height()) for p in ax.patches] == [int(row.macs) for row in net.layers]
+    assert main(["plot", FREE, "--per-layer", "--what", "memory", "--subs", "h=28,w=28,c=1",
+                 "--out", str(tmp_path / "x.png")]) == 2
+
+
 def test_pdf_and_svg_follow_the_extension(tmp_path):
     for name, magic in (("p.pdf", b"%PDF"), ("p.svg", b"<?xml")):
         assert main(["plot", ARCH, "--vary", "h=16,32,64", "--out", str(tmp_path / name)]) == 0
