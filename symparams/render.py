@@ -14,7 +14,7 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-from .latex import SymparamsLatexPrinter, condition_latex, escape_math, escape_text, latex
+from .latex import condition_latex, escape_math, escape_text, latex
 from .network import LayerInfo, Network
 from .shapes import Condition
 
@@ -276,9 +276,9 @@ def _latex_terms(expr: Expr) -> list[str]:
     """The terms of a sum as the printer orders them, each with its sign ('+ 32')."""
     if not isinstance(expr, sympy.Add):
         return [latex(expr)]
-    printer = SymparamsLatexPrinter({"mul_symbol": None})
     terms = []
-    for i, term in enumerate(printer._as_ordered_terms(expr)):
+    # The order sympy's printer uses for a sum (its default order, as_ordered_terms).
+    for i, term in enumerate(expr.as_ordered_terms()):
         tex = latex(term)
         if tex.startswith("-"):
             terms.append(("- " if i else "-") + tex[1:].lstrip())
@@ -395,7 +395,7 @@ def latex_table(net: Network, depth: int | None = None) -> str:
         # A long layer text wraps under itself, one em in from where it starts.
         indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " if row.depth or len(row.text) > 20 else ""
         indent += rf"\hspace*{{{row.depth}em}}" if row.depth else ""
-        value = f"${latex_value(row.params)}$" if _is_numeric(row.params) else ""
+        value = f"${latex(row.params)}$" if _is_numeric(row.params) else ""
         out.append(f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.output_shape, net.convention)}$ & "
                    f"${_formula_latex(row, net)}$ & {value} \\\\")
     if long:
@@ -405,10 +405,6 @@ def latex_table(net: Network, depth: int | None = None) -> str:
     out += _total_equation(net)
     out += _latex_notes(net)
     return "\n".join(out)
-
-
-def latex_value(expr: Expr) -> str:
-    return latex(expr)
 
 
 def _needs_landscape(net: Network, depth: int | None) -> bool:
