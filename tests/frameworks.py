@@ -440,6 +440,9 @@ LAYER_CASES = [
     _case((7, 9, 8, 2), L("A", f=(3, 2, 2), s=(2, 1, 3))),
     _case((7, 9, 8, 2), L("P", f=3, s=2, p=1, ceil=True), fw="t"),
     _case((7, 9, 8, 2), L("A", f=3, s=2, p="same"), fw="k"),
+    _case((4, 9, 8, 2), L("A", f=(4, 3, 3), s=2, p=1, ceil=True), fw="t"),
+    _case((2, 2, 2, 2), L("A", f=2, s=3, p=1, ceil=True), fw="t"),
+    _case((3, 3, 3, 1), L("P", f=4, ceil=True), fw="t"),  # max pooling takes an input smaller than f here
     # Global and adaptive pools.
     _case((17, 3), L("GAP")),
     _case((13, 11, 3), L("GAP")),

@@ -61,6 +61,9 @@ CASES = [
     ("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-C(8,6)", symparams.ShapeError,
      "C(8,6) needs an input of at least 6 on axis h, got 5", "C(8,6)"),
     ("I(6,1)-P(3)-P(3)", symparams.ShapeError, "P(3) needs an input of at least 3 on axis t, got 2", "P(3)"),
+    # torch's avg_pool3d needs the input at least the kernel, padding or not; max pooling does not.
+    ("I(3,3,3,1)-A(4,p=1,ceil=true)", symparams.ShapeError,
+     "A(4,p=1,ceil=true) needs an input of at least 4 on axis d, got 3", "A(4,p=1,ceil=true)"),
     ("I(28,28,3)-C(32,3,g=2)", symparams.ShapeError,
      "C(32,3,g=2) needs input channels 3 divisible by groups g=2", "C(32,3,g=2)"),
     ("I(28,28,4)-C(6,3,g=4)", symparams.ShapeError,

@@ -158,6 +158,11 @@ def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
     pads = a.p if isinstance(a.p, tuple) else (a.p,) * len(call.spatial)
     out = tuple(pool_out(x, f, s, p, a.ceil) for x, f, s, p in zip(call.spatial, a.f, strides, pads))
     minimum = tuple(pool_min_input(f, s, p, a.ceil) for f, s, p in zip(a.f, strides, pads))
+    if kind == "AvgPool" and dims == "3D":
+        # torch's avg_pool3d refuses an input smaller than the kernel on any axis, padding and
+        # ceil mode notwithstanding ("input image (T: 3 H: 3 W: 3) smaller than kernel size");
+        # its 1D and 2D pools count the padding.
+        minimum = tuple(m if p == "same" else f for m, f, p in zip(minimum, a.f, pads))
     return LayerOut(out + (call.channels,), f"{kind}{dims}", conditions=_axis_conditions(call, minimum))
 
 
