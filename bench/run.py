@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -100,6 +101,8 @@ class Measure:
     reason: str = ""
     reported: int | None = None  # the parameter count the tool printed
     expected: int | None = None
+    env: dict[str, str | None] = field(default_factory=dict)  # overrides of the run's environment (None: unset)
+    once: bool = False  # heavy: the check run is the one measurement
 
     @property
     def measured(self) -> bool:
@@ -117,10 +120,16 @@ class Measure:
         return data
 
 
+def environment(base: dict[str, str], overrides: dict[str, str | None]) -> dict[str, str]:
+    env = {k: v for k, v in base.items() if overrides.get(k, v) is not None}
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return env
+
+
 def check_and_warm(measure: Measure, env: dict[str, str], read_count: Any) -> None:
     """The warm-up run: also where a tool that cannot do the job yet is found out."""
     assert measure.argv is not None
-    outcome = run_process(measure.argv, env)
+    outcome = run_process(measure.argv, environment(env, measure.env))
     if outcome.code != 0:
         lines = [line for line in outcome.stderr.strip().splitlines() if line.strip()]
         message = lines[0] if measure.label.startswith("symparams") and lines else (lines[-1] if lines else "")
@@ -136,7 +145,7 @@ def check_and_warm(measure: Measure, env: dict[str, str], read_count: Any) -> No
         if measure.expected is not None and measure.reported != measure.expected:
             measure.status = "WRONG COUNT" if measure.label.startswith("symparams") else "differs"
             measure.reason = f"reported {measure.reported:,}, published {measure.expected:,}"
-    if measure.runs == 1:  # a heavy run is measured once: the check run is the measurement
+    if measure.once:  # a heavy build is measured once: the check run is the measurement
         measure.samples.append(outcome.sample)
 
 
@@ -150,8 +159,8 @@ def measure_interleaved(measures: list[Measure], env: dict[str, str], readers: d
     rounds = max((m.runs for m in measures), default=0)
     for r in range(rounds):
         for m in measures:
-            if m.argv is not None and m.status in ("ok", "WRONG COUNT", "differs") and m.runs > 1 and r < m.runs:
-                m.samples.append(run_process(m.argv, env).sample)
+            if m.argv is not None and m.status in ("ok", "WRONG COUNT", "differs") and not m.once and r < m.runs:
+                m.samples.append(run_process(m.argv, environment(env, m.env)).sample)
 
 
 def read_table_total(stdout: str) -> int:
@@ -176,6 +185,16 @@ def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], 
         as_json = Measure(f"symparams {m.key} --json", cmd + [m.text, "--json"], runs, expected=m.params)
         readers[table.label], readers[as_json.label] = read_table_total, read_json_params
         measures += [table, as_json]
+    if chosen:
+        # What a development checkout under PYTHONDONTWRITEBYTECODE=1 pays: every module of
+        # symparams compiled from source on every run (an installed wheel has bytecode).
+        first = chosen[0]
+        label = f"symparams {first.key}, no bytecode"
+        measures.append(Measure(label, cmd + [first.text], runs, expected=first.params,
+                                env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": None}))
+        readers[label] = read_table_total
+    for m in measures:
+        m.env = {**BYTECODE, **m.env}
     return measures, readers
 
 
@@ -205,18 +224,36 @@ def framework_measures(model: models.Model, runs: int, heavy: bool, quick: bool)
                 measure.argv, measure.status = None, "not possible"
                 measure.reason = f"needs {gib:.1f} GiB of float32 weights; {available_gib():.1f} GiB available"
             elif heavy_model:
-                measure.runs = 1
+                measure.runs, measure.once = 1, True
         if tool == "keras":
             if model.keras is None or (model.keras_note and not heavy):
                 measure.argv = None
                 measure.status = model.keras_note.split(":")[0] if model.keras_note else "not possible"
                 measure.reason = model.keras_note.split(":", 1)[-1].strip()
             elif heavy_model:
-                measure.runs = 1
+                measure.runs, measure.once = 1, True
         if tool.startswith("torchinfo") and model.tokens:
             measure.reason = "fed 8 tokens; counts a tied weight twice"
         out.append(measure)
     return out
+
+
+INSTRUCTION_MODELS = ("lenet", "resnet50", "llama2-70b")
+
+
+def instruction_counts(cli: list[Measure], env: dict[str, str], keys: list[str]) -> list[dict[str, Any]]:
+    """Instructions executed by the floor and by symparams on a few models (valgrind's
+    callgrind): unlike wall time, the same on a busy machine as on an idle one."""
+    labels = ["floor: import sympy, lark"] + [f"symparams {k}" for k in INSTRUCTION_MODELS if k in keys]
+    rows = []
+    for m in cli:
+        if m.label in labels and m.argv is not None and m.status == "ok":
+            argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *m.argv]
+            outcome = run_process(argv, environment(env, m.env))
+            found = [line for line in outcome.stderr.splitlines() if "Collected :" in line]
+            if found:
+                rows.append({"label": m.label, "instructions": int(found[-1].split(":")[-1])})
+    return rows
 
 
 def read_worker(stdout: str) -> int:
@@ -259,9 +296,26 @@ def machine_info() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the whole run
+def bench_environment() -> dict[str, str]:
+    return dict(os.environ, KERAS_BACKEND="torch", PYTHONWARNINGS="ignore")
+
+
+# The floor and symparams run with bytecode on. Python writes and reuses bytecode by
+# default and pip compiles it when it installs a wheel; a sandbox may set
+# PYTHONDONTWRITEBYTECODE=1, which makes an editable checkout recompile every module of
+# symparams on every run while sympy and lark use their installed bytecode. Bytecode goes
+# to a private prefix (filled by the warm-up run, never in the source tree), so neither
+# the floor nor symparams is compiled while timed. The frameworks keep the environment
+# as it is and read the bytecode pip installed with them.
+BYTECODE: dict[str, str | None] = {
+    "PYTHONDONTWRITEBYTECODE": None,
+    "PYTHONPYCACHEPREFIX": str(Path.home() / ".cache" / "symparams-bench" / "pycache"),
+}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     log = (lambda msg: print(msg, file=sys.stderr, flush=True))
-    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONWARNINGS="ignore")
+    env = bench_environment()
     keys = args.models.split(",") if args.models else (["lenet"] if args.quick else list(models.MODELS))
     chosen = [models.MODELS[k] for k in keys]
     runs = args.runs or (1 if args.quick else 5)
@@ -273,6 +327,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cli, readers = cli_measures(chosen, runs)
     measure_interleaved(cli, env, readers, log)
     report["cli"] = [m.to_dict() for m in cli]
+
+    report["instructions"] = []
+    if not args.quick and shutil.which("valgrind"):
+        log("instruction counts (valgrind) ...")
+        report["instructions"] = instruction_counts(cli, env, [m.key for m in chosen])
 
     report["frameworks"] = {}
     if not args.no_frameworks:
@@ -324,8 +383,13 @@ def targets(report: dict[str, Any], chosen: list[models.Model]) -> list[dict[str
         if entry["status"] == "WRONG COUNT":
             add(f"{m.title}: count", entry["reason"], False)
         ratio = mine["median_s"] / floor["median_s"]
+        cpu_ratio = mine["cpu_s"] / floor["cpu_s"]
+        note = f"CPU time {cpu_ratio:.2f}x"
+        counted = {row["label"]: row["instructions"] for row in report.get("instructions", [])}
+        if f"symparams {m.key}" in counted and "floor: import sympy, lark" in counted:
+            note += f"; instructions {counted[f'symparams {m.key}'] / counted['floor: import sympy, lark']:.2f}x"
         add(f"{m.title}: CLI <= 1.25x floor", f"{ratio:.2f}x ({mine['median_s']:.3f} s / {floor['median_s']:.3f} s)",
-            ratio <= 1.25)
+            ratio <= 1.25, note)
         add(f"{m.title}: CLI peak memory <= 120 MiB", f"{mine['peak_mib']:.0f} MiB", mine["peak_mib"] <= 120)
         for tool, factor in (("torch-meta", 4), ("torchinfo-meta", 5), ("torchinfo-cpu", 5), ("keras", 8)):
             other = _fw(report, m.key, tool)
@@ -424,6 +488,16 @@ def markdown(report: dict[str, Any], chosen: list[models.Model], before: str = "
         for m in report["frameworks"].get(model.key, []):
             lines.append(_row(m, base))
         lines += [f"\n{note}" for note in model.notes]
+
+    if report.get("instructions"):
+        floor_count = next((r["instructions"] for r in report["instructions"]
+                            if r["label"].startswith("floor")), None)
+        lines += ["", "## Instructions executed (valgrind --tool=callgrind)", "",
+                  "Independent of how busy the machine is; one run each, after the timed runs.", "",
+                  "| command | instructions | × floor |", "|---|---|---|"]
+        for row in report["instructions"]:
+            ratio = f"{row['instructions'] / floor_count:.3f}" if floor_count else ""
+            lines.append(f"| {row['label']} | {row['instructions']:,} | {ratio} |")
 
     lines += ["", "## In-process", "", "| measurement | result | target | |", "|---|---|---|---|"]
     for item in report["inprocess"]:
