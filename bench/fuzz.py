@@ -201,12 +201,15 @@ def _equal(a: sympy.Basic, b: sympy.Basic) -> bool:
 
 
 def _block_counts_hold(row: symparams.LayerInfo) -> bool:
+    """composition.py's rule: a block's counts are `count` times its children's, except
+    a repeated block applied one by one (it changes the shape), whose children hold
+    every application and add up to it."""
     if not row.children:
         return True
-    for field_name in ("weights", "biases", "non_trainable"):
+    for field_name in ("weights", "biases", "non_trainable", "macs"):
         own = getattr(row, field_name)
         parts = sympy.Add(*[getattr(child, field_name) for child in row.children])
-        if not _equal(own, row.count * parts):
+        if not (_equal(own, row.count * parts) or (row.kind == "Repeat" and _equal(own, parts))):
             return False
     return all(_block_counts_hold(child) for child in row.children)
 
@@ -229,6 +232,7 @@ def answer(text: str, convention: str = "torch", mode: str = "exact") -> sympara
         return err
     rows = net.layers
     assert _equal(net.params, sympy.Add(*[r.params for r in rows])), "params != sum of rows"
+    assert _equal(net.macs, sympy.Add(*[r.macs for r in rows])), "macs != sum of rows"
     assert _equal(net.trainable, sympy.Add(*[r.trainable for r in rows])), "trainable != sum of rows"
     assert _equal(net.non_trainable, sympy.Add(*[r.non_trainable for r in rows])), "non_trainable != sum"
     assert _equal(net.params, net.trainable + net.non_trainable), "params != trainable + non_trainable"

@@ -5,10 +5,31 @@
 217706
 """
 
-from .api import parse
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import LimitError, ParseError, ShapeError, SolveError, SymparamsError
-from .network import LayerInfo, Network
+
+if TYPE_CHECKING:
+    from .api import parse
+    from .network import LayerInfo, Network
 
 __all__ = ["parse", "Network", "LayerInfo", "SymparamsError", "ParseError", "ShapeError",
            "LimitError", "SolveError"]
 __version__ = "0.1.0"
+
+# sympy and lark load on first use (PEP 562), not when the package is imported: the
+# `symparams` command imports symparams.cli, whose main() then imports them inside its
+# own try, so a Ctrl-C during start-up exits 130 without a traceback like any other.
+_LAZY = {"parse": "api", "Network": "network", "LayerInfo": "network"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

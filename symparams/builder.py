@@ -18,7 +18,8 @@ from sympy import Expr, Integer
 from . import syntax as S
 from .errors import LimitError, ShapeError, SymparamsError
 from .layers import registry as R
-from .limits import MAX_DIGITS, Budget, oversize, power_too_large
+from .limits import (MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, Budget, definition_depth, oversize,
+                     power_too_large, written_layers)
 from .network import LayerInfo, Network, collected_totals, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
 from .symbols import default_input_symbols, symbol
@@ -407,6 +408,20 @@ def _is_input(term: S.Term) -> bool:
     return isinstance(term, S.Layer) and term.name in INPUT_NAMES
 
 
+def _check_written_layers(definitions: Mapping[str, S.Definition], chain: S.Chain, text: str) -> None:
+    from .composition import definition_uses
+
+    for name, depth in definition_depth(definitions, definition_uses).items():
+        if depth > MAX_DEFINITION_DEPTH:
+            where = definitions[name]
+            raise LimitError(f"definition '{name}' nests definitions {depth} deep; the limit is "
+                             f"{MAX_DEFINITION_DEPTH}", text, where.start, where.start + len(name))
+    count, largest = written_layers(definitions, chain, definition_uses)
+    if count > MAX_LAYERS:
+        raise LimitError(f"the architecture has more than {MAX_LAYERS:,} layers once its definitions are "
+                         f"written out (the use of '{largest.name}' is the largest)", text, largest.start, largest.end)
+
+
 def build(program: S.Program, text: str, convention: str = "torch", mode: str = "exact",
           values: Mapping[str, int] | None = None) -> Network:
     """Build the network of a parsed program."""
@@ -418,6 +433,7 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
     from .composition import check_definitions
 
     check_definitions(definitions, text)
+    _check_written_layers(definitions, program.chain, text)
     given = {k: Integer(v) for k, v in (values or {}).items()}
     for name, value in given.items():
         if oversize(value):

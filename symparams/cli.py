@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WHOLE = re.compile(r"[0-9](_?[0-9])*\Z")
+_MAX_DIGITS = 600  # limits.MAX_DIGITS, repeated: importing limits would load sympy at start-up
 
 
 class UsageError(SymparamsError):
@@ -71,10 +72,24 @@ def parse_subs(items: Sequence[str] | None) -> dict[str, int]:
             name, sep, value = (s.strip() for s in part.partition("="))
             if not sep or not _NAME.match(name):
                 raise UsageError(f"--subs expects name=value pairs such as h=28,w=28; got {part!r}")
+            if len(value) > _MAX_DIGITS:  # before int(), which stops at 4,300 digits
+                raise UsageError(f"--subs: the value of {name} has {len(value):,} digits; symparams computes "
+                                 f"with at most {_MAX_DIGITS}")
             if not _WHOLE.match(value) or int(value.replace("_", "")) < 1:
                 raise UsageError(f"--subs: the value of {name} must be a positive whole number, got {value!r}")
             values[name] = int(value.replace("_", ""))
     return values
+
+
+def check_subs_names(net: Network, values: dict[str, int]) -> None:
+    """A --subs name the network does not use is a typo (`H=28` for `h=28`), refused."""
+    known = {s.name for s in net.free_symbols}
+    for cond in net.conditions:
+        known |= {s.name for s in getattr(cond, "free_symbols", ())}
+    unknown = [name for name in values if name not in known]
+    if unknown:
+        have = ", ".join(sorted(known)) or "none: every size is a number"
+        raise UsageError(f"--subs: the network has no symbol {unknown[0]!r}; its symbols are {have}")
 
 
 def _main_parser() -> _Parser:
@@ -112,6 +127,7 @@ def run_main(argv: Sequence[str]) -> int:
     net = parse(text, convention=args.convention, mode="ideal" if args.ideal else "exact")
     values = parse_subs(args.subs)
     if values:
+        check_subs_names(net, values)
         net = net.subs(**values)
     if (args.standalone or args.formula) and not args.latex:
         raise UsageError(f"--{'standalone' if args.standalone else 'formula'} goes with --latex")

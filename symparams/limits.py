@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import sympy
 from sympy import Expr
@@ -27,7 +29,9 @@ MAX_COUNT_TERMS = 10_000  # terms of a layer's parameter or MAC count once multi
 # differentiating, so its cost grows with the degree ((h+1)^16 in a strided axis takes
 # over a second, (h+1)^300 overflows the stack); real sizes are of degree 1 to 4.
 MAX_DEGREE = 8
-MAX_LAYERS = 50_000  # layers built for one architecture (definitions, blocks and all)
+MAX_LAYERS = 10_000  # layers built for one architecture (definitions, blocks and all)
+# Definitions used inside definitions, inside...: each level is a few Python frames.
+MAX_DEFINITION_DEPTH = 50
 MAX_SECONDS = 30.0  # wall time of one build: a last guard, far above any real network
 
 _MAX_BITS = math.ceil(MAX_DIGITS * math.log2(10))
@@ -165,3 +169,54 @@ class Budget:
             return f"takes more than {self.max_seconds:g} s to compute"
         return None
 
+
+
+def written_layers(definitions: Mapping[str, Any], chain: Any, uses: Callable[[Any], Iterable[Any]],
+                   cap: int = MAX_LAYERS + 1) -> tuple[int, Any]:
+    """Layers the chain names once every definition is written out, capped at `cap`, and
+    the use in the chain that contributes most. `d1 = d0-d0`, `d2 = d1-d1`, ... doubles
+    at each line: 30 lines of text would make a billion layers, so the size is counted
+    on the definitions (each once, memoised) before anything is built.
+
+    `uses(node)` yields the layer nodes written in a body or chain (they have `.name`).
+    """
+    sizes: dict[str, int] = {}
+
+    def size(name: str) -> int:
+        if name not in sizes:
+            sizes[name] = cap  # a cycle, should one get here, counts as too large
+            total = 0
+            for layer in uses(definitions[name].body):
+                total = min(cap, total + (size(layer.name) if layer.name in definitions else 1))
+            sizes[name] = total
+        return sizes[name]
+
+    total, largest, largest_size = 0, None, 0
+    for layer in uses(chain):
+        each = size(layer.name) if layer.name in definitions else 1
+        if each > largest_size:
+            largest, largest_size = layer, each
+        total = min(cap, total + each)
+    return total, largest
+
+
+def definition_depth(definitions: Mapping[str, Any], uses: Callable[[Any], Iterable[Any]]) -> dict[str, int]:
+    """How deeply each definition nests others: 1 for one that uses none.
+
+    >>> from types import SimpleNamespace as N
+    >>> defs = {"a": N(body=[N(name="C")]), "b": N(body=[N(name="a"), N(name="a")])}
+    >>> definition_depth(defs, lambda body: body)
+    {'a': 1, 'b': 2}
+    """
+    depths: dict[str, int] = {}
+
+    def depth(name: str) -> int:
+        if name not in depths:
+            depths[name] = MAX_DEFINITION_DEPTH + 1  # a cycle counts as too deep
+            inner = [depth(layer.name) for layer in uses(definitions[name].body) if layer.name in definitions]
+            depths[name] = 1 + max(inner, default=0)
+        return depths[name]
+
+    for name in definitions:
+        depth(name)
+    return depths

@@ -26,7 +26,7 @@ from .errors import LimitError, ParseError, SymparamsError
 from .limits import MAX_DIGITS
 
 MAX_TEXT = 1_000_000  # characters; larger inputs are refused before parsing
-MAX_NESTING = 200  # brackets open at once; deeper text is refused before parsing
+MAX_NESTING = 100  # brackets open at once; deeper text is refused before parsing
 # Operators nested in one argument (`2^2^...^2`, `1+1+...+1`, `----1`): each level is a
 # few Python frames in the tree walk, the builder and sympy's printers.
 MAX_OPERATORS = 100

@@ -224,7 +224,7 @@ def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str
         net = net.subs(**given)
     exact = net.mode == "exact"
     symbols = [symbol(n) for n in names]
-    exprs = {t: sympy.sympify(target_total(net, t, dtype)) for t in targets}
+    exprs = {t: sympy.sympify(target_total(net, t, dtype), strict=True) for t in targets}
     conditions = [c for c in net.conditions if c.free_symbols <= set(symbols)]
     present = set().union(*(e.free_symbols for e in exprs.values()))
     missing = sorted(s.name for s in present - set(symbols))
@@ -249,7 +249,7 @@ def _evaluate(fn: Callable[..., Any], mesh: Sequence[np.ndarray], kind: Any) -> 
 def per_point(net: Network, names: Sequence[str], point: Sequence[int], target: str = "params",
               dtype: str = "float32") -> Any:
     """One total at one point, by substitution (what the sweep must equal)."""
-    expr = sympy.sympify(target_total(net, target, dtype))
+    expr = sympy.sympify(target_total(net, target, dtype), strict=True)
     return expr.subs({symbol(n): v for n, v in zip(names, point)})
 
 

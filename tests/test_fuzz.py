@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import symparams
@@ -46,7 +46,9 @@ def test_any_unicode_text(text, convention):
 @BUDGET
 @given(st.randoms(use_true_random=False), conventions)
 def test_random_text_from_the_alphabet(rng, convention):
-    fuzz.answer(fuzz.random_text(rng), convention)
+    text = fuzz.random_text(rng)
+    note(repr(text))
+    fuzz.answer(text, convention)
 
 
 @BUDGET
@@ -59,7 +61,9 @@ def test_token_soup(parts, convention):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False), conventions, st.sampled_from(["exact", "ideal"]))
 def test_mutated_architectures(rng, convention, mode):
-    fuzz.answer(fuzz.mutant(rng), convention, mode)
+    text = fuzz.mutant(rng)
+    note(repr(text))
+    fuzz.answer(text, convention, mode)
 
 
 @pytest.mark.parametrize("text", fuzz.VALID)
