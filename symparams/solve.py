@@ -19,6 +19,7 @@ has one (degree 1 or 2): for the seeds' MNIST net, n = 8 + sqrt((N - 12906)/512)
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,9 +108,10 @@ Number = int | Fraction
 Compiled = Callable[[Mapping[sympy.Symbol, int]], Any]
 
 
-def compile_exact(expr: sympy.Basic) -> Compiled:
+def compile_exact(expr: sympy.Basic, choices: Mapping[sympy.Basic, int] | None = None) -> Compiled:
     """A function of {symbol: int} that evaluates `expr` exactly with Python integers
-    and fractions: floor is a true integer floor however large the numbers.
+    and fractions: floor is a true integer floor however large the numbers. A Min or
+    Max found in `choices` is taken to be its argument of that index.
 
     >>> h = symbol("h")
     >>> f = compile_exact(sympy.floor((h - 5) / 2) + 1)
@@ -127,7 +129,9 @@ def compile_exact(expr: sympy.Basic) -> Compiled:
         return lambda env: frac
     if isinstance(expr, sympy.Symbol):
         return lambda env: env[expr]
-    parts = [compile_exact(a) for a in expr.args]
+    if choices and expr in choices:
+        return compile_exact(expr.args[choices[expr]], choices)
+    parts = [compile_exact(a, choices) for a in expr.args]
     if isinstance(expr, sympy.Add):
         return lambda env: _whole(sum(p(env) for p in parts))
     if isinstance(expr, sympy.Mul):
@@ -423,16 +427,16 @@ class Search:
                 return
         yield from self.scanned_pieces()
 
-    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, Coefficients, list[Coefficients]]]]
+    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, list[Coefficients]]]]
                       ) -> Iterator[Piece]:
         modulus, polys = classes
-        for residue, poly, cond_polys in polys:
+        for residue, cut_polys in polys:
             k_lo = -((residue - p.lo) // modulus)  # ceil((lo - r)/M)
             k_hi = None if p.hi is None else (p.hi - residue) // modulus
             if k_hi is not None and k_hi < k_lo:
                 continue
             cuts = {k_lo} | ({k_hi} if k_hi is not None else set())
-            for q in [_derivative(poly)] + cond_polys:
+            for q in cut_polys:
                 for k in _root_cuts(q):
                     if k >= k_lo and (k_hi is None or k <= k_hi):
                         cuts.add(k)
@@ -517,66 +521,109 @@ def eventual_form(p: Problem) -> tuple[int, Problem] | None:
 Coefficients = tuple[Fraction, ...]  # a polynomial in k, constant term first
 
 
-def residue_classes(p: Problem) -> tuple[int, list[tuple[int, Coefficients, list[Coefficients]]]] | None:
+MAX_CHOICES = 64  # combinations of Min/Max arguments followed one by one
+
+
+def residue_classes(p: Problem) -> tuple[int, list[tuple[int, list[Coefficients]]]] | None:
     """The modulus M and, for every residue r whose divisibility conditions hold, the
-    total and the remaining conditions as polynomials in k where x = M·k + r; None when
-    they are not polynomials.
+    polynomials in k (x = M·k + r) whose real roots cut the class into pieces where the
+    total is monotone and every condition keeps its truth; None when the total is not
+    piecewise polynomial on the classes.
 
     On a class every floor of a linear argument is linear in k, so the total is a
     polynomial of at most the ideal formula's degree: it is interpolated from exact
-    values at that many points plus one, and checked at one more.
+    values at that many points plus one, and checked at one more. A Min or Max (PyTorch's
+    ceil-mode pooling) picks one argument between the roots of their differences: the
+    total is then a polynomial for each choice of arguments, and every such polynomial's
+    turning points are cuts.
     """
     x = p.x
     modulus = 1
+    choices: list[sympy.Basic] = []
     for expr in (p.total, *p.conditions):
-        if expr.has(sympy.Min, sympy.Max):
-            return None
+        for picked in expr.atoms(sympy.Min, sympy.Max):
+            if picked not in choices:
+                choices.append(picked)
         for rounded in expr.atoms(sympy.floor, sympy.ceiling, sympy.Mod):
             if isinstance(rounded, sympy.Mod):
                 if not rounded.args[1].is_Integer:
                     return None
                 modulus = math.lcm(modulus, int(rounded.args[1]))
                 continue
-            _, den = sympy.fraction(sympy.together(rounded.args[0]))
-            if not den.is_Integer:
+            period = _period(rounded)
+            if period is None:
                 return None
-            modulus = math.lcm(modulus, abs(int(den)))
+            modulus = math.lcm(modulus, period)
         if modulus > MAX_CLASSES:
             return None
-    total = _class_polynomial(p.total, x)
-    if total is None:
+    combos = list(itertools.product(*[range(len(c.args)) for c in choices]))
+    if len(combos) > MAX_CHOICES:
         return None
-    checks: list[Compiled] = []  # conditions constant on a class: divisibility
-    gap_fns = []  # the others, as polynomials in k
-    for cond in p.conditions:
-        if cond.has(sympy.Mod) or not isinstance(cond, sympy.core.relational.Relational):
-            checks.append(compile_exact(cond))
-            continue
-        gap = _class_polynomial(cond.lhs - cond.rhs, x)
-        if gap is None:
-            return None
-        gap_fns.append(gap)
+    # Divisibility conditions are constant on a class; the others change truth at roots.
+    divisibility = [c for c in p.conditions
+                    if c.has(sympy.Mod) or not isinstance(c, sympy.core.relational.Relational)]
+    checks = [compile_exact(c) for c in divisibility]
+    cut_fns = []  # functions (M, r) -> a polynomial whose roots are cuts
+    for combo in combos:
+        chosen = dict(zip(choices, combo))
+        for picked in choices:  # where a Min/Max changes its argument, under these choices
+            for i, j in itertools.combinations(range(len(picked.args)), 2):
+                cut_fns.append(_class_polynomial(picked.args[i] - picked.args[j], x, chosen))
+        total = _class_polynomial(p.total, x, chosen)
+        cut_fns.append(None if total is None else _derivative_of(total))
+        for cond in p.conditions:
+            if cond not in divisibility:
+                cut_fns.append(_class_polynomial(cond.lhs - cond.rhs, x, chosen))
+    if any(fn is None for fn in cut_fns):
+        return None
     classes = []
     for r in range(modulus):
         representative = {x: r + modulus}
         if not all(check(representative) for check in checks):
             continue
-        poly = total(modulus, r)
-        gaps = [gap(modulus, r) for gap in gap_fns]
-        if poly is None or any(g is None for g in gaps):
+        polys = [fn(modulus, r) for fn in cut_fns if fn is not None]
+        if any(q is None for q in polys):
             return None
-        classes.append((r, poly, [g for g in gaps if g is not None]))
+        classes.append((r, [q for q in polys if q is not None]))
     return modulus, classes
 
 
-def _class_polynomial(expr: Expr, x: sympy.Symbol) -> Callable[[int, int], Coefficients | None] | None:
-    """A function (M, r) -> the coefficients of expr(M·k + r) in k, or None when that
-    is not a polynomial of the ideal formula's degree."""
-    ideal = sympy.expand(idealize(expr))
+def _period(rounded: sympy.Basic) -> int | None:
+    """A modulus M such that the floor (or ceil) is linear in k on every class M·k + r:
+    its divisor times the periods of the floors nested in its argument (a floor that the
+    builder could not fold, as under a ceil-mode pool's Min)."""
+    inner = rounded.args[0].replace(sympy.Min, lambda *a: a[0]).replace(sympy.Max, lambda *a: a[0])
+    _, den = sympy.fraction(sympy.together(inner))
+    if not den.is_Integer:
+        return None
+    below = 1
+    for nested in rounded.args[0].atoms(sympy.floor, sympy.ceiling):
+        inner_period = _period(nested)
+        if inner_period is None:
+            return None
+        below = math.lcm(below, inner_period)
+    return abs(int(den)) * below
+
+
+def _derivative_of(fn: Callable[[int, int], Coefficients | None]) -> Callable[[int, int], Coefficients | None]:
+    def derivative(modulus: int, residue: int) -> Coefficients | None:
+        coeffs = fn(modulus, residue)
+        return None if coeffs is None else _derivative(coeffs)
+
+    return derivative
+
+
+def _class_polynomial(expr: Expr, x: sympy.Symbol, choices: Mapping[sympy.Basic, int] | None = None
+                      ) -> Callable[[int, int], Coefficients | None] | None:
+    """A function (M, r) -> the coefficients of expr(M·k + r) in k (each Min or Max
+    taken as its argument in `choices`), or None when that is not a polynomial of the
+    ideal formula's degree."""
+    first = expr.replace(sympy.Min, lambda *a: a[0]).replace(sympy.Max, lambda *a: a[0])
+    ideal = sympy.expand(idealize(first))
     if not ideal.is_polynomial(x):
         return None
     degree = sympy.Poly(ideal, x).degree() if ideal.has(x) else 0
-    f = compile_exact(expr)
+    f = compile_exact(expr, choices)
 
     def on_class(modulus: int, residue: int) -> Coefficients | None:
         ks = list(range(1, degree + 3))
