@@ -430,7 +430,8 @@ def describe_inprocess(item: dict[str, Any]) -> str:
     if "ratio_worst_to_n2" in item:
         return ", ".join(f"*{r['n']}: {r['median_ms']:.1f} ms" for r in item["rows"])
     if "rate_per_s" in item:
-        return (f"{item['rate_per_s'] / 1e6:.1f} M configs/s over {item['configs']:,}; per-point Python loop "
+        return (f"{item['rate_per_s'] / 1e6:.1f} M configs/s over {item['configs']:,} (median of "
+                f"{item.get('repeats', 1)}, formula compiled each time); per-point Python loop "
                 f"{item['loop_rate_per_s'] / 1e6:.2f} M/s ({item['speedup_vs_loop']:.0f}x)")
     if "median_ms" in item:
         return f"{item['median_ms']:.1f} ms (min {item['min_ms']:.1f}, max {item['max_ms']:.1f})"

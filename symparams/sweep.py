@@ -160,8 +160,9 @@ def _majorant(expr: sympy.Basic) -> sympy.Basic | None:
     if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 0:
         base = _majorant(expr.base)
         return None if base is None else base**expr.exp
-    if isinstance(expr, sympy.Mod):
-        return _majorant(expr.args[1])
+    if isinstance(expr, sympy.Mod):  # x % m computes x first
+        parts = [_majorant(a) for a in expr.args]
+        return None if any(p is None for p in parts) else sympy.Add(*parts)
     return None
 
 
@@ -170,6 +171,11 @@ def _fits_int64(exprs: Sequence[sympy.Basic], largest: Mapping[sympy.Symbol, int
 
     for expr in exprs:
         if not isinstance(expr, sympy.Basic) or expr.is_number:
+            continue
+        if isinstance(expr, sympy.core.relational.Relational):
+            # A condition (h >= 12): numpy computes both sides, so each must fit.
+            if not _fits_int64([expr.lhs, expr.rhs], largest):
+                return False
             continue
         num, _ = sympy.fraction(sympy.together(expr)) if isinstance(expr, sympy.Expr) else (expr, 1)
         bound = _majorant(num)
@@ -233,17 +239,22 @@ def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str
                          f" or give {'it' if len(missing) == 1 else 'them'} a value with --subs")
     largest = {s: int(max(abs(int(v)) for v in axis)) for s, axis in zip(symbols, axes)}
     kind: Any = np.int64 if _fits_int64(list(exprs.values()) + conditions, largest) else object
-    mesh = np.meshgrid(*[axis.astype(kind) for axis in axes], indexing="ij")
-    totals = {t: _evaluate(compile_numpy(e, symbols, exact), mesh, kind) for t, e in exprs.items()}
-    valid = np.ones(mesh[0].shape, dtype=bool)
+    # A sparse grid: each axis keeps its own dimension and numpy broadcasts, so a term in
+    # one symbol (floor(h/4) - 2) is computed once per value of it, not once per point;
+    # only the products and sums that mix symbols take the grid's full size.
+    mesh = np.meshgrid(*[axis.astype(kind) for axis in axes], indexing="ij", sparse=True)
+    shape = tuple(axis.size for axis in axes)
+    totals = {t: _evaluate(compile_numpy(e, symbols, exact), mesh, shape) for t, e in exprs.items()}
+    valid = np.ones(shape, dtype=bool)
     for cond in conditions:
-        valid &= np.asarray(_evaluate(compile_numpy(cond, symbols, exact), mesh, bool), dtype=bool)
-    return Sweep(names, axes, dict(zip(names, mesh)), totals, valid)
+        valid &= np.broadcast_to(np.asarray(compile_numpy(cond, symbols, exact)(*mesh), dtype=bool), shape)
+    grid = {n: np.broadcast_to(m, shape) for n, m in zip(names, mesh)}  # read-only full-shape views
+    return Sweep(names, axes, grid, totals, valid)
 
 
-def _evaluate(fn: Callable[..., Any], mesh: Sequence[np.ndarray], kind: Any) -> np.ndarray:
-    out = fn(*mesh)
-    return np.broadcast_to(np.asarray(out), mesh[0].shape).copy() if np.ndim(out) < mesh[0].ndim else out
+def _evaluate(fn: Callable[..., Any], mesh: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    out = np.asarray(fn(*mesh))
+    return out if out.shape == shape else np.broadcast_to(out, shape).copy()
 
 
 def per_point(net: Network, names: Sequence[str], point: Sequence[int], target: str = "params",
