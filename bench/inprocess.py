@@ -4,6 +4,11 @@ Run in a fresh process by bench/run.py, so that "the first call" means what it s
 Each measurement is a dict with `name`, `status` ("ok" or "not available yet"),
 the numbers, the target, and `met` (True/False/None). A measurement whose feature is not
 built yet reports the engine's own error message instead of crashing the harness.
+
+Every timing is taken twice over: wall time, and the CPU time of this process
+(time.process_time). The engine is single-threaded, so on an idle machine the two are
+equal; on a busy one the wall time also counts the time other processes held the
+cores. Targets are judged on the CPU time, and both are reported.
 """
 
 from __future__ import annotations
@@ -34,16 +39,16 @@ def clear_sympy_cache() -> None:
     clear_cache()
 
 
-def timed(fn: Callable[[], Any], repeats: int, cold: bool = False) -> list[float]:
-    """Wall times of `repeats` calls; `cold` clears sympy's cache before each call, so a
-    repeat costs what a new network would, not what a memoised one does."""
+def timed(fn: Callable[[], Any], repeats: int, cold: bool = False) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of `repeats` calls; `cold` clears sympy's cache before each
+    call, so a repeat costs what a new network would, not what a memoised one does."""
     times = []
     for _ in range(repeats):
         if cold:
             clear_sympy_cache()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
     return times
 
 
@@ -62,25 +67,26 @@ def _try_parse(text: str) -> Any:
         raise NotAvailable(str(err).splitlines()[0]) from None
 
 
-def _summary(times: list[float]) -> dict[str, float]:
-    return {"median_ms": 1000 * statistics.median(times), "min_ms": 1000 * min(times),
-            "max_ms": 1000 * max(times), "repeats": len(times)}
+def _summary(times: list[tuple[float, float]]) -> dict[str, float]:
+    walls = [w for w, _ in times]
+    return {"cpu_ms": 1000 * statistics.median(c for _, c in times), "median_ms": 1000 * statistics.median(walls),
+            "min_ms": 1000 * min(walls), "max_ms": 1000 * max(walls), "repeats": len(times)}
 
 
 # ---------------------------------------------------------------- measurements
 def bench_parse(name: str, text: str, expected: Any, target_ms: float, repeats: int) -> dict[str, Any]:
     """Parse + totals of one text: the first call in this process, then repeats with
     sympy's cache cleared each time (the target is judged on those)."""
-    start = time.perf_counter()
+    start = time.process_time()
     net = _try_parse(text)
-    first = time.perf_counter() - start
+    first = time.process_time() - start
     if expected is not None and net.params != expected:
         return {"name": name, "status": "WRONG COUNT", "params": str(net.params), "expected": str(expected),
                 "met": False}
     cold = _summary(timed(parse_and_totals(text), repeats, cold=True))
     warm = _summary(timed(parse_and_totals(text), repeats))
     return {"name": name, "status": "ok", "first_ms": 1000 * first, "cold": cold, "warm": warm,
-            "params": str(net.params), "target_ms": target_ms, "met": cold["median_ms"] <= target_ms}
+            "params": str(net.params), "target_ms": target_ms, "met": cold["cpu_ms"] <= target_ms}
 
 
 def chain_text(layers: int) -> str:
@@ -102,11 +108,10 @@ def bench_chain(sizes: list[int], repeats: int) -> dict[str, Any]:
         text = chain_text(n)
         net = _try_parse(text)
         layers = len(net.layers)
-        times = timed(parse_and_totals(text), repeats, cold=True)
-        rows.append({"layers": layers, "median_ms": 1000 * statistics.median(times)})
-    exponent = fitted_exponent([r["layers"] for r in rows], [r["median_ms"] for r in rows])
+        rows.append({"layers": layers, **_summary(timed(parse_and_totals(text), repeats, cold=True))})
+    exponent = fitted_exponent([r["layers"] for r in rows], [r["cpu_ms"] for r in rows])
     largest = rows[-1]
-    met = largest["median_ms"] <= 2000 and exponent <= 1.2 if largest["layers"] >= 1000 else None
+    met = largest["cpu_ms"] <= 2000 and exponent <= 1.2 if largest["layers"] >= 1000 else None
     return {"name": "symbolic chain", "status": "ok", "rows": rows, "exponent": exponent,
             "target": "1,000 layers <= 2 s, exponent <= ~1", "met": met}
 
@@ -125,9 +130,9 @@ def bench_repeat(repeats: int) -> dict[str, Any]:
     rows = []
     for count in ("L", "2", "1000", "1000000", "10^12"):
         times = timed(parse_and_totals(body.format(count if count == "L" else f"({count})")), repeats, cold=True)
-        rows.append({"n": count, "median_ms": 1000 * statistics.median(times)})
-    small = next(r["median_ms"] for r in rows if r["n"] == "2")
-    worst = max(r["median_ms"] for r in rows)
+        rows.append({"n": count, **_summary(times)})
+    small = next(r["cpu_ms"] for r in rows if r["n"] == "2")
+    worst = max(r["cpu_ms"] for r in rows)
     return {"name": "repetition *n", "status": "ok" if correct else "WRONG COUNT", "rows": rows,
             "params": str(symbolic.params), "ratio_worst_to_n2": worst / small,
             "target": "constant time: every n within 3x of *2", "met": correct and worst <= 3 * small}
@@ -147,29 +152,31 @@ def bench_sweep(points: int, repeats: int = 3) -> dict[str, Any]:
     hs, ws = range(12, 12 + side), range(12, 12 + side)
     loop_n = min(side * side, 300_000)
     grid = [(12 + i % side, 12 + i // side) for i in range(loop_n)]
-    start = time.perf_counter()
+    start = time.process_time()
     loop_values = [lenet_exact(h, w, 1) for h, w in grid]
-    loop_rate = loop_n / (time.perf_counter() - start)
+    loop_rate = loop_n / (time.process_time() - start)  # CPU time, as the sweep's rate is judged
     net = _try_parse(LENET_SYMBOLIC)
     if not hasattr(net, "sweep"):
         raise NotAvailable("the engine has no sweep API yet (Network.sweep)")
-    runs = []
+    runs, cpus = [], []
     for _ in range(repeats):  # each from a cleared sympy cache: compiling the formula is part of the cost
         clear_sympy_cache()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = net.sweep({"h": hs, "w": ws}, values={"c": 1})
         runs.append(time.perf_counter() - start)
-    elapsed = statistics.median(runs)
+        cpus.append(time.process_time() - cpu)
+    elapsed, cpu_elapsed = statistics.median(runs), statistics.median(cpus)
     totals = np.asarray(result.totals["params"])
     H, W = np.meshgrid(np.arange(12, 12 + side), np.arange(12, 12 + side), indexing="ij")
     reference = 800 + 8192 * (H // 4 - 2) * (W // 4 - 2) + 12106
     correct = totals.shape == reference.shape and bool(np.array_equal(totals.astype(np.int64), reference))
     correct = correct and loop_values[:3] == [lenet_exact(h, w, 1) for h, w in grid[:3]]
-    rate = totals.size / elapsed
+    rate, cpu_rate = totals.size / elapsed, totals.size / cpu_elapsed
     return {"name": "sweep LeNet exact", "status": "ok" if correct else "WRONG COUNT", "configs": int(totals.size),
-            "rate_per_s": rate, "loop_rate_per_s": loop_rate, "speedup_vs_loop": rate / loop_rate,
+            "rate_per_s": rate, "cpu_rate_per_s": cpu_rate, "loop_rate_per_s": loop_rate,
+            "speedup_vs_loop": cpu_rate / loop_rate,
             "seconds": elapsed, "repeats": repeats, "target": ">= 10M configurations/s (compilation of the formula included)",
-            "met": correct and rate >= 10e6}
+            "met": correct and cpu_rate >= 10e6}
 
 
 def bench_solve(repeats: int) -> dict[str, Any]:
@@ -191,7 +198,7 @@ def bench_solve(repeats: int) -> dict[str, Any]:
     summary = _summary(times)
     return {"name": "solve LeNet budget", "status": "ok" if correct else "WRONG ANSWER",
             "query": f"parse({text!r}).solve('n', 1_000_000, how='max')", "answer": answer, **summary,
-            "target_ms": 100, "met": correct and summary["median_ms"] <= 100}
+            "target_ms": 100, "met": correct and summary["cpu_ms"] <= 100}
 
 
 def guarded(name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
