@@ -204,7 +204,7 @@ def test_random_conv_nets_match_brute_force(f, s, pool, width, goal, how):
     assert sympy.Integer(result.above.total) == symparams.parse(text).subs(n=result.above.value).params
 
 
-@pytest.mark.parametrize("goal", [500, 5_000, 20_000, 70_000, 150_000])
+@pytest.mark.parametrize("goal", [100, 1_000, 5_000, 20_000, 70_000, 120_000])
 def test_ceil_mode_pools_with_min_match_brute_force(goal):
     # PyTorch's ceil mode with padding gives Min(...) shapes, nested under a second pool.
     text = "I(n,n,3)-C(8,3)-P(2,s=2,p=1,ceil=true)-C(4,3,s=3)-A(2,s=3,p=1,ceil=true)-F-O(7)"
@@ -215,5 +215,5 @@ def test_ceil_mode_pools_with_min_match_brute_force(goal):
     s = net.solve("n", goal)
     assert not s.notes  # searched per class, not scanned
     assert ranges_to_values(s.values) == hits
-    assert (s.below.value, s.below.total) == below
+    assert (s.below and (s.below.value, s.below.total)) == below
     assert (s.above.value, s.above.total) == above
