@@ -350,6 +350,11 @@ def check_keras(input_shape: tuple[int, ...], specs, text: str | None = None) ->
     net = symparams.parse(text, convention="keras")
     assert symparams_counts(net) == keras_counts(model), text
     assert tuple(net.output_shape) == shape, text
+    if model.layers:  # the shape Keras declares is the shape a forward pass gives
+        import numpy as np
+
+        out = model(np.zeros((2,) + tuple(input_shape), dtype="float32"), training=False)
+        assert tuple(out.shape[1:]) == shape, text
 
 
 # ---------------------------------------------------------------- per-layer table
