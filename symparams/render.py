@@ -76,6 +76,16 @@ def visible_rows(net: Network, depth: int | None = None) -> list[LayerInfo]:
     return [row for row in net.walk() if depth is None or row.depth < depth]
 
 
+def clip(text: str, width: int = 48) -> str:
+    """A row's text cut to `width` characters: a block's text is all of its layers, and
+    its layers have rows of their own beneath it.
+
+    >>> clip("[C(8,1) | C(8,3,p=1)-relu-C(8,3,p=1)]", 20)
+    '[C(8,1) | C(8,3,...'
+    """
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def kind_text(row: LayerInfo) -> str:
     """The kind, with `×n` on a block that runs n times (its children are shown once)."""
     if row.count == 1:
@@ -110,7 +120,7 @@ def table(net: Network, depth: int | None = None) -> str:
     body = []
     for row in visible_rows(net, depth):
         indent = "  " * row.depth
-        body.append([row.index, indent + row.text, kind_text(row), shape_text(row.output_shape, net.convention),
+        body.append([row.index, indent + clip(row.text), kind_text(row), shape_text(row.output_shape, net.convention),
                      formula(row), number(row.params), number(row.trainable), number(row.non_trainable)])
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     right = {0, 5, 6, 7}
