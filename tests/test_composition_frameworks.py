@@ -180,3 +180,20 @@ def test_residual_mlp_on_a_sequence_matches_torch():
     assert (net.params, net.output_shape) == (sum(p.numel() for p in model.parameters()), tuple(y.shape[1:]))
     symbolic = symparams.parse("I(t,d)-[LN-H(4*d)-gelu-H(d) + id]*L-[H(8)|H(4)]")
     assert symbolic.params.subs({symbol("d"): 16, symbol("L"): 3}) == net.params
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(model())
+def test_definitions_equal_the_text_they_stand_for(case):
+    """Replacing layers by uses of definitions (with and without parameters) anywhere in
+    a random nesting changes nothing: not the counts, not the shapes."""
+    import re
+
+    c, h, tree = case
+    text = text_of(c, h, tree)
+    defined = re.sub(r"C\((\d+),3,p=1\)", r"conv(\1, 1)", text)
+    defined = re.sub(r"C\((\d+),1\)", r"conv(f=0, k=\1)", defined)
+    defined = defined.replace("BN", "norm")
+    program = "conv(k, f) = C(k, 2*f+1, p=f)\nnorm = (BN-id)\n" + defined
+    inline, via_definitions = symparams.parse(text), symparams.parse(program)
+    assert (via_definitions.params, via_definitions.output_shape) == (inline.params, inline.output_shape), program
