@@ -195,8 +195,10 @@ def simplify_condition(cond: sympy.Basic) -> sympy.Basic:
             a, b = poly.all_coeffs()
             if a.is_positive:
                 bound = sympy.ceiling(-b / a)
-                return sympy.true if bound <= 1 else sympy.Ge(x, bound)
+                # Unevaluated: x >= bound > 1 is undecidable for a positive integer x,
+                # and asking sympy's assumptions costs milliseconds a layer.
+                return sympy.true if bound <= 1 else sympy.Ge(x, bound, evaluate=False)
             if a.is_negative:
                 bound = sympy.floor(-b / a)
-                return sympy.false if bound < 1 else sympy.Le(x, bound)
+                return sympy.false if bound < 1 else sympy.Le(x, bound, evaluate=False)
     return sympy.Ge(gap, 0)
