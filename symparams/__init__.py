@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import LimitError, ParseError, ShapeError, SolveError, SymparamsError
+from .errors import DefinitionError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
 
 if TYPE_CHECKING:
     from .api import parse
     from .network import LayerInfo, Network
 
 __all__ = ["parse", "Network", "LayerInfo", "SymparamsError", "ParseError", "ShapeError",
-           "LimitError", "SolveError"]
+           "DefinitionError", "LimitError", "SolveError"]
 __version__ = "0.1.0"
 
 # sympy and lark load on first use (PEP 562), not when the package is imported: the

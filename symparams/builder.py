@@ -16,7 +16,7 @@ import sympy
 from sympy import Expr, Integer
 
 from . import syntax as S
-from .errors import LimitError, ShapeError, SymparamsError
+from .errors import DefinitionError, LimitError, ShapeError, SymparamsError
 from .layers import registry as R
 from .limits import (MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, Budget, definition_depth, oversize,
                      power_too_large, written_layers)
@@ -428,7 +428,7 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
     definitions: dict[str, S.Definition] = {}
     for d in program.definitions:
         if d.name in definitions:
-            raise ShapeError(f"'{d.name}' is defined twice", text, d.start, d.start + len(d.name))
+            raise DefinitionError(f"'{d.name}' is defined twice", text, d.start, d.start + len(d.name))
         definitions[d.name] = d
     from .composition import check_definitions
 

@@ -39,7 +39,7 @@ from sympy import Expr, Integer
 
 from . import syntax as S
 from .builder import Builder, Thunk, evaluate
-from .errors import LimitError, ParseError, SymparamsError, _locate
+from .errors import DefinitionError, LimitError, ParseError, SymparamsError, _locate
 from .layers import registry as R
 from .network import LayerInfo, ordered_shape, total
 from .shapes import Condition, at_least
@@ -298,7 +298,7 @@ def check_definitions(definitions: Mapping[str, S.Definition], text: str) -> Non
     mutual): an architecture is finite, so a definition cannot use itself."""
     for d in definitions.values():
         if d.name in ("I", "Input") or R.lookup(d.name) is not None:
-            raise SymparamsError(f"'{d.name}' is a built-in layer; a definition needs a name of its own",
+            raise DefinitionError(f"'{d.name}' is a built-in layer; a definition needs a name of its own",
                              text, d.start, d.start + len(d.name))
     state: dict[str, str] = {}
 
@@ -310,7 +310,7 @@ def check_definitions(definitions: Mapping[str, S.Definition], text: str) -> Non
             if state.get(use.name) == "open":
                 cycle = path[path.index(use.name):] + (name, use.name) if use.name in path else (name, use.name)
                 what = "itself" if use.name == name else f"itself through {' → '.join(cycle)}"
-                raise SymparamsError(f"recursive definition: '{use.name}' uses {what}, and recursion would "
+                raise DefinitionError(f"recursive definition: '{use.name}' uses {what}, and recursion would "
                                  f"never end",
                                  text, use.start, use.end)
             if use.name not in state:

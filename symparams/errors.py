@@ -82,6 +82,12 @@ class ShapeError(SymparamsError):
     headline = "Invalid shape"
 
 
+class DefinitionError(ShapeError):
+    """A definition cannot be used: it is recursive, defined twice, or takes a layer's name."""
+
+    headline = "Invalid definition"
+
+
 class LimitError(SymparamsError):
     """The input exceeds a resource limit (size, depth, counts)."""
 

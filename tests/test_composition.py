@@ -183,7 +183,7 @@ def test_arguments_may_be_keywords_tuples_and_counts():
 
 def test_recursion_is_an_error():
     for text in ("a = C(3,3)-a; I(8,8,3)-a", "a = b; b = relu-a; I(8,8,3)-a", "a = b; b = a; I(3)-relu"):
-        with pytest.raises(SymparamsError, match="recursive"):
+        with pytest.raises(symparams.DefinitionError, match="recursive"):
             symparams.parse(text)
 
 
