@@ -30,7 +30,7 @@ import sympy
 from sympy import Expr
 
 from .errors import SolveError
-from .network import Network, idealize, tidy
+from .network import Network, idealize
 from .symbols import AXIS_NAMES, symbol
 
 HOWS = ("equal", "max", "min")
@@ -898,8 +898,3 @@ def _fmt(v: Fraction, paren: bool = False) -> str:
     if v.denominator == 1:
         return str(v.numerator)
     return f"({v.numerator}/{v.denominator})" if paren else f"{v.numerator}/{v.denominator}"
-
-
-def tidy_total(expr: Expr) -> Expr:
-    """The ideal total as displayed beside a solution."""
-    return tidy(idealize(expr))

@@ -10,7 +10,6 @@ where a bound on every intermediate value says it fits; otherwise in Python inte
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -262,7 +261,3 @@ def per_point(net: Network, names: Sequence[str], point: Sequence[int], target: 
     """One total at one point, by substitution (what the sweep must equal)."""
     expr = sympy.sympify(target_total(net, target, dtype), strict=True)
     return expr.subs({symbol(n): v for n, v in zip(names, point)})
-
-
-def grid_points(vary: Mapping[str, Sequence[int]]) -> Iterable[tuple[int, ...]]:
-    return itertools.product(*vary.values())
