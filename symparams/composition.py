@@ -373,7 +373,87 @@ def use_definition(b: Builder, term: S.Layer, shape: Shape, env: Mapping[str, An
         raise at_use(b, err, term, d) from None
     finally:
         b.ctx.active = saved
+    written = {(node.start, node.end): node for node in body_nodes(d.body)}
+    rows = [with_arguments(b, row, written, body_env) for row in rows]
     return out, b.block(term, d.name, out, rows, index, depth)
+
+
+# ---------------------------------------------------------------- rows inside a definition
+def body_nodes(node: S.Node) -> Iterator[S.Node]:
+    """Every chain, term and layer of a definition's body."""
+    yield node
+    if isinstance(node, S.Chain):
+        for item in node.items:
+            yield from body_nodes(item)
+    elif isinstance(node, S.Group):
+        yield from body_nodes(node.chain)
+    elif isinstance(node, (S.Repeat, S.Replicate)):
+        yield from body_nodes(node.body)
+    elif isinstance(node, S.Branches):
+        for chain in node.chains:
+            yield from body_nodes(chain)
+
+
+def with_arguments(b: Builder, row: LayerInfo, written: Mapping[tuple[int, int], S.Node],
+                   env: Mapping[str, Any]) -> LayerInfo:
+    """A row built from a definition's body, its text showing the values of the
+    parameters (`C(64,3,p=1)` where the body says `C(k,3,p=1)`), and its children's."""
+    node = written.get((row.start, row.end))
+    if node is None or row.text not in (b.ctx.snippet(node), f"[{b.ctx.snippet(node)}]"):
+        return row  # not written in this body (a layer's own expansion, or a nested use's)
+    text = unparse(b, node, env)
+    if isinstance(node, S.Branches):
+        text = f"[{text}]"
+    children = tuple(with_arguments(b, child, written, env) for child in row.children)
+    return replace(row, text=text, children=children)
+
+
+def unparse(b: Builder, node: S.Node, env: Mapping[str, Any]) -> str:
+    """The text of a body's node with each parameter replaced by its value."""
+    if isinstance(node, S.Chain):
+        return "-".join(unparse(b, item, env) for item in node.items)
+    if isinstance(node, S.Group):
+        return f"({unparse(b, node.chain, env)})"
+    if isinstance(node, S.Repeat):
+        return f"{unparse(b, node.body, env)}*{_value_text(b, node.count, env, parens=True)}"
+    if isinstance(node, S.Replicate):
+        return f"{_value_text(b, node.count, env, parens=True)}[{unparse(b, node.body, env)}]"
+    if isinstance(node, S.Branches):
+        glue = {"concat": " | ", "add": " + "}.get(node.kind, "")
+        return glue.join(unparse(b, chain, env) for chain in node.chains)
+    if isinstance(node, S.Layer) and node.args is not None:
+        args = [f"{arg.name}=" * (arg.name is not None) + _value_text(b, arg.value, env) for arg in node.args]
+        return f"{node.name}({','.join(args)})"
+    return b.ctx.snippet(node)
+
+
+def _value_text(b: Builder, node: S.Value, env: Mapping[str, Any], parens: bool = False) -> str:
+    """An argument as written, or its value where it names a parameter."""
+    if not any(isinstance(n, S.Name) and n.name in env for n in _value_nodes(node)):
+        return b.ctx.snippet(node)
+    saved, b.ctx.conditions = b.ctx.conditions, []
+    try:  # evaluated once already, in the build: this only reads the value again
+        value = evaluate(node, b.ctx, env, R.CHOICE if isinstance(node, S.Name) else R.SIZE)
+    except SymparamsError:
+        return b.ctx.snippet(node)
+    finally:
+        b.ctx.conditions = saved
+    if isinstance(value, tuple):
+        return "(" + ",".join(str(v) for v in value) + ")"
+    text = str(value)
+    return f"({text})" if parens and not (isinstance(value, str) or value.is_Atom) else text
+
+
+def _value_nodes(node: S.Value) -> Iterator[S.Node]:
+    yield node
+    if isinstance(node, S.TupleValue):
+        for item in node.items:
+            yield from _value_nodes(item)
+    elif isinstance(node, S.BinOp):
+        yield from _value_nodes(node.left)
+        yield from _value_nodes(node.right)
+    elif isinstance(node, S.Neg):
+        yield from _value_nodes(node.operand)
 
 
 def at_use(b: Builder, err: SymparamsError, term: S.Layer, d: S.Definition) -> SymparamsError:

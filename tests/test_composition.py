@@ -240,3 +240,15 @@ def test_json_has_structure():
     block = data["layers"][1]
     assert block["count"] == "L" and [ch["layer"] for ch in block["children"]] == ["H(8)", "relu"]
     assert block["params"] == "72*L"
+
+
+def test_rows_inside_a_definition_show_the_values_of_its_parameters():
+    net = symparams.parse(RESNET_BLOCK + "I(56,56,64)-basic(128, 2)")
+    texts = [row.text for row in net.walk()]
+    assert texts[1:5] == ["basic(128, 2)",
+                          "[C(128,3,s=2,p=1,bias=false)-BN-relu-C(128,3,p=1,bias=false)-BN + down(128,2)]",
+                          "C(128,3,s=2,p=1,bias=false)-BN-relu-C(128,3,p=1,bias=false)-BN",
+                          "C(128,3,s=2,p=1,bias=false)"]
+    assert "C(128,1,s=2,bias=false)" in texts
+    macro = symparams.parse("enc(h, d) = TB(h, 4*d)*L; I(10,32)-enc(4, 32)")
+    assert [row.text for row in macro.walk()][1:4] == ["enc(4, 32)", "TB(4,128)*L", "TB(4,128)"]
