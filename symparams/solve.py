@@ -342,10 +342,11 @@ def _with_reason(solution: Solution, problem: Problem, search: Search) -> Soluti
         reason = (f"there is no largest {names}: the {label} stays at most {solution.goal:,} for every "
                   f"{names} from about {search.unbounded_from} on")
     elif solution.how == "max":
-        reason = (f"the {label} is never at most {solution.goal:,}: the smallest is "
-                  f"{search.smallest_total():,} ({names} = {search.smallest_at()})")
+        reason = (f"{solution.goal:,} is below the minimum: the {label} is never at most {solution.goal:,}, "
+                  f"the smallest is {search.smallest_total():,} ({names} = {search.smallest_at()})")
     elif solution.how == "min":
-        reason = f"the {label} never reaches {solution.goal:,}: at most {search.largest_total_text()}"
+        reason = (f"{solution.goal:,} is above the maximum: the {label} never reaches {solution.goal:,}, "
+                  f"the largest is {search.largest_total_text()}")
     else:
         reason = f"no value of {names} gives a {label} of {solution.goal:,}"
     return replace(solution, reason=reason)
