@@ -97,6 +97,10 @@ def test_symbolic_equals_numeric_at_random_points(data):
     except symparams.ShapeError:
         event("no symbolic network")
         return  # a rule broken for every value (e.g. a tuple of the wrong length): nothing to compare
+    except symparams.LimitError:
+        # limits.py refuses sizes of degree over 8 (symbolic kernels and strides on a volume).
+        event("over the limits")
+        return
     for _ in range(3):
         values = data.draw(point(rank), label="point")
         holds = [_at(cond, values) for cond in net.conditions]
