@@ -1,6 +1,7 @@
 """Solving for an unknown: answers checked by substituting them back and against a
 brute-force search over a range, through the API and the CLI."""
 
+import functools
 import json
 
 import pytest
@@ -17,7 +18,12 @@ MNIST = "I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 
 def brute(text, unknown, goal, upto, target="params", values=None):
     """Every admissible value up to `upto` with its total, by sympy substitution."""
-    net = symparams.parse(text, values=values)
+    return _brute(text, unknown, upto, target, tuple(sorted((values or {}).items())))
+
+
+@functools.cache
+def _brute(text, unknown, upto, target, values):
+    net = symparams.parse(text, values=dict(values))
     x = symbol(unknown)
     total = {"params": net.params, "macs": net.macs, "trainable": net.trainable}[target]
     conds = [c for c in net.conditions if c.free_symbols <= {x}]
