@@ -10,7 +10,7 @@ import argparse
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Sequence
 
 from .errors import SymparamsError
 
@@ -36,19 +36,31 @@ class _Parser(argparse.ArgumentParser):
 def read_arch(arch: str) -> str:
     """ARCH is the text itself, a path to a file, or '-' for standard input."""
     if arch == "-":
-        data = sys.stdin.buffer.read()
-        return _decode(data, "standard input")
+        return _decode(_read_bounded(sys.stdin.buffer, "standard input"), "standard input")
     looks_like_path = arch.endswith(".arch") or os.sep in arch and not any(ch in arch for ch in "()[]")
     if os.path.isdir(arch):
         raise UsageError(f"{arch} is a directory, not an architecture file")
     if os.path.isfile(arch) or looks_like_path:
         try:
             with open(arch, "rb") as handle:
-                data = handle.read(2_000_001)
+                data = _read_bounded(handle, arch)
         except OSError as err:
             raise UsageError(f"cannot read {arch}: {err.strerror or err}") from None
         return _decode(data, arch)
     return arch
+
+
+# parsing.MAX_TEXT characters of at most 4 bytes each in UTF-8: more bytes than this
+# cannot be an architecture, and `cat /dev/zero | symparams -` must not fill the memory.
+_MAX_BYTES = 4 * 1_000_000
+
+
+def _read_bounded(handle: BinaryIO, source: str) -> bytes:
+    data = handle.read(_MAX_BYTES + 1)
+    if len(data) > _MAX_BYTES:
+        raise UsageError(f"{source} has more than {_MAX_BYTES:,} bytes; an architecture has at most "
+                         "1,000,000 characters")
+    return data
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -105,7 +117,9 @@ def _main_parser() -> _Parser:
     parser.add_argument("--macs", action="store_true", help="also MACs per layer and in total (torchinfo's Mult-Adds)")
     parser.add_argument("--memory", action="store_true",
                         help="also parameter and activation memory, in bytes of --dtype")
-    parser.add_argument("--dtype", default=None, metavar="DTYPE",
+    from .network import DTYPE_BYTES
+
+    parser.add_argument("--dtype", default=None, choices=list(DTYPE_BYTES),
                         help="float32 (default), bfloat16, float16 or int8; implies --memory")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")

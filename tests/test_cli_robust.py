@@ -97,6 +97,14 @@ def test_non_utf8_standard_input():
     assert "UTF-8" in one_clear_line(done.stderr.decode())
 
 
+def test_endless_input_is_cut_off_not_swallowed(capsys):
+    """`symparams /dev/zero` and `cat /dev/zero | symparams -` stop at a bound."""
+    code, _, err = run(["/dev/zero"], capsys)
+    assert code == 2 and "bytes" in one_clear_line(err)
+    done = subprocess.run([*console(), "-"], input=b"I" * 5_000_000, capture_output=True, timeout=120)
+    assert done.returncode == 2 and "bytes" in one_clear_line(done.stderr.decode())
+
+
 def test_a_utf8_file_with_crlf_and_a_byte_order_mark(tmp_path, capsys):
     path = tmp_path / "lenet.arch"
     path.write_bytes(b"\xef\xbb\xbf" + LENET.replace("-", "\r\n-").encode())
