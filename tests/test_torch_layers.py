@@ -63,3 +63,18 @@ def test_conv_and_transposed_lengths_on_a_grid_equal_torch():
                         for x in range(1, 6):
                             text = f"I({x},1)-T(1,{f},s={s},p={p},op={op},d={d})"
                             assert _symparams_length(text) == _torch_length(up, x), text
+
+
+def test_long_aliases_build_the_same_network_as_short_names():
+    import symparams
+
+    short = "I(13,11,6)-Z(1)-C(12,3,g=2)-BN-relu-DW(3,m=2)-SC(8,3,p=same)-T(4,2,s=2)-P(2)-A(2,s=1)-AAP(2)-GMP-LN-RMS-D(0.5)-H(5)-O(3)"
+    long = ("Input(13,11,6)-ZeroPad(1)-Conv(12,3,g=2)-BatchNorm-relu-DepthwiseConv(3,m=2)-SeparableConv(8,3,p=same)"
+            "-ConvT(4,2,s=2)-MaxPool(2)-AvgPool(2,s=1)-AdaptiveAvgPool(2)-GlobalMaxPool-LayerNorm-RMSNorm"
+            "-Dropout(0.5)-Dense(5)-Output(3)")
+    for convention in ("torch", "keras"):
+        a, b = symparams.parse(short, convention=convention), symparams.parse(long, convention=convention)
+        assert [r.kind for r in a.layers] == [r.kind for r in b.layers]
+        assert [r.shape for r in a.layers] == [r.shape for r in b.layers]
+        assert (a.params, a.trainable, a.non_trainable) == (b.params, b.trainable, b.non_trainable)
+    assert symparams.parse("I(9,9,2)-AdaptiveMaxPool(3)-GlobalAvgPool-Flatten").shape == (2,)
