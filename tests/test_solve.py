@@ -223,3 +223,23 @@ def test_ceil_mode_pools_with_min_match_brute_force(goal):
     assert ranges_to_values(s.values) == hits
     assert (s.below and (s.below.value, s.below.total)) == below
     assert (s.above.value, s.above.total) == above
+
+
+@settings(max_examples=10, deadline=None)
+@given(f=st.integers(1, 4), s=st.integers(1, 3), groups=st.sampled_from([1, 2]), goal=st.integers(1, 3_000_000),
+       target=st.sampled_from(["macs", "trainable"]), how=st.sampled_from(["equal", "max", "min"]))
+def test_random_tied_symbols_and_targets_match_brute_force(f, s, groups, goal, target, how):
+    # h and w solved as one value, the channels given; under keras, whose trainable count
+    # and MACs equal torch's (the brute force), BN's moving statistics must not leak in.
+    text = f"I-C(4,{f},s={s},g={groups})-BN-P(2,ceil=true)-F-H(6)"
+    square = text.replace("I-", "I(n,n,c)-", 1)
+    points = brute(square, "n", goal, 300, target=target, values={"c": 2 * groups})
+    hits, below, above = expected(points, goal)
+    if above is None:
+        return
+    net = symparams.parse(text, convention="keras")
+    result = net.solve(("h", "w"), goal, target=target, how=how, values={"c": 2 * groups})
+    if how == "equal":
+        assert ranges_to_values(result.values) == hits
+    assert (result.below and (result.below.value, result.below.total)) == below
+    assert (result.above.value, result.above.total) == above
