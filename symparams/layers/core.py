@@ -92,7 +92,7 @@ def conv(call: LayerCall) -> LayerOut:
                     macs=conv_macs(out, weights, biases))
 
 
-def _transposed_axis(x: Expr, f: Expr, s: Expr, p: object, op: Expr, d: Expr) -> Expr:
+def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr) -> Expr:
     if p == "same":  # Keras: x·s
         return x * s
     if p == "valid":  # Keras: x·s + max(d(f-1)+1-s, 0)
@@ -232,6 +232,7 @@ def tokens(call: LayerCall) -> LayerOut:
 
 def _dense(call: LayerCall, kind: str) -> LayerOut:
     a = call.args
+    out: tuple[Expr, ...]
     if call.rank == 2:  # a sequence: per position, like nn.Linear and Keras Dense
         fan_in, out = call.channels, (call.shape[0], a.n)
     else:  # a vector, or an image/volume flattened first (the seeds' notation)
