@@ -13,8 +13,9 @@ from typing import Any
 
 import sympy
 from sympy import Expr
+from sympy.printing.precedence import PRECEDENCE
 
-from .latex import condition_latex, escape_math, escape_text, latex
+from .latex import SymparamsLatexPrinter, condition_latex, escape_math, escape_text, latex
 from .network import LayerInfo, Network
 from .shapes import Condition
 
@@ -240,6 +241,11 @@ def markdown(net: Network, depth: int | None = None) -> str:
 LATEX_PACKAGES = ("amsmath", "amssymb", "booktabs", "array", "longtable")
 LONGTABLE_ROWS = 40  # more rows than fit on a page: use longtable, which breaks pages
 TOTAL_LINE_CHARS = 60  # `_visible_width` units on one line of a displayed total
+# What the table's portrait columns hold at \small, in `_visible_width` units (about
+# 4.7 points each): a wider piece makes a standalone document landscape, and a wider
+# product may break between its factors.
+FORMULA_CELL = 30
+SHAPE_CELL = 20
 
 
 def _visible_width(tex: str) -> float:
@@ -282,23 +288,58 @@ def presented(expr: Expr, net: Network) -> Expr:
     return sympy.collect(expr, counts)
 
 
+def _signed_terms(expr: Expr) -> list[tuple[str, Expr]]:
+    """The terms of a sum in the order sympy prints them (as_ordered_terms), each as
+    its sign ('', '+' or '-') and its magnitude."""
+    terms = expr.as_ordered_terms() if isinstance(expr, sympy.Add) else [expr]
+    out = []
+    for i, term in enumerate(terms):
+        negative = term.could_extract_minus_sign()
+        sign = "-" if negative else ("+" if i else "")
+        out.append((sign, -term if negative else term))
+    return out
+
+
+def _join_sign(sign: str, tex: str, first: bool) -> str:
+    return f"{sign}{tex}" if first else f"{sign} {tex}"
+
+
 def _latex_terms(expr: Expr) -> list[str]:
-    """The terms of a sum as the printer orders them, each with its sign ('+ 32')."""
-    if not isinstance(expr, sympy.Add):
-        return [latex(expr)]
-    terms = []
-    # The order sympy's printer uses for a sum (its default order, as_ordered_terms).
-    for i, term in enumerate(expr.as_ordered_terms()):
+    """The terms of a sum as printed, each with its sign ('+ 32')."""
+    return [_join_sign(sign, latex(term), i == 0) for i, (sign, term) in enumerate(_signed_terms(expr))]
+
+
+def _factor_pieces(term: Expr) -> list[str]:
+    """A product as the pieces a line may break between: the integer coefficient with
+    the first factor, then each further factor, parenthesized as the printer does."""
+    if not isinstance(term, sympy.Mul):
+        return [latex(term)]
+    factors = list(term.as_ordered_factors())
+    coeff = factors.pop(0) if factors[0].is_Number else None
+    if (len(factors) < 2 or (coeff is not None and not coeff.is_Integer)
+            or any(f.is_Pow and f.exp.is_negative for f in factors)):
+        return [latex(term)]
+    printer = SymparamsLatexPrinter({"mul_symbol": None})
+    pieces = [printer.parenthesize(f, PRECEDENCE["Mul"]) for f in factors]
+    if coeff is not None:
+        pieces[0] = f"{latex(coeff)} {pieces[0]}"
+    return pieces
+
+
+def _breakable(expr: Expr, limit: float) -> str:
+    """Inline math for a narrow cell: TeX breaks a sum after + and -; a product wider
+    than `limit` may also break between its factors (\\allowbreak only permits it)."""
+    parts = []
+    for i, (sign, term) in enumerate(_signed_terms(expr)):
         tex = latex(term)
-        if tex.startswith("-"):
-            terms.append(("- " if i else "-") + tex[1:].lstrip())
-        else:
-            terms.append(("+ " if i else "") + tex)
-    return terms
+        if _visible_width(tex) > limit:
+            tex = r" \allowbreak ".join(_factor_pieces(term))
+        parts.append(_join_sign(sign, tex, i == 0))
+    return " ".join(parts)
 
 
 def _shape_latex(shape: tuple[Expr, ...], convention: str) -> str:
-    inner = r",\allowbreak ".join(latex(x) for x in shape)
+    inner = r",\allowbreak ".join(_breakable(x, SHAPE_CELL) for x in shape)
     if convention == "torch":
         return f"[{inner}]"
     return f"({inner}{',' if len(shape) == 1 else ''})"
@@ -317,7 +358,7 @@ def _formula_latex(row: LayerInfo, net: Network) -> str:
     if all(p == 0 for p in parts):
         return "0"
     if not _is_numeric(row.params):
-        return latex(presented(row.params, net))
+        return _breakable(presented(row.params, net), FORMULA_CELL)
     return " + ".join(latex(p) for p in parts)
 
 
@@ -332,24 +373,32 @@ def latex_formula(net: Network) -> str:
 
 
 def _total_equation(net: Network) -> list[str]:
-    """The total as a display; a long sum is split into lines of about equal width."""
+    """The total as a display; a long sum is split into lines of about equal width,
+    and a product too long for one line is split between its factors (a new line
+    then starts with \\times)."""
     lhs = r"N_{\mathrm{params}} = "
-    terms = _latex_terms(presented(net.params, net))
-    widths = [_visible_width(t) for t in terms]
-    count = max(1, math.ceil((_visible_width(lhs) + sum(widths)) / TOTAL_LINE_CHARS))
-    target = (_visible_width(lhs) + sum(widths)) / count
+    pieces: list[tuple[str, bool]] = []  # (tex, continues the product before it)
+    for i, (sign, term) in enumerate(_signed_terms(presented(net.params, net))):
+        tex = latex(term)
+        parts = _factor_pieces(term) if _visible_width(tex) > TOTAL_LINE_CHARS * 0.8 else [tex]
+        pieces.append((_join_sign(sign, parts[0], i == 0), False))
+        pieces += [(part, True) for part in parts[1:]]
+    widths = [_visible_width(tex) for tex, _ in pieces]
+    total_width = _visible_width(lhs) + sum(widths)
+    count = max(1, math.ceil(total_width / TOTAL_LINE_CHARS))
+    target = total_width / count
     lines: list[str] = []
     width = _visible_width(lhs)
-    for term, term_width in zip(terms, widths):
-        if lines and width + term_width > target * 1.15 and len(lines) < count:
-            lines.append(term)
-            width = term_width
+    for (tex, continues), piece_width in zip(pieces, widths):
+        if lines and width + piece_width > target * 1.15:
+            lines.append(r"\times " + tex if continues else tex)
+            width = piece_width
         elif lines:
-            lines[-1] += " " + term
-            width += term_width
+            lines[-1] += " " + tex
+            width += piece_width
         else:
-            lines.append(term)
-            width += term_width
+            lines.append(tex)
+            width += piece_width
     if len(lines) == 1:
         return [r"\begin{equation*}", f"  {lhs}{lines[0]}", r"\end{equation*}"]
     body = [f"  {lhs}{lines[0]} \\\\"] + [f"  {line} \\\\" for line in lines[1:-1]] + [f"  {lines[-1]}"]
@@ -422,13 +471,13 @@ def _needs_landscape(net: Network, depth: int | None) -> bool:
 
     Inline math breaks only after a top-level + or -, and shapes after their commas,
     so the widest term decides. The limits are what the portrait columns hold at
-    \\small (about 4.7 points of width per unit of `_visible_width`).
+    \\small (FORMULA_CELL, SHAPE_CELL).
     """
     rows = visible_rows(net, depth)
     widest_term = max((_visible_width(term) for r in rows for term in _latex_terms(presented(r.params, net))),
                       default=0)
     widest_axis = max((_visible_width(latex(x)) for r in rows for x in r.output_shape), default=0)
-    return widest_term > 30 or widest_axis > 20
+    return widest_term > FORMULA_CELL or widest_axis > SHAPE_CELL
 
 
 def latex_document(net: Network, depth: int | None = None) -> str:

@@ -48,6 +48,8 @@ DOCUMENTS = [
     ("wide_ideal", WIDE, "keras", "ideal"),
     ("transformer_symbolic", TRANSFORMER, "torch", "exact"),
     ("definitions_file", DEFINITIONS, "keras", "exact"),
+    # PyTorch's ceil-mode pooling puts min() in every later axis: long unbreakable products.
+    ("ceil_min_products", "I-P(2,s=2,p=1,ceil=true)-C(8,3)-F-O(10)", "torch", "exact"),
 ]
 
 
@@ -117,6 +119,15 @@ def test_a_long_total_is_split_over_lines(tmp_path):
     body = tex[tex.index(r"\begin{multline*}"):tex.index(r"\end{multline*}")]
     # Breaking loses nothing: the lines hold every term of the total.
     assert body.count(r"\\") >= 1 and body.count(" + ") + body.count(" - ") >= len(net.params.args) - 1
+
+
+def test_a_product_too_long_for_a_line_breaks_between_factors():
+    net = symparams.parse("I-P(2,s=2,p=1,ceil=true)-C(8,3)-F-O(10)")
+    tex = latex_table(net)
+    body = tex[tex.index(r"\begin{multline*}"):tex.index(r"\end{multline*}")]
+    assert "\\\\\n  \\times \\left(\\min" in body
+    row = next(line for line in tex.splitlines() if r"\texttt{O(10)}" in line)
+    assert r"\right) \allowbreak \left(" in row
 
 
 def test_symbols_print_as_a_paper_writes_them():
