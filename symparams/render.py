@@ -359,7 +359,7 @@ def _formula_latex(row: LayerInfo, net: Network) -> str:
         return "0"
     if not _is_numeric(row.params):
         return _breakable(presented(row.params, net), FORMULA_CELL)
-    return " + ".join(latex(p) for p in parts)
+    return " + ".join(latex(p) for p in parts if p != 0)  # bias=false: 864, not 864 + 0
 
 
 def latex_formula(net: Network) -> str:
