@@ -444,6 +444,8 @@ def latex_table(net: Network, depth: int | None = None) -> str:
     head = [r"Layer & Output shape & Parameters & Value \\", r"\midrule"]
     out = [_comment(f"symparams ({net.convention}, {net.mode}): {net.text}"),
            _comment("needs \\usepackage{" + ",".join(LATEX_PACKAGES) + "}")]
+    if not rows:  # --depth 0: the totals alone
+        return "\n".join(out + _total_equation(net) + _latex_notes(net))
     if long:
         out += [r"{\small", r"\begin{longtable}{" + cols + "}", r"\toprule", *head, r"\endhead",
                 r"\bottomrule", r"\endfoot"]

@@ -226,3 +226,10 @@ def test_every_kind_of_symbol_name_compiles(tmp_path):
     compile_fragment(f"${latex(expr)}$", tmp_path)
     net = symparams.parse("I(c)-" + "-".join(f"H({n})" for n in names))
     compile_fragment(latex_table(net), tmp_path, "table")
+
+
+def test_depth_zero_prints_only_the_totals(tmp_path):
+    net = symparams.parse(RESIDUAL_SYMBOLIC)
+    tex = latex_table(net, depth=0)
+    assert r"\begin{tabular}" not in tex and r"N_{\mathrm{params}}" in tex
+    compile_fragment(tex, tmp_path)
