@@ -24,9 +24,9 @@ from sympy import Expr
 MAX_DIGITS = 600  # digits of any number: a literal, an argument, a size, a count
 MAX_TERMS = 1_000  # terms of an argument or a size once multiplied out
 MAX_COUNT_TERMS = 10_000  # terms of a layer's parameter or MAC count once multiplied out
-# Degree of an argument or a size in its symbols: sympy's floor() decides signs by
-# differentiating, so its cost grows with the degree ((h+1)^16 in a strided axis takes
-# over a second, (h+1)^300 overflows the stack); real sizes are of degree 1 to 4.
+# Degree of an argument or a size in its symbols: a strided or pooled axis is multiplied
+# out and floored, at a cost that grows fast with degree and terms ((h+w+c+1)^8 takes
+# over half a second); real sizes are of degree 1 to 4.
 MAX_DEGREE = 8
 MAX_LAYERS = 10_000  # layers built for one architecture (definitions, blocks and all)
 # Definitions used inside definitions, inside...: each level is a few Python frames.

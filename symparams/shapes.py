@@ -38,17 +38,46 @@ def floor_div(num: Expr, den: Expr) -> Expr:
         return Integer(int(num) // int(den))
     floor_terms = [t for t in Add.make_args(num) if t.has(floor)]
     if not floor_terms:
-        return floor(sympy.expand(num / den))
+        return polynomial_floor(sympy.expand(num / den))
     if len(floor_terms) == 1:
         coeff, inner = floor_terms[0].as_coeff_Mul()
         if isinstance(inner, floor):
             rest = num - floor_terms[0]
             if coeff == 1 and not rest.has(floor):
-                return floor(sympy.expand((inner.args[0] + rest) / den))
+                return polynomial_floor(sympy.expand((inner.args[0] + rest) / den))
             ratio = coeff / den
             if ratio.is_integer and not rest.has(floor):
                 return ratio * inner + floor_div(rest, den)
     return floor(num / den)
+
+
+def polynomial_floor(arg: Expr) -> Expr:
+    """floor(arg) for an expanded polynomial in positive-integer symbols, as sympy's
+    floor() gives it, without its cost.
+
+    sympy's floor pulls the integer terms out (floor(2h + h/4 - 3/4) = 2h + floor(h/4 -
+    3/4)) and keeps the rest unevaluated; before that it asks the assumption system
+    whether the argument lies in [0, 1) or [1, 2), by differentiation, which costs tens
+    of milliseconds a layer on long chains and cannot succeed here: a polynomial with a
+    symbolic term is unbounded over the positive integers. Numbers and provably integer
+    arguments take sympy's own path.
+
+    >>> from symparams.symbols import symbol
+    >>> h, w = symbol("h"), symbol("w")
+    >>> polynomial_floor(sympy.expand((h + 2 * w - 7) / 4)), polynomial_floor(2 * h + 3)
+    (floor(h/4 + w/2 - 7/4), 2*h + 3)
+    """
+    if arg.is_Number or not arg.is_polynomial():
+        return floor(arg)
+    integral, rest = [], []
+    for term in Add.make_args(arg):
+        (integral if term.is_Integer or term.is_integer else rest).append(term)
+    if not rest:
+        return Add(*integral)
+    remainder = Add(*rest)
+    if remainder.is_Number:
+        return Add(*integral) + floor(remainder)
+    return Add(*integral) + floor(remainder, evaluate=False)
 
 
 def ceil_div(num: Expr, den: Expr) -> Expr:

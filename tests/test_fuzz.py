@@ -102,3 +102,19 @@ def test_deep_text_is_refused_with_a_position(text):
     err = fuzz.answer(text)
     assert isinstance(err, LimitError)
     assert err.pos is not None and err.pos > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-40, 40), min_size=5, max_size=5), st.integers(1, 64))
+def test_the_fast_floor_is_sympys_floor(coefficients, den):
+    """shapes.polynomial_floor skips sympy's costly range checks; it must give the very
+    expression sympy's floor() gives, for the polynomials strides and pools make."""
+    import sympy
+
+    from symparams.shapes import polynomial_floor
+    from symparams.symbols import symbol
+
+    h, w, k = symbol("h"), symbol("w"), symbol("k")
+    a, b, c, d, e = coefficients
+    arg = sympy.expand((a * h + b * w + c * h * w + d * k**2 + e) / den)
+    assert polynomial_floor(arg) == sympy.floor(arg)
