@@ -191,7 +191,7 @@ def branches(b: Builder, term: S.Branches, shape: Shape, env: Mapping[str, Any],
 
 def bracketed(row: LayerInfo) -> LayerInfo:
     """The row of a `[...]` form, its text with the brackets (the node spans the inside)."""
-    return row if row.text.startswith("[") else replace(row, text=f"[{row.text}]")
+    return replace(row, text=f"[{row.text}]")
 
 
 def branch(b: Builder, chain: S.Chain, shape: Shape, env: Mapping[str, Any], index: str,
@@ -209,11 +209,10 @@ def branch(b: Builder, chain: S.Chain, shape: Shape, env: Mapping[str, Any], ind
 def concat_shape(b: Builder, term: S.Branches, outs: list[Shape]) -> Shape:
     """Concatenation on the last axis: every other axis must agree."""
     _same_rank(b, term, outs, "concatenation")
-    first = outs[0]
-    for j, other in enumerate(outs[1:], start=1):
-        _agree(b, term, outs, 0, j, range(len(first) - 1),
+    for j in range(1, len(outs)):
+        _agree(b, term, outs, 0, j, range(len(outs[0]) - 1),
                "concatenation joins the last (channel) axis; every other axis must agree")
-    return tuple(first[:-1]) + (total([o[-1] for o in outs]),)
+    return tuple(outs[0][:-1]) + (total([o[-1] for o in outs]),)
 
 
 def sum_shape(b: Builder, term: S.Branches, outs: list[Shape]) -> Shape:
@@ -277,20 +276,7 @@ def replicate(b: Builder, term: S.Replicate, shape: Shape, env: Mapping[str, Any
 # ---------------------------------------------------------------- definitions
 def definition_uses(node: S.Node) -> Iterator[S.Layer]:
     """Every layer written inside a chain or term, however deeply nested."""
-    if isinstance(node, S.Layer):
-        yield node
-    elif isinstance(node, S.Chain):
-        for item in node.items:
-            yield from definition_uses(item)
-    elif isinstance(node, S.Group):
-        yield from definition_uses(node.chain)
-    elif isinstance(node, S.Repeat):
-        yield from definition_uses(node.body)
-    elif isinstance(node, S.Branches):
-        for chain in node.chains:
-            yield from definition_uses(chain)
-    elif isinstance(node, S.Replicate):
-        yield from definition_uses(node.body)
+    return (n for n in body_nodes(node) if isinstance(n, S.Layer))
 
 
 def check_definitions(definitions: Mapping[str, S.Definition], text: str) -> None:
