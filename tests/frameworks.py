@@ -502,6 +502,20 @@ LAYER_CASES = [
     _case((64, 64, 1), L("C", n=32, f=3, p="same"), L("BN"), L("F"), L("H", n=100), L("O", n=10)),
     _case((64, 64, 3), L("Z", p=3), L("C", n=32, f=7), L("BN"), L("relu"), L("P", f=2), L("F"), L("O", n=1)),
     _case((784,), L("O", n=10)),
+    # Small realistic stacks. MobileNet-style 'same' at stride 2: keras only (torch: 'same' at stride 1).
+    _case((32, 32, 3), L("C", n=8, f=3, s=2, p="same"), L("BN"), L("relu6"), L("DW", f=3, p="same"), L("BN"),
+          L("relu"), L("C", n=16, f=1), L("DW", f=3, s=2, p="same", bias=False), L("SC", n=32, f=3, p="same"),
+          L("GAP"), L("D", r=0.2), L("O", n=10), fw="k"),
+    # ResNet-style stem with ceil-mode pooling: torch only (keras has no ceil mode).
+    _case((32, 32, 3), L("C", n=8, f=7, s=2, p=3, bias=False), L("BN"), L("relu"), L("P", f=3, s=2, p=1),
+          L("C", n=16, f=3, p=1, bias=False), L("BN"), L("A", f=2, ceil=True), L("AAP", o=1), L("F"),
+          L("O", n=10), fw="t"),
+    _case((16, 16, 2), L("C", n=4, f=3, p="same"), L("P", f=2), L("C", n=8, f=3, p="same"), L("T", n=4, f=2, s=2),
+          L("C", n=2, f=1)),
+    _case((100, 1), L("C", n=8, f=9, s=4), L("BN"), L("relu"), L("P", f=4), L("C", n=16, f=3, p="same"),
+          L("GAP"), L("O", n=5)),
+    _case((8, 16, 16, 1), L("C", n=4, f=3, p="same"), L("P", f=2), L("C", n=8, f=3), L("BN"), L("GAP"),
+          L("O", n=2)),
     # Activations.
     *[_case((6, 5, 3), L(name)) for name in ACTIVATIONS],
     *[_case((20,), L(name)) for name in ACTIVATIONS],
