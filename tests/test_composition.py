@@ -252,3 +252,9 @@ def test_rows_inside_a_definition_show_the_values_of_its_parameters():
     assert "C(128,1,s=2,bias=false)" in texts
     macro = symparams.parse("enc(h, d) = TB(h, 4*d)*L; I(10,32)-enc(4, 32)")
     assert [row.text for row in macro.walk()][1:4] == ["enc(4, 32)", "TB(4,128)*L", "TB(4,128)"]
+
+
+def test_an_error_in_a_later_application_says_which():
+    with pytest.raises(SymparamsError) as err:
+        symparams.parse("I(20,20,3)-(C(8,3)-P(2))*3")
+    assert "in application 3 of 3" in str(err.value) and "[8, 3, 3]" in str(err.value)  # 20→9→3

@@ -131,6 +131,9 @@ def test_symbolic_repetition_equals_unrolled(block, n):
     numeric = symparams.parse(f"I(h,w,4)-{block}*{n}")
     assert sympy.expand(numeric.params - unrolled.params) == 0
     assert repeated.subs(L=n, h=9, w=7).params == unrolled.subs(h=9, w=7).params
+    side_by_side, copies = symparams.parse(f"I(h,w,4)-v[{block}]"), symparams.parse(f"I(h,w,4)-{n}[{block}]")
+    assert sympy.expand(side_by_side.params.subs(symbol("v"), n) - copies.params) == 0
+    assert tuple(x.subs(symbol("v"), n) for x in side_by_side.output_shape) == copies.output_shape
 
 
 def test_hand_written_nestings_match_torch():
