@@ -166,6 +166,19 @@ class Condition:
     message: str
 
 
+def _linear_coefficients(expr: Expr, x: sympy.Symbol) -> tuple[Expr | None, Expr]:
+    """(a, b) with expr = a*x + b and a a nonzero number, else (None, 0); read off the
+    terms (`h - 600`: {h: 1, 1: -600}) rather than through a Poly, which costs more
+    than the rest of a layer."""
+    coefficients = expr.as_coefficients_dict()
+    if not set(coefficients) <= {x, sympy.S.One}:
+        return None, Integer(0)
+    a, b = coefficients.get(x, Integer(0)), coefficients.get(sympy.S.One, Integer(0))
+    if not a.is_Number or a == 0 or not b.is_Number:
+        return None, Integer(0)
+    return a, b
+
+
 def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     """The condition `value >= minimum`, as simple as it gets (`h >= 12`, true, false).
 
@@ -219,9 +232,8 @@ def simplify_condition(cond: sympy.Basic) -> sympy.Basic:
     free = sorted(gap.free_symbols, key=lambda s: s.name)
     if len(free) == 1:
         x = free[0]
-        poly = sympy.Poly(gap, x) if gap.is_polynomial(x) else None
-        if poly is not None and poly.degree() == 1:
-            a, b = poly.all_coeffs()
+        a, b = _linear_coefficients(gap, x)
+        if a is not None:
             if a.is_positive:
                 bound = sympy.ceiling(-b / a)
                 # Unevaluated: x >= bound > 1 is undecidable for a positive integer x,
