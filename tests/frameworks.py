@@ -224,7 +224,6 @@ def keras_layers(spec: Spec, shape: tuple[int, ...]) -> list:
     which is exactly what integer padding means. Raises Unsupported where Keras has
     no way to say the option.
     """
-    import keras
     from keras import layers
 
     rank = len(shape) - 1
@@ -292,7 +291,6 @@ def keras_layers(spec: Spec, shape: tuple[int, ...]) -> list:
         return [getattr(layers, f"Adaptive{'Average' if k == 'AAP' else 'Max'}Pooling{dims}")(a["o"])]
     if k == "Z":
         return [getattr(layers, f"ZeroPadding{dims}")(a["p"])]
-    del keras
     raise Unsupported(f"no keras layer for {k}")
 
 
