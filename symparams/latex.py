@@ -121,7 +121,7 @@ def latex(expr: Any) -> str:
     >>> latex(symbol("alpha") * symbol("d_model") + 217706)
     '\\\\alpha d_{\\\\mathrm{model}} + 217{,}706'
     """
-    return SymparamsLatexPrinter(_PRINTER_SETTINGS).doprint(sympy.sympify(expr, strict=True, strict=True))
+    return SymparamsLatexPrinter(_PRINTER_SETTINGS).doprint(sympy.sympify(expr, strict=True))
 
 
 def condition_latex(cond: Condition | sympy.Basic) -> str:

@@ -94,7 +94,7 @@ def _ideal_curve(net: Network, name: str, xs: np.ndarray, target: str, values: M
     given = {k: v for k, v in values.items() if k != name}
     if given:
         ideal = ideal.subs(**given)
-    expr = sympy.sympify(target_total(ideal, target, dtype), strict=True, strict=True)
+    expr = sympy.sympify(target_total(ideal, target, dtype), strict=True)
     if expr.free_symbols - {symbol(name)}:
         return None
     fn = compile_numpy(expr, [symbol(name)], exact=False)
@@ -194,7 +194,7 @@ def plot_per_layer(net: Network, values: Mapping[str, int] | None = None, target
     if values:
         net = net.subs(**values)
     counts = [getattr(row, target) for row in net.layers]
-    free = sorted({s.name for c in counts for s in sympy.sympify(c, strict=True, strict=True).free_symbols})
+    free = sorted({s.name for c in counts for s in sympy.sympify(c, strict=True).free_symbols})
     if free:
         raise PlotError(f"the layers' counts depend on {', '.join(free)}: give "
                         f"{'it a value' if len(free) == 1 else 'them values'} with --subs, e.g. --subs "
