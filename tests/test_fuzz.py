@@ -33,7 +33,7 @@ def _load_fuzz():
 
 fuzz = _load_fuzz()
 
-BUDGET = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BUDGET = settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 conventions = st.sampled_from(["torch", "keras"])
 
 
@@ -58,7 +58,7 @@ def test_token_soup(parts, convention):
     fuzz.answer("".join(parts), convention)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False), conventions, st.sampled_from(["exact", "ideal"]))
 def test_mutated_architectures(rng, convention, mode):
     text = fuzz.mutant(rng)
