@@ -419,7 +419,7 @@ def _check_written_layers(definitions: Mapping[str, S.Definition], chain: S.Chai
     count, largest = written_layers(definitions, chain, definition_uses)
     if count > MAX_LAYERS:
         raise LimitError(f"the architecture has more than {MAX_LAYERS:,} layers once its definitions are "
-                         f"written out (the use of '{largest.name}' is the largest)", text, largest.start, largest.end)
+                         f"written out; '{largest.name}' passes the limit", text, largest.start, largest.end)
 
 
 def build(program: S.Program, text: str, convention: str = "torch", mode: str = "exact",

@@ -174,7 +174,7 @@ class Budget:
 def written_layers(definitions: Mapping[str, Any], chain: Any, uses: Callable[[Any], Iterable[Any]],
                    cap: int = MAX_LAYERS + 1) -> tuple[int, Any]:
     """Layers the chain names once every definition is written out, capped at `cap`, and
-    the use in the chain that contributes most. `d1 = d0-d0`, `d2 = d1-d1`, ... doubles
+    the layer or use in the chain at which the count reaches `cap` (None below it). `d1 = d0-d0`, `d2 = d1-d1`, ... doubles
     at each line: 30 lines of text would make a billion layers, so the size is counted
     on the definitions (each once, memoised) before anything is built.
 
@@ -191,13 +191,12 @@ def written_layers(definitions: Mapping[str, Any], chain: Any, uses: Callable[[A
             sizes[name] = total
         return sizes[name]
 
-    total, largest, largest_size = 0, None, 0
+    total = 0
     for layer in uses(chain):
-        each = size(layer.name) if layer.name in definitions else 1
-        if each > largest_size:
-            largest, largest_size = layer, each
-        total = min(cap, total + each)
-    return total, largest
+        total = min(cap, total + (size(layer.name) if layer.name in definitions else 1))
+        if total >= cap:
+            return total, layer
+    return total, None
 
 
 def definition_depth(definitions: Mapping[str, Any], uses: Callable[[Any], Iterable[Any]]) -> dict[str, int]:

@@ -23,7 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as S
 from .errors import LimitError, ParseError, SymparamsError
-from .limits import MAX_DIGITS
+from .limits import MAX_DIGITS, MAX_LAYERS
 
 MAX_TEXT = 1_000_000  # characters; larger inputs are refused before parsing
 MAX_NESTING = 100  # brackets open at once; deeper text is refused before parsing
@@ -146,20 +146,29 @@ def _check_operator_depth(tree: lark.Tree, text: str) -> None:
             if depth > MAX_OPERATORS:
                 start, end = _span(node.meta)
                 raise LimitError(f"an argument nests more than {MAX_OPERATORS} operators deep", text, start, end)
+        stack.extend((child, depth) for child in node.children)
 
 
 def _check_limits(text: str) -> None:
     if len(text) > MAX_TEXT:
         raise LimitError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT:,}")
-    depth = 0
-    for i, ch in enumerate(text):
+    # Comments blanked, not removed, so that positions stay those of the text.
+    code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
+    depth = links = 0
+    for i, ch in enumerate(code):
         if ch in "([":
             depth += 1
             if depth > MAX_NESTING:
                 raise LimitError(f"brackets nest deeper than {MAX_NESTING} levels", text, i, i + 1)
         elif ch in ")]":
             depth -= 1
-    if not text.strip() or not re.sub(r"#[^\n]*", "", text).strip(" \t\r\n\f;"):
+        elif ch == "-" and depth <= 0:
+            # A '-' outside brackets joins two layers; a text with more of them than
+            # the layers one build may make is refused before the parser reads it all.
+            links += 1
+            if links >= MAX_LAYERS:
+                raise LimitError(f"the text chains more than {MAX_LAYERS:,} layers", text, i, i + 1)
+    if not code.strip(" \t\r\n\f;"):
         raise ParseError("the text is empty: expected an architecture such as I(784)-O(10)")
 
 

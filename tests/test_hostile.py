@@ -31,6 +31,18 @@ def test_text_over_the_size_limit_is_refused_before_parsing():
     assert f"{MAX_TEXT:,}" in err.message
 
 
+def test_a_chain_longer_than_the_layer_limit_is_refused_before_parsing():
+    text = "I(8)-" + "-".join(["H(8)"] * 200_000)  # a megabyte of layers
+    err = refused(text)
+    assert text[err.pos] == "-" and text[:err.pos].count("-") == limits.MAX_LAYERS - 1
+    assert f"{limits.MAX_LAYERS:,}" in err.message
+
+
+def test_dashes_in_comments_do_not_count_as_layers():
+    net = symparams.parse("# " + "-" * (2 * limits.MAX_LAYERS) + "\nI(8)-H(8)")
+    assert net.params == 72
+
+
 def test_brackets_nested_past_the_limit_point_at_the_first_bracket_too_deep():
     text = "I(784)-" + "(" * (MAX_NESTING + 1) + "id" + ")" * (MAX_NESTING + 1)
     assert refused(text).pos == len("I(784)-") + MAX_NESTING
