@@ -150,15 +150,16 @@ def check_and_warm(measure: Measure, env: dict[str, str], read_count: Any) -> No
 
 
 def measure_interleaved(measures: list[Measure], env: dict[str, str], readers: dict[str, Any],
-                        log: Any) -> None:
-    """Warm every command up, then run them round-robin: one run of each per round."""
+                        log: Any, schedule: list[Measure] | None = None) -> None:
+    """Warm every command up, then run them round-robin: each round runs the `schedule`
+    (by default every command once; a command listed several times runs that often)."""
     for m in measures:
         if m.argv is not None and m.status == "ok":
             check_and_warm(m, env, readers.get(m.label))
             log(f"  {m.label}: {m.status} {m.reason}".rstrip())
     rounds = max((m.runs for m in measures), default=0)
     for r in range(rounds):
-        for m in measures:
+        for m in schedule or measures:
             if m.argv is not None and m.status in ("ok", "WRONG COUNT", "differs") and not m.once and r < m.runs:
                 m.samples.append(run_process(m.argv, environment(env, m.env)).sample)
 
@@ -175,16 +176,20 @@ def read_json_params(stdout: str) -> int:
 
 
 # ---------------------------------------------------------------- the plan
-def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], dict[str, Any]]:
+def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], dict[str, Any], list[Measure]]:
+    """The CLI commands and their schedule: the floor runs beside every model's pair in
+    each round, so a busy moment of the machine falls on the floor as often as on them."""
     cmd = symparams_command()
-    measures = [Measure("python -c pass", [PYTHON, "-c", "pass"], runs),
-                Measure("floor: import sympy, lark", [PYTHON, "-c", "import sympy, lark"], runs)]
+    floor = Measure("floor: import sympy, lark", [PYTHON, "-c", "import sympy, lark"], runs)
+    measures = [Measure("python -c pass", [PYTHON, "-c", "pass"], runs), floor]
+    schedule = [measures[0]]
     readers: dict[str, Any] = {}
     for m in chosen:
         table = Measure(f"symparams {m.key}", cmd + [m.text], runs, expected=m.params)
         as_json = Measure(f"symparams {m.key} --json", cmd + [m.text, "--json"], runs, expected=m.params)
         readers[table.label], readers[as_json.label] = read_table_total, read_json_params
         measures += [table, as_json]
+        schedule += [floor, table, as_json]
     if chosen:
         # What a development checkout under PYTHONDONTWRITEBYTECODE=1 pays: every module of
         # symparams compiled from source on every run (an installed wheel has bytecode).
@@ -192,10 +197,11 @@ def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], 
         label = f"symparams {first.key}, no bytecode"
         measures.append(Measure(label, cmd + [first.text], runs, expected=first.params,
                                 env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": None}))
+        schedule.append(measures[-1])
         readers[label] = read_table_total
     for m in measures:
         m.env = {**BYTECODE, **m.env}
-    return measures, readers
+    return measures, readers, schedule
 
 
 def available_gib() -> float:
@@ -232,13 +238,13 @@ def framework_measures(model: models.Model, runs: int, heavy: bool, quick: bool)
                 measure.reason = model.keras_note.split(":", 1)[-1].strip()
             elif heavy_model:
                 measure.runs, measure.once = 1, True
-        if tool.startswith("torchinfo") and model.tokens:
-            measure.reason = "fed 8 tokens; counts a tied weight twice"
+        if tool.startswith("torchinfo") and model.tokens and measure.argv is not None:
+            measure.reason = "fed 8 tokens" + ("; counts the tied weight twice" if "tied=true" in model.text else "")
         out.append(measure)
     return out
 
 
-INSTRUCTION_MODELS = ("lenet", "resnet50", "llama2-70b")
+INSTRUCTION_MODELS = tuple(models.MODELS)
 
 
 def instruction_counts(cli: list[Measure], env: dict[str, str], keys: list[str]) -> list[dict[str, Any]]:
@@ -324,8 +330,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log(f"machine: {report['machine']}")
 
     log("CLI and floor ...")
-    cli, readers = cli_measures(chosen, runs)
-    measure_interleaved(cli, env, readers, log)
+    cli, readers, schedule = cli_measures(chosen, 2 * runs)  # cheap: twice the runs
+    measure_interleaved(cli, env, readers, log, schedule)
     report["cli"] = [m.to_dict() for m in cli]
 
     report["instructions"] = []
@@ -406,13 +412,23 @@ def targets(report: dict[str, Any], chosen: list[models.Model]) -> list[dict[str
     lenet, big = _cli(report, "symparams lenet"), _cli(report, "symparams llama2-70b")
     if lenet and big:
         cpu_70b = next((x for x in report["frameworks"].get("llama2-70b", []) if x["label"] == "torch-cpu"), None)
-        note = f"PyTorch CPU: {cpu_70b['status']}" if cpu_70b else ""
-        slack = max(lenet["max_s"] - lenet["min_s"], 0.005)
-        add("LLaMA-2-70B no slower than LeNet", f"{big['median_s']:.3f} s vs {lenet['median_s']:.3f} s",
-            big["median_s"] <= lenet["median_s"] + slack, note + f"; equal within LeNet's own spread ({slack:.3f} s)")
+        notes = [f"PyTorch CPU: {cpu_70b['status']} ({cpu_70b['reason']})"] if cpu_70b else []
+        counted = {row["label"]: row["instructions"] for row in report.get("instructions", [])}
+        if "symparams lenet" in counted and "symparams llama2-70b" in counted:
+            # Instruction counts do not depend on the machine's load; wall medians of two
+            # commands that cost the same differ by noise alone.
+            mine, theirs = counted["symparams llama2-70b"], counted["symparams lenet"]
+            met = mine <= 1.01 * theirs
+            notes.append(f"judged on instructions: {mine / 1e6:,.0f} M vs {theirs / 1e6:,.0f} M")
+        else:
+            met = big["cpu_s"] <= 1.05 * lenet["cpu_s"]
+            notes.append(f"judged on CPU time: {big['cpu_s']:.3f} s vs {lenet['cpu_s']:.3f} s")
+        add("LLaMA-2-70B no slower than LeNet", f"wall {big['median_s']:.3f} s vs {lenet['median_s']:.3f} s", met,
+            "; ".join(notes))
     if lenet and floor:
         add("stretch: numeric network faster than the sympy import floor",
-            f"{lenet['median_s']:.3f} s vs {floor['median_s']:.3f} s", lenet["median_s"] < floor["median_s"])
+            f"{lenet['median_s']:.3f} s vs {floor['median_s']:.3f} s", lenet["median_s"] < floor["median_s"],
+            f"CPU time {lenet['cpu_s']:.3f} s vs {floor['cpu_s']:.3f} s")
     for item in report["inprocess"]:
         add(item["name"], describe_inprocess(item), item.get("met"), item.get("reason", ""))
     return rows
@@ -461,8 +477,9 @@ def markdown(report: dict[str, Any], chosen: list[models.Model], before: str = "
     info = report["machine"]
     lines = ["# Benchmark results", "",
              (f"Written by `python bench/run.py{' --quick' if report['quick'] else ''}` on {info['date']} "
-              f"in {report['elapsed_s'] / 60:.1f} min; {report['runs']} timed runs per command after one "
-              "warm-up, interleaved; heavy CPU builds once."), "",
+              f"in {report['elapsed_s'] / 60:.1f} min; {report['runs']} timed runs per framework command and "
+              f"{2 * report['runs']} per symparams command after one warm-up, interleaved (the floor runs beside "
+              "every model's pair in each round); heavy CPU builds once."), "",
              "| machine | |", "|---|---|"]
     for key in ("cpu", "nproc", "memory", "platform", "python", "sympy", "lark", "torch", "keras", "torchinfo",
                 "numpy", "commit", "load"):
