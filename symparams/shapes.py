@@ -69,7 +69,8 @@ def polynomial_floor(arg: Expr) -> Expr:
     """
     if arg.is_Number or not arg.is_polynomial():
         return floor(arg)
-    integral, rest = [], []
+    integral: list[Expr] = []
+    rest: list[Expr] = []
     for term in Add.make_args(arg):
         (integral if term.is_Integer or term.is_integer else rest).append(term)
     if not rest:
