@@ -26,6 +26,10 @@ class UsageError(SymparamsError):
     headline = "Invalid arguments"
 
 
+class OutputError(SymparamsError):
+    headline = "Cannot write the output"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() owns the exit code."""
 
@@ -222,8 +226,16 @@ SUBCOMMANDS["plot"] = _plot
 
 
 def _print(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    if sys.stdout is None:  # `symparams ARCH >&-`
+        raise OutputError("standard output is closed")
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: main() exits quietly
+    except OSError as err:  # `> /dev/full`, a full disk, an unwritable device
+        _silence_stdout()  # or the interpreter's own last flush fails again at exit
+        raise OutputError(f"standard output: {err.strerror or err}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

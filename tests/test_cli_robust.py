@@ -150,6 +150,22 @@ def test_broken_pipe_through_a_shell_pipeline():
     assert done.stderr == b""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_an_unwritable_output_is_one_line_not_a_traceback(extra):
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([*console(), LENET, *extra], stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert done.returncode == 2
+    assert "No space left" in one_clear_line(done.stderr.decode())
+
+
+def test_a_closed_output_is_one_line_not_a_traceback():
+    done = subprocess.run(["bash", "-c", f"{' '.join(map(repr, console()))} {LENET!r} >&-"],
+                          stderr=subprocess.PIPE, timeout=120)
+    assert done.returncode == 2
+    assert "closed" in one_clear_line(done.stderr.decode())
+
+
 # ---------------------------------------------------------------- Ctrl-C
 def _interrupt_when_reading(tmp_path: Path) -> subprocess.CompletedProcess:
     """Start symparams on a FIFO: once it has opened the FIFO it is past start-up and
