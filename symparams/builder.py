@@ -86,7 +86,7 @@ def evaluate(node: S.Value, ctx: Context, env: Mapping[str, Any], kind: str = R.
         return -_arith(node.operand, ctx, env)
     if isinstance(node, S.BinOp):
         left, right = _arith(node.left, ctx, env), _arith(node.right, ctx, env)
-        return within_limits(_binop(node, left, right, ctx), node, ctx)
+        return within_limits(_binop(node, left, right, ctx, exact=kind != R.RATE), node, ctx)
     raise ctx.error("unexpected argument", node)
 
 
@@ -109,7 +109,9 @@ def _arith(node: S.Value, ctx: Context, env: Mapping[str, Any]) -> Expr:
     return value
 
 
-def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context) -> Expr:
+def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context, exact: bool = True) -> Expr:
+    """One arithmetic step. '/' is exact division where a size goes (k/2 needs k even);
+    a rate such as D(1/2) may be any fraction."""
     if node.op == "+":
         return left + right
     if node.op == "-":
@@ -120,6 +122,8 @@ def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context) -> Expr:
         if right == 0:
             raise ctx.error("division by zero", node)
         quotient = left / right
+        if not exact:
+            return quotient
         if quotient.is_number and not quotient.is_integer and left.is_integer and right.is_integer:
             raise ctx.error(f"'/' is exact division, but {left}/{right} is not a whole number", node)
         if not quotient.is_number and left.is_integer and right.is_integer and not quotient.is_integer:

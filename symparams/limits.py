@@ -112,6 +112,8 @@ def degree(expr: Expr) -> int:
         base, exponent = expr.args
         if exponent.is_Integer:
             return degree(base) * abs(int(exponent))
+        if base.is_number and degree(exponent) <= 1:
+            return 1  # 2^k: an exponential in one linear exponent, read as one factor
         return MAX_DEGREE + 1 if not base.is_number or not exponent.is_number else 0
     return max((degree(a) for a in expr.args), default=0)
 
