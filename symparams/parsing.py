@@ -67,7 +67,7 @@ def _parser() -> Lark:
     """
     grammar = grammar_text()
     path = parser_cache_path(grammar)
-    if path is not None:
+    if path is not None and _trusted(path):
         try:
             with open(path, "rb") as handle:
                 return Lark.load(handle)
@@ -92,11 +92,24 @@ def parser_cache_path(grammar: str) -> Path | None:
     return Path(base) / "symparams" / f"parser-{hashlib.sha256(key.encode()).hexdigest()[:32]}.lark"
 
 
+def _trusted(path: Path) -> bool:
+    """Lark.load unpickles: read only a file this user owns that nobody else may write,
+    in a directory nobody else may write."""
+    try:
+        for item in (path, path.parent):
+            info = item.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                return False
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
 def _save_parser(parser: Lark, path: Path) -> None:
     import tempfile  # only on the first run after a grammar change
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-")
     except OSError:
         return  # a read-only home: run without the cache

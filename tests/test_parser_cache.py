@@ -69,3 +69,27 @@ def test_a_changed_grammar_never_reads_the_old_file(cache_home: Path) -> None:
     assert changed != grammar
     assert parsing.parser_cache_path(changed) != parsing.parser_cache_path(grammar)
     assert parsing.parser_cache_path(grammar + "\n") != parsing.parser_cache_path(grammar)
+
+
+class _Canary:
+    """Unpickling this writes a file: what a planted cache file could do."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path(self.path).write_text, ("pwned",))
+
+
+def test_a_cache_file_others_may_write_is_never_unpickled(cache_home: Path, tmp_path: Path) -> None:
+    import pickle
+
+    canary = tmp_path / "canary"
+    path = parsing.parser_cache_path(parsing.grammar_text())
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(_Canary(str(canary))))
+    path.chmod(0o666)
+    parser = parsing._parser()
+    assert not canary.exists()
+    assert parser.parse("I(3)-H(4)") is not None
