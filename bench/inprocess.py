@@ -103,7 +103,7 @@ def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
 
 
 def bench_chain(sizes: list[int], repeats: int) -> dict[str, Any]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in sizes:
         text = chain_text(n)
         net = _try_parse(text)
@@ -127,7 +127,7 @@ def bench_repeat(repeats: int) -> dict[str, Any]:
     d, L = symbol("d"), symbol("L")
     expected = sympy.expand(L * (8 * d**2 + 7 * d))
     correct = sympy.expand(symbolic.params - expected) == 0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for count in ("L", "2", "1000", "1000000", "10^12"):
         times = timed(parse_and_totals(body.format(count if count == "L" else f"({count})")), repeats, cold=True)
         rows.append({"n": count, **_summary(times)})
@@ -216,7 +216,7 @@ def run_all(quick: bool) -> list[dict[str, Any]]:
     results = [
         guarded("ResNet-50 numeric", lambda: bench_parse("ResNet-50 numeric", resnet.text, resnet.params, 20,
                                                           repeats)),
-        guarded("ResNet-50 symbolic h, w", lambda: bench_parse("ResNet-50 symbolic h, w", resnet.symbolic_text,
+        guarded("ResNet-50 symbolic h, w", lambda: bench_parse("ResNet-50 symbolic h, w", resnet.symbolic_text or "",
                                                                 None, 300, max(3, repeats // 3))),
         guarded("symbolic chain", lambda: bench_chain([30, 60] if quick else [100, 200, 400, 700, 1000],
                                                       1 if quick else 3)),

@@ -155,7 +155,7 @@ def torch_gpt2(d: int, heads: int, layers: int, context: int = 1024, vocab: int 
 def torch_llama(d: int, heads: int, layers: int, ff: int, kv: int | None = None, vocab: int = 32000) -> Any:
     from torch import nn
 
-    kv = kv or heads
+    groups: int = kv or heads  # key/value heads (grouped-query attention when fewer)
     head_dim = d // heads
 
     class Block(nn.Module):
@@ -163,8 +163,8 @@ def torch_llama(d: int, heads: int, layers: int, ff: int, kv: int | None = None,
             super().__init__()
             self.input_layernorm, self.post_attention_layernorm = nn.RMSNorm(d), nn.RMSNorm(d)
             self.q_proj = nn.Linear(d, heads * head_dim, bias=False)
-            self.k_proj = nn.Linear(d, kv * head_dim, bias=False)
-            self.v_proj = nn.Linear(d, kv * head_dim, bias=False)
+            self.k_proj = nn.Linear(d, groups * head_dim, bias=False)
+            self.v_proj = nn.Linear(d, groups * head_dim, bias=False)
             self.o_proj = nn.Linear(heads * head_dim, d, bias=False)
             self.gate_proj, self.up_proj = nn.Linear(d, ff, bias=False), nn.Linear(d, ff, bias=False)
             self.down_proj = nn.Linear(ff, d, bias=False)
@@ -174,8 +174,8 @@ def torch_llama(d: int, heads: int, layers: int, ff: int, kv: int | None = None,
             b, t, _ = x.shape
             h = self.input_layernorm(x)
             q = self.q_proj(h).view(b, t, heads, head_dim).transpose(1, 2)
-            k = self.k_proj(h).view(b, t, kv, head_dim).transpose(1, 2).repeat_interleave(heads // kv, 1)
-            v = self.v_proj(h).view(b, t, kv, head_dim).transpose(1, 2).repeat_interleave(heads // kv, 1)
+            k = self.k_proj(h).view(b, t, groups, head_dim).transpose(1, 2).repeat_interleave(heads // groups, 1)
+            v = self.v_proj(h).view(b, t, groups, head_dim).transpose(1, 2).repeat_interleave(heads // groups, 1)
             y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + self.o_proj(y.transpose(1, 2).reshape(b, t, d))
             h = self.post_attention_layernorm(x)

@@ -199,8 +199,8 @@ def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], 
                                 env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": None}))
         schedule.append(measures[-1])
         readers[label] = read_table_total
-    for m in measures:
-        m.env = {**BYTECODE, **m.env}
+    for measure in measures:
+        measure.env = {**BYTECODE, **measure.env}
     return measures, readers, schedule
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from symparams import parsing
+from symparams import syntax as S
 from symparams.errors import ParseError
 
 TEXTS = ["I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)",
@@ -52,15 +53,21 @@ def test_cached_parser_behaves_as_a_fresh_one(cache_home: Path, monkeypatch: pyt
     assert fresh == first == loaded
 
 
+def last_layer(text: str) -> str:
+    item = parsing.parse_program(text).chain.items[-1]
+    assert isinstance(item, S.Layer)
+    return item.name
+
+
 def test_damaged_cache_file_is_rebuilt(cache_home: Path) -> None:
     path = parsing.parser_cache_path(parsing.grammar_text())
     assert path is not None
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a parser")
-    assert parsing.parse_program(TEXTS[0]).chain.items[-1].name == "O"
+    assert last_layer(TEXTS[0]) == "O"
     assert path.read_bytes() != b"not a parser"  # replaced by a good one
     parsing._parser.cache_clear()
-    assert parsing.parse_program(TEXTS[0]).chain.items[-1].name == "O"
+    assert last_layer(TEXTS[0]) == "O"
 
 
 def test_a_changed_grammar_never_reads_the_old_file(cache_home: Path) -> None:
