@@ -15,8 +15,17 @@ if TYPE_CHECKING:
     from .api import parse
     from .network import LayerInfo, Network
 
-__all__ = ["parse", "Network", "LayerInfo", "SymparamsError", "ParseError", "ShapeError",
-           "DefinitionError", "LimitError", "SolveError"]
+__all__ = [
+    "DefinitionError",
+    "LayerInfo",
+    "LimitError",
+    "Network",
+    "ParseError",
+    "ShapeError",
+    "SolveError",
+    "SymparamsError",
+    "parse",
+]
 __version__ = "0.1.0"
 
 # sympy and lark load on first use (PEP 562), not when the package is imported: the

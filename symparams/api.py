@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from . import layers as _layers  # noqa: F401  (registers the layer formulas)
 from .builder import build

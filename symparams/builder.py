@@ -8,9 +8,10 @@ ShapeError naming the layer; a symbolic one is kept), and collects `LayerInfo` r
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 import sympy
 from sympy import Expr, Integer
@@ -18,8 +19,16 @@ from sympy import Expr, Integer
 from . import syntax as S
 from .errors import DefinitionError, LimitError, ShapeError, SymparamsError
 from .layers import registry as R
-from .limits import (MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, Budget, definition_depth, oversize,
-                     power_too_large, written_layers)
+from .limits import (
+    MAX_DEFINITION_DEPTH,
+    MAX_DIGITS,
+    MAX_LAYERS,
+    Budget,
+    definition_depth,
+    oversize,
+    power_too_large,
+    written_layers,
+)
 from .network import LayerInfo, Network, collected_totals, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
 from .symbols import default_input_symbols, symbol

@@ -10,7 +10,8 @@ import argparse
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, BinaryIO, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import SymparamsError
 

@@ -7,7 +7,7 @@ token, and what was expected.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class SymparamsError(ValueError):
@@ -40,7 +40,7 @@ class SymparamsError(ValueError):
         self.notes = tuple(notes)
         super().__init__(self.render())
 
-    def with_text(self, text: str) -> "SymparamsError":
+    def with_text(self, text: str) -> SymparamsError:
         """The same error, quoting `text` (used where the raiser had no text)."""
         if self.text is None:
             self.text = text

@@ -7,8 +7,9 @@ text or the parser.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import sympy
 from sympy import Expr, Integer
@@ -44,7 +45,7 @@ class LayerInfo:
     non_trainable: Expr
     convention: str = "torch"
     conditions: tuple[Condition, ...] = ()
-    children: tuple["LayerInfo", ...] = ()
+    children: tuple[LayerInfo, ...] = ()
     depth: int = 0
     count: Expr = Integer(1)  # how many times the block runs (repetition), already in the counts
     macs: Expr = Integer(0)
@@ -53,17 +54,23 @@ class LayerInfo:
 
     @property
     def trainable(self) -> Expr:
-        return self.weights + self.biases
+        return self._per_count(self.weights + self.biases)
 
     @property
     def params(self) -> Expr:
-        return self.weights + self.biases + self.non_trainable
+        return self._per_count(self.weights + self.biases + self.non_trainable)
+
+    def _per_count(self, expr: Expr) -> Expr:
+        # A block repeated L times reads L*(8*d**2 + 7*d), not 6*L*d + L*(8*d**2 + d).
+        if isinstance(self.count, sympy.Basic) and self.count.free_symbols:
+            return collected(expr, set(self.count.free_symbols))
+        return expr
 
     @property
     def output_shape(self) -> tuple[Expr, ...]:
         return ordered_shape(self.shape, self.convention)
 
-    def walk(self) -> Iterator["LayerInfo"]:
+    def walk(self) -> Iterator[LayerInfo]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -156,7 +163,7 @@ class Network:
         return self.activations * dtype_bytes(dtype)
 
     def solve(self, unknown: str | tuple[str, ...], goal: int, target: str = "params", how: str = "equal",
-              values: Mapping[str, int] | None = None, dtype: str = "float32") -> "Solution":
+              values: Mapping[str, int] | None = None, dtype: str = "float32") -> Solution:
         """The values of a symbol that give `goal` as the `target` total (params,
         trainable, non_trainable, macs, memory, activations, axis:NAME): see
         `symparams.solve.solve`.
@@ -171,7 +178,7 @@ class Network:
         return solve(self, unknown, goal, target=target, how=how, values=values, dtype=dtype)
 
     def sweep(self, vary: Mapping[str, Iterable[int]], targets: Sequence[str] = ("params",),
-              values: Mapping[str, int] | None = None, dtype: str = "float32") -> "Sweep":
+              values: Mapping[str, int] | None = None, dtype: str = "float32") -> Sweep:
         """Totals over the grid of `vary` as numpy arrays: see `symparams.sweep.sweep`.
 
         >>> import symparams
@@ -183,7 +190,7 @@ class Network:
 
         return sweep(self, vary, targets, values=values, dtype=dtype)
 
-    def subs(self, **values: int) -> "Network":
+    def subs(self, **values: int) -> Network:
         """The same network with symbols given values (positive integers).
 
         Shapes are rebuilt, so values that break a layer's rule raise a ShapeError
@@ -195,12 +202,12 @@ class Network:
         merged.update(values)
         return parse(self.text, convention=self.convention, mode=self.mode, values=merged)
 
-    def with_convention(self, convention: str) -> "Network":
+    def with_convention(self, convention: str) -> Network:
         from .api import parse
 
         return parse(self.text, convention=convention, mode=self.mode, values=dict(self.values))
 
-    def with_mode(self, mode: str) -> "Network":
+    def with_mode(self, mode: str) -> Network:
         from .api import parse
 
         return parse(self.text, convention=self.convention, mode=mode, values=dict(self.values))

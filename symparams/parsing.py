@@ -231,7 +231,7 @@ def _translate(err: UnexpectedInput, text: str) -> ParseError:
         return ParseError(f"unexpected {_describe_token(token)}", text, pos, end,
                           _expected_words(err.accepts or err.expected))
     if isinstance(err, UnexpectedCharacters):
-        pos = err.pos_in_stream
+        pos = err.pos_in_stream or 0
         char = text[pos] if pos < len(text) else ""
         hint = _lookalike_hint(char)
         return ParseError(f"unexpected character {char!r}{hint}", text, pos, pos + 1,
@@ -266,7 +266,12 @@ def _span(meta: object) -> tuple[int, int]:
 def _num(token: Token) -> S.Num:
     digits = token.value.replace("_", "")
     _check_digits(digits, token)
-    return S.Num(token.start_pos, token.end_pos, int(digits))
+    return S.Num(token.start_pos or 0, token.end_pos or 0, int(digits))
+
+
+def _binop_node(meta: object, op: str, children: list[S.Expr]) -> S.BinOp:
+    left, right = children
+    return S.BinOp(*_span(meta), op, left, right)
 
 
 def _check_digits(digits: str, token: Token) -> None:
@@ -287,7 +292,7 @@ class _ToSyntax(Transformer):
 
     def definition(self, meta, children):
         head, body = children
-        match = re.match(r"([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*=", head.value, re.S)
+        match = re.match(r"([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*=", head.value, re.DOTALL)
         assert match is not None  # the DEF_HEAD pattern guarantees the shape
         params = None
         if match.group(2) is not None:
@@ -351,18 +356,20 @@ class _ToSyntax(Transformer):
         token = children[0]
         return S.Name(token.start_pos, token.end_pos, token.value)
 
-    def _binop(op):  # type: ignore[no-untyped-def]
-        def method(self, meta, children):
-            left, right = children
-            return S.BinOp(*_span(meta), op, left, right)
+    def add_expr(self, meta, children):
+        return _binop_node(meta, "+", children)
 
-        return method
+    def sub_expr(self, meta, children):
+        return _binop_node(meta, "-", children)
 
-    add_expr = _binop("+")
-    sub_expr = _binop("-")
-    mul_expr = _binop("*")
-    div_expr = _binop("/")
-    pow_expr = _binop("^")
+    def mul_expr(self, meta, children):
+        return _binop_node(meta, "*", children)
+
+    def div_expr(self, meta, children):
+        return _binop_node(meta, "/", children)
+
+    def pow_expr(self, meta, children):
+        return _binop_node(meta, "^", children)
 
     def neg_expr(self, meta, children):
         return S.Neg(*_span(meta), children[0])

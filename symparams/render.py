@@ -22,7 +22,7 @@ from .shapes import Condition
 
 def number(expr: Expr) -> str:
     """A count for people: 217,706 when numeric, the formula otherwise."""
-    if isinstance(expr, sympy.Integer) or (isinstance(expr, int)):
+    if isinstance(expr, (sympy.Integer, int)):
         return f"{int(expr):,}"
     return str(expr)
 

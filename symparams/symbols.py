@@ -6,12 +6,12 @@ itself, and makes `I(n,n,3)` one symbol used twice.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy
 
 
-@lru_cache(maxsize=None)
+@cache
 def symbol(name: str) -> sympy.Symbol:
     """The positive-integer symbol called `name`.
 

@@ -7,7 +7,7 @@ error can put a caret under the token that caused it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,18 @@ class Name(Node):
 @dataclass(frozen=True)
 class BinOp(Node):
     op: str  # one of + - * / ^
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Neg(Node):
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class TupleValue(Node):
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ class Const(Node):
     value: Any
 
 
-Expr = Union[Num, Dec, Name, BinOp, Neg, Const]
-Value = Union[Num, Dec, Name, BinOp, Neg, TupleValue, Const]
+Expr = Num | Dec | Name | BinOp | Neg | Const
+Value = Num | Dec | Name | BinOp | Neg | TupleValue | Const
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Layer(Node):
 
 @dataclass(frozen=True)
 class Chain(Node):
-    items: tuple["Term", ...]
+    items: tuple[Term, ...]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Group(Node):
 
 @dataclass(frozen=True)
 class Repeat(Node):
-    body: "Term"
+    body: Term
     count: Expr
 
 
@@ -106,7 +106,7 @@ class Replicate(Node):
     body: Branches
 
 
-Term = Union[Layer, Group, Repeat, Branches, Replicate]
+Term = Layer | Group | Repeat | Branches | Replicate
 
 
 @dataclass(frozen=True)

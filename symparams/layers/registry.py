@@ -7,8 +7,9 @@ shape. Adding a layer touches one place: a function with a `@register` line.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import sympy
 from sympy import Expr, Integer
