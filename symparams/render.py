@@ -41,6 +41,17 @@ def shape_text(shape: tuple[Expr, ...], convention: str) -> str:
     return f"[{inner}]" if convention == "torch" else f"({inner}{',' if len(shape) == 1 else ''})"
 
 
+def count_cell(expr: Expr, params: Expr | None = None) -> str:
+    """A count column: the number when numeric. A symbolic count is in the formula
+    column already, so the Params column points there and Trainable says '= params'
+    when it is the same expression."""
+    if expr.is_number:
+        return number(expr)
+    if params is None:
+        return "(formula)"
+    return "= params" if expr == params else str(expr)
+
+
 def formula(row: LayerInfo) -> str:
     """Weights + biases (+ non-trainable), so a reader sees where a count comes from."""
     parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
@@ -117,12 +128,14 @@ def table(net: Network, depth: int | None = None) -> str:
     >>> print(table(symparams.parse("I(784)-O(10)")).splitlines()[-4])
     Total params: 7,850
     """
-    header = ["#", "Layer", "Kind", "Output shape", "Formula", "Params", "Trainable", "Non-trainable"]
+    header = ["#", "Layer", "Kind", "Output shape", "Params formula", "Params", "Trainable", "Non-trainable"]
     body = []
     for row in visible_rows(net, depth):
         indent = "  " * row.depth
         body.append([row.index, indent + clip(row.text), kind_text(row), shape_text(row.output_shape, net.convention),
-                     formula(row), number(row.params), number(row.trainable), number(row.non_trainable)])
+                     formula(row) if row.params.is_number else str(row.params), count_cell(row.params),
+                     count_cell(row.trainable, row.params),
+                     number(row.non_trainable)])
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
     right = {0, 5, 6, 7}
 
