@@ -176,8 +176,11 @@ def swiglu(call: LayerCall) -> LayerOut:
 
 
 # ---------------------------------------------------------------- transformer block
+# A plain MLP H(ff)-act-H(c) has the same count whatever its activation; nn.TransformerEncoderLayer
+# defaults to relu, GPT-2/BERT/ViT use gelu.
+_PLAIN_MLP_ACTIVATIONS = ("gelu", "relu", "silu", "tanh", "sigmoid", "elu", "relu6")
 _BLOCK_PARAMS = (size("h", doc="heads"), size("ff", doc="width of the MLP"), choice("norm", "ln", "ln", "rms"),
-                 choice("mlp", "gelu", "gelu", "swiglu"), flag("bias", True),
+                 choice("mlp", "gelu", *_PLAIN_MLP_ACTIVATIONS, "swiglu"), flag("bias", True),
                  Param("kv", SIZE, None, doc="key/value heads"))
 
 
@@ -209,7 +212,7 @@ def _chain(span: S.Node, *items: S.Term) -> S.Chain:
 
 def _residual(span: S.Node, body: S.Chain) -> S.Branches:
     skip = _chain(span, make_layer(span, "id"))
-    return S.Branches(span.start, span.end, "add", (body, skip), label=f"[{body.label} + id]")
+    return S.Branches(span.start, span.end, "add", (body, skip), label=f"{body.label} + id")
 
 
 def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
@@ -228,7 +231,7 @@ def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
     if a.mlp == "swiglu":
         mlp = _chain(span, norm(), make_layer(span, "SwiGLU", a.ff, **off), make_layer(span, "H", c, **off))
     else:
-        mlp = _chain(span, norm(), make_layer(span, "H", a.ff, **off), make_layer(span, "gelu"),
+        mlp = _chain(span, norm(), make_layer(span, "H", a.ff, **off), make_layer(span, a.mlp),
                      make_layer(span, "H", c, **off))
     return _chain(span, _residual(span, attend), _residual(span, mlp))
 
