@@ -38,17 +38,40 @@ def floor_div(num: Expr, den: Expr) -> Expr:
         return Integer(int(num) // int(den))
     floor_terms = [t for t in Add.make_args(num) if t.has(floor)]
     if not floor_terms:
-        return polynomial_floor(sympy.expand(num / den))
+        return polynomial_floor(_divided(num, den))
     if len(floor_terms) == 1:
         coeff, inner = floor_terms[0].as_coeff_Mul()
         if isinstance(inner, floor):
             rest = num - floor_terms[0]
             if coeff == 1 and not rest.has(floor):
-                return polynomial_floor(sympy.expand((inner.args[0] + rest) / den))
+                return polynomial_floor(_divided(inner.args[0] + rest, den))
             ratio = coeff / den
             if ratio.is_integer and not rest.has(floor):
                 return ratio * inner + floor_div(rest, den)
     return floor(num / den)
+
+
+def _divided(num: Expr, den: Expr) -> Expr:
+    """num/den as a sum of terms. A numeric divisor is applied term by term: sympy's
+    expand() costs milliseconds a layer once strides make the divisor a huge number."""
+    if den.is_Number:
+        return Add(*(t / den for t in Add.make_args(sympy.expand(num) if num.is_Mul else num)))
+    return sympy.expand(num / den)
+
+
+def _expand(expr: Expr) -> Expr:
+    # Floor arguments are built expanded (_divided), so expanding them again, as a deep
+    # expand() does, only costs time: on long strided chains most of it.
+    return sympy.expand(expr, deep=False)
+
+
+def _integral_term(term: Expr) -> bool:
+    # Read the numeric coefficient directly: asking the assumption system whether
+    # h/2**600 is an integer is what made long strided chains slow.
+    coeff, factors = term.as_coeff_Mul()
+    if not coeff.is_Integer:
+        return False
+    return factors == 1 or bool(factors.is_integer)
 
 
 def polynomial_floor(arg: Expr) -> Expr:
@@ -72,7 +95,7 @@ def polynomial_floor(arg: Expr) -> Expr:
     integral: list[Expr] = []
     rest: list[Expr] = []
     for term in Add.make_args(arg):
-        (integral if term.is_Integer or term.is_integer else rest).append(term)
+        (integral if _integral_term(term) else rest).append(term)
     if not rest:
         return Add(*integral)
     remainder = Add(*rest)
@@ -191,7 +214,7 @@ def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     >>> at_least(floor(symbol("h") / 4) - 2, 1, "").holds, at_least(Integer(3), 5, "").holds
     (h >= 12, False)
     """
-    gap = sympy.expand(as_expr(value) - as_expr(minimum))
+    gap = _expand(as_expr(value) - as_expr(minimum))
     if gap.is_Number:
         return Condition(sympy.true if gap >= 0 else sympy.false, message)
     quick = simplify_condition(sympy.Ge(gap, 0, evaluate=False))
@@ -220,14 +243,14 @@ def simplify_condition(cond: sympy.Basic) -> sympy.Basic:
     if cond in (sympy.true, sympy.false) or not isinstance(cond, (sympy.GreaterThan, sympy.StrictGreaterThan)):
         return cond
     if isinstance(cond, sympy.StrictGreaterThan):
-        gap = sympy.expand(cond.lhs - cond.rhs - 1)
+        gap = _expand(cond.lhs - cond.rhs - 1)
     else:
-        gap = sympy.expand(cond.lhs - cond.rhs)
+        gap = _expand(cond.lhs - cond.rhs)
     floor_terms = [t for t in Add.make_args(gap) if t.has(floor)]
     if len(floor_terms) == 1 and isinstance(floor_terms[0], floor):
         rest = gap - floor_terms[0]
         if not rest.has(floor) and rest.is_integer:
-            gap = sympy.expand(floor_terms[0].args[0] + rest)
+            gap = _expand(floor_terms[0].args[0] + rest)
     if gap.has(floor) or gap.has(sympy.Min) or gap.has(sympy.Max):
         return sympy.Ge(gap, 0)
     free = sorted(gap.free_symbols, key=lambda s: s.name)

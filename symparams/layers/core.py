@@ -53,8 +53,12 @@ def _axis_conditions(call: LayerCall, minimum: tuple[Expr, ...]) -> tuple[Condit
     conditions = []
     for x, m, name in zip(call.spatial, minimum, names):
         cond = at_least(x, m, "")
-        if cond.holds is not sympy.true:  # worded only when kept or failed: printing costs most of a layer
+        # Worded only when kept or failed, and the size printed only when it failed (then it
+        # is a number): printing a long symbolic size costs most of a layer.
+        if cond.holds is sympy.false:
             cond = Condition(cond.holds, f"needs an input of at least {m} on axis {name}, got {x}")
+        elif cond.holds is not sympy.true:
+            cond = Condition(cond.holds, f"needs an input of at least {m} on axis {name}")
         conditions.append(cond)
     return tuple(conditions)
 
