@@ -21,13 +21,12 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .errors import SolveError
 from .network import Network, dtype_bytes
+from .solve import TARGETS, target_expr
 from .symbols import symbol
 
 MAX_POINTS = 10_000_000  # a larger grid is refused
 INT64_SAFE = 2**62  # intermediate values below this bound are computed in int64
 _RANGE = re.compile(r"\s*(-?[0-9_]+)\s*(?:\.\.\s*(-?[0-9_]+)\s*(?::\s*([0-9_]+))?)?\s*\Z")
-
-TARGETS = ("params", "trainable", "non_trainable", "macs", "memory", "activations")
 
 
 @dataclass(frozen=True)
@@ -187,14 +186,10 @@ def _fits_int64(exprs: Sequence[sympy.Basic], largest: Mapping[sympy.Symbol, int
 
 
 def target_total(net: Network, target: str, dtype: str) -> sympy.Expr:
-    """The expression of one total of `TARGETS`."""
-    if target in ("params", "trainable", "non_trainable", "macs"):
-        return getattr(net, target)
-    if target == "memory":
-        return net.memory(dtype)
-    if target == "activations":
-        return net.activation_memory(dtype)
-    raise SolveError(f"unknown total {target!r}: expected one of {', '.join(TARGETS)}")
+    """The expression of one total of `TARGETS` (the totals a solve query may target)."""
+    if target not in TARGETS:
+        raise SolveError(f"unknown total {target!r}: expected one of {', '.join(TARGETS)}")
+    return target_expr(net, target, dtype)
 
 
 def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str] = ("params",),
