@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from fractions import Fraction
 
-from .cli import UsageError, _Parser, _print, parse_subs, read_arch
+from .cli import UsageError, _Parser, _print, add_network_arguments, parse_subs, read_arch
 from .errors import SolveError
 from .network import DTYPE_BYTES
 
@@ -51,7 +51,7 @@ _TARGET_OPTIONS = (
 def _solve_parser() -> _Parser:
     parser = _Parser(prog="symparams solve", description="Which value of a symbol gives a total: "
                      "symparams solve \"I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)\" --for n --params 1M")
-    parser.add_argument("arch", help="architecture text, a .arch file, or - for standard input")
+    add_network_arguments(parser, "values of the other symbols")
     parser.add_argument("--for", dest="unknown", required=True, metavar="NAME[,NAME...]",
                         help="the symbol to solve for; several names are solved as one value (h,w)")
     targets = parser.add_mutually_exclusive_group(required=True)
@@ -62,8 +62,6 @@ def _solve_parser() -> _Parser:
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--max", action="store_true", help="the largest value whose total is at most N")
     how.add_argument("--min", action="store_true", help="the smallest value whose total is at least N")
-    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]", help="values of the other symbols")
-    parser.add_argument("--convention", choices=["torch", "keras"], default="torch")
     parser.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
                         help="element type for --memory and --activations (default float32)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -146,13 +144,11 @@ def _target_label(target: str, dtype: str) -> str:
 def _sweep_parser() -> _Parser:
     parser = _Parser(prog="symparams sweep", description="Totals over a grid of symbol values: "
                      "symparams sweep \"I-C(k,3)-GAP-O(10)\" --vary h=32..512:32 --vary k=16,32,64 --csv out.csv")
-    parser.add_argument("arch", help="architecture text, a .arch file, or - for standard input")
+    add_network_arguments(parser, "values of the other symbols")
     parser.add_argument("--vary", action="append", required=True, metavar="NAME=VALUES",
                         help="values of a symbol: 32..512:32 (first..last:step), 16,32,64, or both")
-    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]", help="values of the other symbols")
     for key, option, help_text in _TARGET_OPTIONS:
         parser.add_argument(option, dest=key, action="store_true", help=f"a column of {help_text}")
-    parser.add_argument("--convention", choices=["torch", "keras"], default="torch")
     parser.add_argument("--ideal", action="store_true", help="the ideal formula (floors dropped)")
     parser.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
                         help="element type for --memory and --activations (default float32)")

@@ -109,14 +109,19 @@ def check_subs_names(net: Network, values: dict[str, int]) -> None:
         raise UsageError(f"--subs: the network has no symbol {unknown[0]!r}; its symbols are {have}")
 
 
-def _main_parser() -> _Parser:
-    parser = _Parser(prog="symparams", description="Exact shapes and parameter counts of a neural network "
-                     "described in one line, e.g. symparams \"I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)\"")
+def add_network_arguments(parser: argparse.ArgumentParser,
+                          subs_help: str = "give symbols values, e.g. --subs h=28,w=28,c=1") -> None:
+    """ARCH, --convention and --subs: how every subcommand reads a network."""
     parser.add_argument("arch", help="architecture text, a .arch file, or - for standard input")
     parser.add_argument("--convention", choices=["torch", "keras"], default="torch",
                         help="count and order shapes as PyTorch (default) or Keras does")
-    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]",
-                        help="give symbols values, e.g. --subs h=28,w=28,c=1")
+    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]", help=subs_help)
+
+
+def _main_parser() -> _Parser:
+    parser = _Parser(prog="symparams", description="Exact shapes and parameter counts of a neural network "
+                     "described in one line, e.g. symparams \"I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)\"")
+    add_network_arguments(parser)
     parser.add_argument("--ideal", action="store_true", help="closed form: floors and ceils dropped")
     parser.add_argument("--depth", type=int, default=None, help="fold blocks deeper than this level")
     parser.add_argument("--macs", action="store_true", help="also MACs per layer and in total (torchinfo's Mult-Adds)")

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from .errors import SymparamsError
 from .network import DTYPE_BYTES, Network
@@ -94,7 +93,7 @@ def _ideal_curve(net: Network, name: str, xs: np.ndarray, target: str, values: M
     given = {k: v for k, v in values.items() if k != name}
     if given:
         ideal = ideal.subs(**given)
-    expr = sympy.sympify(target_total(ideal, target, dtype), strict=True)
+    expr = target_total(ideal, target, dtype)
     if expr.free_symbols - {symbol(name)}:
         return None
     fn = compile_numpy(expr, [symbol(name)], exact=False)
@@ -194,7 +193,7 @@ def plot_per_layer(net: Network, values: Mapping[str, int] | None = None, target
     if values:
         net = net.subs(**values)
     counts = [getattr(row, target) for row in net.layers]
-    free = sorted({s.name for c in counts for s in sympy.sympify(c, strict=True).free_symbols})
+    free = sorted({s.name for c in counts for s in c.free_symbols})
     if free:
         raise PlotError(f"the layers' counts depend on {', '.join(free)}: give "
                         f"{'it a value' if len(free) == 1 else 'them values'} with --subs, e.g. --subs "
@@ -226,20 +225,18 @@ def save(fig: Figure, path: str) -> None:
 
 # ---------------------------------------------------------------- command line
 def _parser() -> Any:
-    from .cli import _Parser
+    from .cli import _Parser, add_network_arguments
 
     parser = _Parser(prog="symparams plot", description="Plot a total against one symbol (exact and ideal "
                      "curves), over two symbols (a heat map), or parameters by layer: symparams plot "
                      "\"I(h,h,3)-C(64,3)-P(2)-H(256)-O(10)\" --vary h=16..512 --out params.png")
-    parser.add_argument("arch", help="architecture text, a .arch file, or - for standard input")
+    add_network_arguments(parser, "values of the other symbols")
     parser.add_argument("--vary", action="append", default=[], metavar="NAME=VALUES",
                         help="a symbol and its values: 16..512, 16..512:16 or 16,32,64; twice for a heat map")
     parser.add_argument("--per-layer", action="store_true", help="a bar chart of parameters by layer")
     parser.add_argument("--what", choices=TARGETS, default="params", help="the total to draw (default params)")
     parser.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
                         help="element type for memory and activations (default float32)")
-    parser.add_argument("--subs", action="append", metavar="NAME=VALUE[,...]", help="values of the other symbols")
-    parser.add_argument("--convention", choices=["torch", "keras"], default="torch")
     parser.add_argument("--no-ideal", action="store_true", help="draw only the exact values")
     parser.add_argument("--log", action="store_true", help="a logarithmic scale for the total")
     parser.add_argument("--out", required=True, metavar="FILE", help="the image to write (.png, .pdf, .svg)")

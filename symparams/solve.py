@@ -286,7 +286,7 @@ def solve(net: Network, unknown: str | Sequence[str], goal: int, target: str = "
 def _problem(net: Network, names: tuple[str, ...], target: str, dtype: str) -> tuple[Problem, list[str]]:
     x = symbol(names[0])
     tie = {symbol(n): x for n in names[1:]}
-    total = sympy.sympify(target_expr(net, target, dtype), strict=True).subs(tie)
+    total = target_expr(net, target, dtype).subs(tie)
     present = {s.name for s in net.free_symbols} | {s.name for s in total.free_symbols}
     missing = [n for n in names if n not in present]
     if missing:

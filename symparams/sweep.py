@@ -224,7 +224,7 @@ def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str
         net = net.subs(**given)
     exact = net.mode == "exact"
     symbols = [symbol(n) for n in names]
-    exprs = {t: sympy.sympify(target_total(net, t, dtype), strict=True) for t in targets}
+    exprs = {t: target_total(net, t, dtype) for t in targets}
     conditions = [c for c in net.conditions if c.free_symbols <= set(symbols)]
     present = set().union(*(e.free_symbols for e in exprs.values()))
     missing = sorted(s.name for s in present - set(symbols))
