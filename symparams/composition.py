@@ -276,7 +276,7 @@ def replicate(b: Builder, term: S.Replicate, shape: Shape, env: Mapping[str, Any
 # ---------------------------------------------------------------- definitions
 def definition_uses(node: S.Node) -> Iterator[S.Layer]:
     """Every layer written inside a chain or term, however deeply nested."""
-    return (n for n in body_nodes(node) if isinstance(n, S.Layer))
+    return (n for n in S.walk(node) if isinstance(n, S.Layer))
 
 
 def check_definitions(definitions: Mapping[str, S.Definition], text: str) -> None:
@@ -359,25 +359,14 @@ def use_definition(b: Builder, term: S.Layer, shape: Shape, env: Mapping[str, An
         raise at_use(b, err, term, d) from None
     finally:
         b.ctx.active = saved
-    written = {(node.start, node.end): node for node in body_nodes(d.body)}
+    written = {(node.start, node.end): node for node in S.walk(d.body) if isinstance(node, _STRUCTURE)}
     rows = [with_arguments(b, row, written, body_env) for row in rows]
     return out, b.block(term, d.name, out, rows, index, depth)
 
 
 # ---------------------------------------------------------------- rows inside a definition
-def body_nodes(node: S.Node) -> Iterator[S.Node]:
-    """Every chain, term and layer of a definition's body."""
-    yield node
-    if isinstance(node, S.Chain):
-        for item in node.items:
-            yield from body_nodes(item)
-    elif isinstance(node, S.Group):
-        yield from body_nodes(node.chain)
-    elif isinstance(node, (S.Repeat, S.Replicate)):
-        yield from body_nodes(node.body)
-    elif isinstance(node, S.Branches):
-        for chain in node.chains:
-            yield from body_nodes(chain)
+# The nodes of a body that become rows (chains, terms, layers), not argument values.
+_STRUCTURE = (S.Chain, S.Layer, S.Group, S.Repeat, S.Branches, S.Replicate)
 
 
 def with_arguments(b: Builder, row: LayerInfo, written: Mapping[tuple[int, int], S.Node],
@@ -415,7 +404,7 @@ def unparse(b: Builder, node: S.Node, env: Mapping[str, Any]) -> str:
 
 def _value_text(b: Builder, node: S.Value, env: Mapping[str, Any], parens: bool = False) -> str:
     """An argument as written, or its value where it names a parameter."""
-    if not any(isinstance(n, S.Name) and n.name in env for n in _value_nodes(node)):
+    if not any(isinstance(n, S.Name) and n.name in env for n in S.walk(node)):
         return b.ctx.snippet(node)
     saved, b.ctx.conditions = b.ctx.conditions, []
     try:  # evaluated once already, in the build: this only reads the value again
@@ -428,18 +417,6 @@ def _value_text(b: Builder, node: S.Value, env: Mapping[str, Any], parens: bool 
         return "(" + ",".join(str(v) for v in value) + ")"
     text = str(value)
     return f"({text})" if parens and not (isinstance(value, str) or value.is_Atom) else text
-
-
-def _value_nodes(node: S.Value) -> Iterator[S.Node]:
-    yield node
-    if isinstance(node, S.TupleValue):
-        for item in node.items:
-            yield from _value_nodes(item)
-    elif isinstance(node, S.BinOp):
-        yield from _value_nodes(node.left)
-        yield from _value_nodes(node.right)
-    elif isinstance(node, S.Neg):
-        yield from _value_nodes(node.operand)
 
 
 def at_use(b: Builder, err: SymparamsError, term: S.Layer, d: S.Definition) -> SymparamsError:

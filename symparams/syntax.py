@@ -6,6 +6,7 @@ error can put a caret under the token that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,3 +121,41 @@ class Definition(Node):
 class Program(Node):
     definitions: tuple[Definition, ...]
     chain: Chain
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly inside `node`: the one description of the tree's shape."""
+    if isinstance(node, Chain):
+        return node.items
+    if isinstance(node, Group):
+        return (node.chain,)
+    if isinstance(node, Repeat):
+        return (node.body, node.count)
+    if isinstance(node, Replicate):
+        return (node.count, node.body)
+    if isinstance(node, Branches):
+        return node.chains
+    if isinstance(node, Layer):
+        return tuple(arg.value for arg in node.args or ())
+    if isinstance(node, TupleValue):
+        return node.items
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, Definition):
+        return (node.body,)
+    if isinstance(node, Program):
+        return (*node.definitions, node.chain)
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """`node` and every node inside it, parents before children.
+
+    >>> [type(n).__name__ for n in walk(BinOp(0, 3, "+", Num(0, 1, 1), Name(2, 3, "k")))]
+    ['BinOp', 'Num', 'Name']
+    """
+    yield node
+    for child in children(node):
+        yield from walk(child)
