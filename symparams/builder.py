@@ -17,7 +17,7 @@ import sympy
 from sympy import Expr, Integer
 
 from . import syntax as S
-from .errors import DefinitionError, LimitError, ShapeError, SymparamsError
+from .errors import DefinitionError, LimitError, ParseError, ShapeError, SymparamsError
 from .layers import registry as R
 from .limits import (
     MAX_DEFINITION_DEPTH,
@@ -161,7 +161,7 @@ def bind(spec: R.LayerSpec, layer: S.Layer, call_shape: tuple[Expr, ...], ctx: C
     for i, arg in enumerate(args):
         if arg.name is None:
             if written and any(a.name is not None for a in args[:i]):
-                raise ctx.error("a positional argument cannot follow a keyword argument", arg, R_ParseError())
+                raise ctx.error("a positional argument cannot follow a keyword argument", arg, ParseError)
             if i >= len(spec.params):
                 raise ctx.error(f"{spec.name} takes at most {len(spec.params)} argument"
                                 f"{'s' if len(spec.params) != 1 else ''}, got {len(args)}", arg)
@@ -189,12 +189,6 @@ def bind(spec: R.LayerSpec, layer: S.Layer, call_shape: tuple[Expr, ...], ctx: C
         else:
             values[param.name] = _default(param, spatial_rank)
     return R.Args(values)
-
-
-def R_ParseError() -> type[SymparamsError]:
-    from .errors import ParseError
-
-    return ParseError
 
 
 def _default(param: R.Param, spatial_rank: int) -> Any:
@@ -287,7 +281,7 @@ class Builder:
             index = f"{prefix}{i}" if prefix == "" else f"{prefix}.{i + 1}"
             if shape is None and not _is_input(term):
                 raise self.ctx.error("a network starts with an input layer, such as I(28,28,1) or I",
-                                     term, R_ParseError())
+                                     term, ParseError)
             if shape is not None and _is_input(term):
                 raise self.ctx.error("an input layer I can only start the network", term)
             shape, row = self.term(term, shape, env, index, depth)
@@ -337,7 +331,7 @@ class Builder:
             known = ["I", *R.layer_names(), *self.ctx.definitions]
             close = difflib.get_close_matches(term.name, list(R.REGISTRY) + list(self.ctx.definitions), n=3)
             notes = (f"Did you mean: {', '.join(close)}?",) if close else ()
-            raise self.ctx.error(f"unknown layer '{term.name}'", term, R_ParseError(),
+            raise self.ctx.error(f"unknown layer '{term.name}'", term, ParseError,
                                  expected=tuple(known), notes=notes)
         spent = self.ctx.budget.spend()
         if spent is not None:

@@ -142,8 +142,7 @@ def pool_out(x: Expr, f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
     if not ceil_mode:
         return floor_div(x + 2 * pad - f, s) + 1
     out = ceil_div(x + 2 * pad - f, s) + 1
-    needs_min = sympy.simplify(pad + s - f)
-    if needs_min.is_nonpositive:
+    if (pad + s - f).is_nonpositive:  # p + s <= f: no window can start in the padding
         return out
     last_start_inside = ceil_div(x + pad, s)
     return sympy.Min(out, last_start_inside)
