@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
-
-import sympy
-from sympy import Expr, Integer
+from typing import TYPE_CHECKING, Any
 
 from . import syntax as S
+from .arith import NeedsSympy, is_false, is_int, is_true, sympy, whole
 from .errors import DefinitionError, LimitError, ParseError, ShapeError, SymparamsError
 from .layers import registry as R
 from .limits import (
@@ -31,7 +29,10 @@ from .limits import (
 )
 from .network import LayerInfo, Network, collected_totals, ideal_network, merge_conditions, total
 from .shapes import Condition, at_least, divides
-from .symbols import default_input_symbols, symbol
+from .symbols import AXIS_NAMES, symbol
+
+if TYPE_CHECKING:
+    from sympy import Expr
 
 KEYWORDS = ("same", "valid", "true", "false")
 INPUT_NAMES = ("I", "Input")
@@ -47,12 +48,14 @@ class Thunk:
 
 @dataclass
 class Context:
-    """State of one build: the text, the definitions, the values given to symbols."""
+    """State of one build: the text, the definitions, the values given to symbols, and
+    whether the build is numeric (Python ints, sympy untouched; arith.py)."""
 
     text: str
     convention: str
     definitions: Mapping[str, S.Definition]
-    values: Mapping[str, Integer]
+    values: Mapping[str, Any]
+    numeric: bool = False
     conditions: list[Condition] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
@@ -62,6 +65,10 @@ class Context:
     def error(self, message: str, node: S.Node, cls: type[SymparamsError] = ShapeError,
               **kw: Any) -> SymparamsError:
         return cls(message, self.text, node.start, node.end, **kw)
+
+    def number(self, value: int) -> Any:
+        """A whole number as this build holds numbers."""
+        return value if self.numeric else sympy.Integer(value)
 
     def snippet(self, node: S.Node) -> str:
         if node.label:  # made by a layer's expansion, not written by the user
@@ -86,11 +93,13 @@ def evaluate(node: S.Value, ctx: Context, env: Mapping[str, Any], kind: str = R.
             return node.name
         if node.name in ctx.values:
             return ctx.values[node.name]
+        if ctx.numeric:
+            raise NeedsSympy
         return symbol(node.name)
     if isinstance(node, S.Num):
-        return Integer(node.value)
+        return ctx.number(node.value)
     if isinstance(node, S.Dec):
-        return sympy.Rational(Fraction(node.text))
+        return whole(Fraction(node.text)) if ctx.numeric else sympy.Rational(Fraction(node.text))
     if isinstance(node, S.Neg):
         return -_arith(node.operand, ctx, env)
     if isinstance(node, S.BinOp):
@@ -121,6 +130,8 @@ def _arith(node: S.Value, ctx: Context, env: Mapping[str, Any]) -> Expr:
 def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context, exact: bool = True) -> Expr:
     """One arithmetic step. '/' is exact division where a size goes (k/2 needs k even);
     a rate such as D(1/2) may be any fraction."""
+    if ctx.numeric:
+        return _numeric_binop(node.op, left, right, exact)
     if node.op == "+":
         return left + right
     if node.op == "-":
@@ -141,6 +152,28 @@ def _binop(node: S.BinOp, left: Expr, right: Expr, ctx: Context, exact: bool = T
     if node.op == "^":
         return _power(node, left, right, ctx)
     raise ctx.error(f"unknown operator {node.op}", node)
+
+
+def _numeric_binop(op: str, left: Any, right: Any, exact: bool) -> Any:
+    """One step of the numeric build, on ints and fractions. What needs explaining (a
+    remainder where a size goes, a division by zero) or algebra (a fractional power) is
+    left to the symbolic build, whose _binop says it."""
+    result: Any
+    if op == "+":
+        result = left + right
+    elif op == "-":
+        result = left - right
+    elif op == "*":
+        result = left * right
+    elif op == "/":
+        if right == 0 or exact and is_int(left) and is_int(right) and left % right:
+            raise NeedsSympy
+        result = Fraction(left) / right
+    elif op == "^" and is_int(right) and right >= 0 and not power_too_large(left, right):
+        result = left**right
+    else:
+        raise NeedsSympy
+    return whole(result) if isinstance(result, Fraction) else result
 
 
 def _power(node: S.BinOp, base: Expr, exponent: Expr, ctx: Context) -> Expr:
@@ -187,17 +220,17 @@ def bind(spec: R.LayerSpec, layer: S.Layer, call_shape: tuple[Expr, ...], ctx: C
                             + (f" ({param.doc})" if param.doc else ""), layer,
                             notes=(f"{spec.name} takes: {', '.join(p.name for p in spec.params)}",))
         else:
-            values[param.name] = _default(param, spatial_rank)
+            values[param.name] = _default(param, spatial_rank, ctx)
     return R.Args(values)
 
 
-def _default(param: R.Param, spatial_rank: int) -> Any:
+def _default(param: R.Param, spatial_rank: int, ctx: Context) -> Any:
     value = param.default
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if param.kind in (R.SPATIAL, R.SPATIAL0):
-        return (Integer(value),) * spatial_rank
-    return Integer(value)
+        return (ctx.number(value),) * spatial_rank
+    return ctx.number(value)
 
 
 def _convert(param: R.Param, raw: Any, node: S.Value, spec: R.LayerSpec, spatial_rank: int,
@@ -212,7 +245,8 @@ def _convert(param: R.Param, raw: Any, node: S.Value, spec: R.LayerSpec, spatial
             return raw
         raise ctx.error(f"{label} must be one of {', '.join(param.choices)}", node)
     if param.kind == R.RATE:
-        if isinstance(raw, sympy.Expr) and raw.is_number and 0 <= raw <= 1:
+        number = isinstance(raw, (int, Fraction)) if ctx.numeric else isinstance(raw, sympy.Expr) and raw.is_number
+        if number and 0 <= raw <= 1:
             return raw
         raise ctx.error(f"{label} must be a number from 0 to 1", node)
     if param.kind == R.PADDING and raw in ("same", "valid"):
@@ -253,6 +287,10 @@ def _refuse_decimal(node: S.Value, label: str, ctx: Context) -> None:
 
 
 def _whole(value: Expr, minimum: int, label: str, node: S.Value, ctx: Context) -> Expr:
+    if ctx.numeric:  # a fraction or a number too small: the symbolic build says so
+        if not is_int(value) or value < minimum:
+            raise NeedsSympy
+        return value
     if value.is_number:
         if not value.is_integer:
             raise ctx.error(f"{label} must be a whole number, got {value}", node)
@@ -301,9 +339,11 @@ class Builder:
         return self.composite(term, shape, env, index, depth)
 
     def input_layer(self, term: S.Layer, env: Mapping[str, Any], index: str) -> tuple[tuple[Expr, ...], LayerInfo]:
-        if term.args is None:
-            shape: tuple[Expr, ...] = default_input_symbols(3)
-            shape = tuple(self.ctx.values.get(s.name, s) for s in shape)
+        if term.args is None:  # h, w, c
+            given = self.ctx.values
+            if self.ctx.numeric and not all(name in given for name in AXIS_NAMES[3]):
+                raise NeedsSympy
+            shape: tuple[Expr, ...] = tuple(given[name] if name in given else symbol(name) for name in AXIS_NAMES[3])
         else:
             if not 1 <= len(term.args) <= 4:
                 raise self.ctx.error(f"I takes 1 to 4 axes, got {len(term.args)}", term)
@@ -312,14 +352,15 @@ class Builder:
                 if arg.name is not None:
                     raise self.ctx.error("I takes its axes as positional arguments", arg)
                 value = evaluate(arg.value, self.ctx, env, R.SIZE)
-                if not isinstance(value, sympy.Expr):
+                if isinstance(value, (str, tuple)):
                     raise self.ctx.error("an axis of I must be a size", arg)
                 _refuse_decimal(arg.value, "I: an axis", self.ctx)
                 sizes.append(_whole(value, 1, "I: an axis", arg.value, self.ctx))
             shape = tuple(sizes)
         self._settle(self.ctx.conditions, term)
-        row = LayerInfo(index, self.ctx.snippet(term), "Input", shape, Integer(0), Integer(0), Integer(0),
-                        self.ctx.convention, start=term.start, end=term.end)
+        zero = self.ctx.number(0)
+        row = LayerInfo(index, self.ctx.snippet(term), "Input", shape, zero, zero, zero,
+                        self.ctx.convention, start=term.start, end=term.end, macs=zero, count=self.ctx.number(1))
         return shape, row
 
     def layer(self, term: S.Layer, shape: tuple[Expr, ...], env: Mapping[str, Any], index: str,
@@ -342,7 +383,7 @@ class Builder:
             args = bind(spec, term, shape, self.ctx, env)
             call = R.LayerCall(shape, args, self.ctx.convention, self.ctx.facts)
             try:
-                out = spec.fn(call)
+                out = spec.fn(call) if self.ctx.numeric else _symbolic(spec.fn(call))
             except ShapeError as err:
                 if err.text is not None:
                     raise
@@ -360,16 +401,16 @@ class Builder:
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(index, self.ctx.snippet(term), out.kind, out.shape, out.weights, out.biases,
                         out.non_trainable, self.ctx.convention, kept, depth=depth,
-                        start=term.start, end=term.end, macs=out.macs)
+                        start=term.start, end=term.end, macs=out.macs, count=self.ctx.number(1))
         return out.shape, row
 
     def _settle(self, conditions: list[Condition], term: S.Node) -> tuple[Condition, ...]:
         """Fail on a condition that is false; keep the symbolic ones."""
         kept = []
         for cond in conditions:
-            if cond.holds is sympy.false:
+            if is_false(cond.holds):
                 raise self.ctx.error(f"{self.ctx.snippet(term)} {cond.message}", term)
-            if cond.holds is not sympy.true:
+            if not is_true(cond.holds):
                 kept.append(cond)
         self.ctx.conditions.extend(kept)
         return tuple(kept)
@@ -380,7 +421,8 @@ class Builder:
         return out, self.block(term, "Sequential", out, rows, index, depth)
 
     def block(self, term: S.Node, kind: str, shape: tuple[Expr, ...], rows: list[LayerInfo], index: str,
-              depth: int, count: Expr = Integer(1)) -> LayerInfo:
+              depth: int, count: Any = None) -> LayerInfo:
+        count = self.ctx.number(1) if count is None else count
         row = LayerInfo(
             index, self.ctx.snippet(term), kind, shape,
             count * total([r.weights for r in rows]), count * total([r.biases for r in rows]),
@@ -411,6 +453,15 @@ class Builder:
         raise self.ctx.error("unexpected term", term)
 
 
+def _symbolic(out: R.LayerOut) -> R.LayerOut:
+    """A layer's result in sympy numbers: formulas write plain ints (a bias of 0)."""
+    def expr(value: Any) -> Any:
+        return sympy.Integer(value) if isinstance(value, int) else value
+
+    return replace(out, shape=tuple(expr(x) for x in out.shape), weights=expr(out.weights),
+                   biases=expr(out.biases), non_trainable=expr(out.non_trainable), macs=expr(out.macs))
+
+
 def _is_input(term: S.Term) -> bool:
     return isinstance(term, S.Layer) and term.name in INPUT_NAMES
 
@@ -430,8 +481,13 @@ def _check_written_layers(definitions: Mapping[str, S.Definition], chain: S.Chai
 
 
 def build(program: S.Program, text: str, convention: str = "torch", mode: str = "exact",
-          values: Mapping[str, int] | None = None) -> Network:
-    """Build the network of a parsed program."""
+          values: Mapping[str, int] | None = None, numeric: bool = False) -> Network:
+    """Build the network of a parsed program.
+
+    With `numeric`, the build runs in Python integers first and sympy is not imported;
+    anything that needs sympy (a symbol, a fraction, an error to word) starts it over
+    symbolically, so both give the same network and the same errors (arith.py).
+    """
     definitions: dict[str, S.Definition] = {}
     for d in program.definitions:
         if d.name in definitions:
@@ -441,11 +497,21 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
 
     check_definitions(definitions, text)
     _check_written_layers(definitions, program.chain, text)
-    given = {k: Integer(v) for k, v in (values or {}).items()}
+    if numeric:
+        try:
+            return _build(program, text, convention, mode, definitions, values or {}, numeric=True)
+        except (NeedsSympy, SymparamsError):
+            pass
+    return _build(program, text, convention, mode, definitions, values or {}, numeric=False)
+
+
+def _build(program: S.Program, text: str, convention: str, mode: str, definitions: Mapping[str, S.Definition],
+           values: Mapping[str, int], numeric: bool) -> Network:
+    given = {k: v if numeric else sympy.Integer(v) for k, v in values.items()}
     for name, value in given.items():
         if oversize(value):
             raise LimitError(f"the value of {name} has more than {MAX_DIGITS:,} digits")
-    ctx = Context(text, convention, definitions, given)
+    ctx = Context(text, convention, definitions, given, numeric=numeric)
     builder = Builder(ctx)
     try:
         shape, rows = builder.chain(program.chain, None, {}, "", 0)
@@ -457,7 +523,9 @@ def build(program: S.Program, text: str, convention: str = "torch", mode: str = 
     macs = total([r.macs for r in rows])
     details = merge_conditions(ctx.conditions)
     net = Network(text, convention, "exact", tuple(rows), weights + biases + frozen, weights + biases,
-                  frozen, shape, details, dict(values or {}), macs)
+                  frozen, shape, details, dict(values), macs)
+    if numeric:  # no floor, condition or symbolic count: the ideal form is the exact one
+        return replace(net, mode=mode)
     # Ideal mode is a view of the exact network: the exact floors are what tell when
     # the closed form is exact.
     return ideal_network(net) if mode == "ideal" else collected_totals(net)

@@ -148,7 +148,9 @@ def run_main(argv: Sequence[str]) -> int:
 
     args = _main_parser().parse_args(argv)
     text = read_arch(args.arch)
-    net = parse(text, convention=args.convention, mode="ideal" if args.ideal else "exact")
+    # The table, JSON and Markdown of a network without symbols need no sympy (arith.py).
+    numeric = not (args.latex or _analysis(args))
+    net = parse(text, convention=args.convention, mode="ideal" if args.ideal else "exact", numeric=numeric)
     values = parse_subs(args.subs)
     if values:
         check_subs_names(net, values)
@@ -192,7 +194,7 @@ def _analysis_json(net: Network, args: argparse.Namespace) -> str:
 
 
 def _latex_report(net: Network, args: argparse.Namespace) -> str:
-    from .render import latex_document, latex_formula, latex_table
+    from .latex import latex_document, latex_formula, latex_table
 
     if args.formula:
         return latex_formula(net)

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import Any
-
-import sympy
-from sympy import Expr, Integer
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from . import syntax as S
+from .arith import NeedsSympy, is_false, is_int, is_number, provably_equal, sympy
 from .builder import Builder, Thunk, evaluate
 from .errors import DefinitionError, LimitError, ParseError, SymparamsError, _locate
 from .layers import registry as R
@@ -45,7 +44,10 @@ from .network import LayerInfo, ordered_shape, total
 from .shapes import Condition, at_least
 from .symbols import AXIS_NAMES
 
-Shape = tuple[Expr, ...]
+if TYPE_CHECKING:
+    from sympy import Expr
+
+Shape = tuple[Any, ...]  # sizes: ints in the numeric build, sympy expressions otherwise
 Built = tuple[Shape, LayerInfo]
 
 # Applications of shape-changing repeated blocks in one build: each is a real build of
@@ -60,10 +62,10 @@ def same_shape(a: Shape, b: Shape) -> bool:
 
     >>> from symparams.symbols import symbol
     >>> h = symbol("h")
-    >>> same_shape((h, Integer(3)), (h + 1 - 1, Integer(3))), same_shape((h,), (2 * h,))
+    >>> same_shape((h, 3), (h + 1 - 1, 3)), same_shape((h,), (2 * h,))
     (True, False)
     """
-    return len(a) == len(b) and all(sympy.expand(x - y) == 0 for x, y in zip(a, b))
+    return len(a) == len(b) and all(provably_equal(x, y) for x, y in zip(a, b))
 
 
 def shape_text(shape: Shape, convention: str) -> str:
@@ -81,6 +83,10 @@ def _axis_name(rank: int, axis: int) -> str:
 def count_value(b: Builder, node: S.Expr, env: Mapping[str, Any], term: S.Node, what: str) -> Expr:
     """The n of `X*n` or `n[A]`: a whole number >= 1, or a symbolic one (a condition)."""
     value = evaluate(node, b.ctx, env, R.SIZE)
+    if b.ctx.numeric:  # a whole number >= 1, or the symbolic build explains
+        if not is_int(value) or value < 1:
+            raise NeedsSympy
+        return value
     if not isinstance(value, sympy.Expr):
         raise b.ctx.error(f"{what} must be a whole number or a symbol, not the keyword '{value}'", node)
     if value.is_number:
@@ -110,7 +116,7 @@ def repeat(b: Builder, term: S.Repeat, shape: Shape, env: Mapping[str, Any], ind
         # The block sees the same input every time, so its counts and conditions are the
         # same every time: n copies are n times one copy (PyTorch: n separate modules).
         return shape, b.block(term, "Repeat", shape, rows, index, depth, count=n)
-    if not n.is_number:
+    if not is_number(n):
         c = b.ctx.convention
         raise b.ctx.error(
             f"{b.ctx.snippet(term)} repeats a block a symbolic number of times ({n}), which needs a block "
@@ -152,14 +158,14 @@ def unroll(b: Builder, term: S.Repeat, n: int, shape: Shape, env: Mapping[str, A
                                  f"on an input of shape {shape_text(current, b.ctx.convention)}") from None
         done += 1
         if same_shape(out, current) and done < n:
-            rows.append(times(row, Integer(n - done + 1)))
+            rows.append(times(row, b.ctx.number(n - done + 1)))
             done = n
         else:
             rows.append(row)
         current = out
     # The rows already hold every application: their sum is the total, and `count`
     # still says how many times the block runs.
-    return current, replace(b.block(term, "Repeat", current, rows, index, depth), count=Integer(n))
+    return current, replace(b.block(term, "Repeat", current, rows, index, depth), count=b.ctx.number(n))
 
 
 def with_note(err: SymparamsError, note: str) -> SymparamsError:
@@ -245,10 +251,12 @@ def _agree(b: Builder, term: S.Branches, outs: list[Shape], i: int, j: int, axes
     rank = len(outs[i])
     for axis in axes:
         x, y = outs[i][axis], outs[j][axis]
-        if sympy.expand(x - y) == 0:
+        if provably_equal(x, y):
             continue
+        if is_int(x) and is_int(y):
+            raise _mismatch(b, term, outs, i, j, rule)
         holds = sympy.Eq(x, y)
-        if holds is sympy.false or (x - y).is_number:
+        if is_false(holds) or (x - y).is_number:
             raise _mismatch(b, term, outs, i, j, rule)
         name = _axis_name(rank, axis)
         pending.append(Condition(holds, f"needs branches {i + 1} and {j + 1} to agree on axis {name}: "
@@ -416,7 +424,8 @@ def _value_text(b: Builder, node: S.Value, env: Mapping[str, Any], parens: bool 
     if isinstance(value, tuple):
         return "(" + ",".join(str(v) for v in value) + ")"
     text = str(value)
-    return f"({text})" if parens and not (isinstance(value, str) or value.is_Atom) else text
+    atom = isinstance(value, (str, int, Fraction)) or value.is_Atom
+    return f"({text})" if parens and not atom else text
 
 
 def at_use(b: Builder, err: SymparamsError, term: S.Layer, d: S.Definition) -> SymparamsError:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
-import sympy
-from sympy import Expr
+from .arith import sympy
+
+if TYPE_CHECKING:
+    from sympy import Expr
 
 MAX_DIGITS = 600  # digits of any number: a literal, an argument, a size, a count
 MAX_TERMS = 1_000  # terms of an argument or a size once multiplied out
@@ -52,9 +55,14 @@ def power_too_large(base: Expr, exponent: Expr) -> bool:
     >>> power_too_large(sympy.Integer(2), sympy.Integer(65536)), power_too_large(sympy.Integer(10), sympy.Integer(600))
     (True, False)
     """
-    if not (base.is_Rational and exponent.is_Integer):
+    if isinstance(base, (int, Fraction)) and isinstance(exponent, (int, Fraction)):  # the numeric build
+        if not isinstance(exponent, int):
+            return False
+        p, q = abs(Fraction(base).numerator), Fraction(base).denominator
+    elif not (base.is_Rational and exponent.is_Integer):
         return False
-    p, q = abs(int(base.p)), int(base.q)
+    else:
+        p, q = abs(int(base.p)), int(base.q)
     if p in (0, 1) and q == 1:
         return False
     size = max(p.bit_length(), q.bit_length())
@@ -134,6 +142,9 @@ def oversize(value: object, size: bool = True) -> str | None:
             if reason:
                 return reason
         return None
+    if isinstance(value, (int, Fraction)):  # the numeric build
+        digits = (value,) if isinstance(value, int) else (value.numerator, value.denominator)
+        return f"a number with more than {MAX_DIGITS:,} digits" if any(map(too_many_digits, digits)) else None
     if not isinstance(value, sympy.Basic):
         return None
     if value.is_Integer:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import sympy
-from sympy import Expr, Integer
-
+from .arith import free_symbols, is_int, is_true, sympy
 from .shapes import Condition
 
 if TYPE_CHECKING:
+    from sympy import Expr
+
     from .solve import Solution
     from .sweep import Sweep
 
@@ -47,8 +47,8 @@ class LayerInfo:
     conditions: tuple[Condition, ...] = ()
     children: tuple[LayerInfo, ...] = ()
     depth: int = 0
-    count: Expr = Integer(1)  # how many times the block runs (repetition), already in the counts
-    macs: Expr = Integer(0)
+    count: Any = 1  # how many times the block runs (repetition), already in the counts
+    macs: Any = 0
     start: int = 0
     end: int = 0
 
@@ -62,8 +62,9 @@ class LayerInfo:
 
     def _per_count(self, expr: Expr) -> Expr:
         # A block repeated L times reads L*(8*d**2 + 7*d), not 6*L*d + L*(8*d**2 + d).
-        if isinstance(self.count, sympy.Basic) and self.count.free_symbols:
-            return collected(expr, set(self.count.free_symbols))
+        counts = free_symbols(self.count)
+        if counts:
+            return collected(expr, counts)
         return expr
 
     @property
@@ -98,7 +99,7 @@ class Network:
     shape: tuple[Expr, ...]  # channels last
     condition_details: tuple[Condition, ...]
     values: Mapping[str, int] = field(default_factory=dict)
-    macs: Expr = Integer(0)
+    macs: Any = 0
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
 
@@ -125,10 +126,10 @@ class Network:
     def free_symbols(self) -> set[sympy.Symbol]:
         found: set[sympy.Symbol] = set()
         for expr in (self.params, *self.shape):
-            found |= expr.free_symbols
+            found |= free_symbols(expr)
         for layer in self.walk():
             for expr in layer.shape:
-                found |= expr.free_symbols
+                found |= free_symbols(expr)
         return found
 
     def walk(self) -> Iterator[LayerInfo]:
@@ -219,7 +220,7 @@ class Network:
         return html(self)
 
     def _repr_latex_(self) -> str:
-        from .render import latex_repr
+        from .latex import latex_repr
 
         return latex_repr(self)
 
@@ -232,7 +233,7 @@ def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:
     others: dict[sympy.Basic, Condition] = {}
     for cond in conditions:
         holds = cond.holds
-        if holds is sympy.true:
+        if is_true(holds):
             continue
         if isinstance(holds, sympy.GreaterThan) and holds.lhs.is_Symbol and holds.rhs.is_Integer:
             if holds.lhs not in best_lower or holds.rhs > best_lower[holds.lhs][0]:
@@ -250,14 +251,16 @@ def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:
 def total(exprs: list[Expr]) -> Expr:
     """The sum of counts.
 
-    Whole numbers are added as Python integers: sympy's Add.flatten imports
-    sympy.tensor (about 25 ms) the first time it runs, which a numeric network never needs.
+    The numeric build's ints stay ints; sympy whole numbers are added as Python integers:
+    sympy's Add.flatten imports sympy.tensor (about 25 ms) the first time it runs.
 
-    >>> total([Integer(2), Integer(3)]), total([])
-    (5, 0)
+    >>> total([2, 3]), total([sympy.Integer(2), 3]), total([])
+    (5, 5, 0)
     """
-    if all(isinstance(e, Integer) for e in exprs):
-        return Integer(sum(int(e) for e in exprs))
+    if exprs and all(is_int(e) for e in exprs):
+        return sum(exprs)
+    if all(isinstance(e, (int, sympy.Integer)) for e in exprs):
+        return sympy.Integer(sum(int(e) for e in exprs))
     return sympy.Add(*exprs)
 
 
@@ -319,8 +322,7 @@ def collected_totals(net: Network) -> Network:
     blocks (`collected`); the same expressions, written as a person would."""
     counts: set[sympy.Symbol] = set()
     for row in net.walk():
-        if isinstance(row.count, sympy.Basic):
-            counts |= row.count.free_symbols
+        counts |= free_symbols(row.count)
     if not counts:
         return net
     return replace(net, params=collected(net.params, counts), trainable=collected(net.trainable, counts),
@@ -470,8 +472,8 @@ def _activations(row: LayerInfo) -> Expr:
     if row.children:
         return row.count * total([_activations(child) for child in row.children])
     if row.kind in VIEW_KINDS:
-        return Integer(0)
-    size: Expr = Integer(1)
+        return sympy.Integer(0)
+    size: Expr = sympy.Integer(1)
     for axis in row.shape:
         size = size * axis
     return size

@@ -10,17 +10,17 @@ floor((y + s - 1)/s) for integer y.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import sympy
-from sympy import Add, Expr, Integer, floor
-
+from .arith import is_int, smallest, sympy
 from .symbols import AXIS_NAMES
 
-ONE = Integer(1)
+if TYPE_CHECKING:
+    from sympy import Expr
 
 
 def as_expr(value: object) -> Expr:
-    return value if isinstance(value, Expr) else sympy.sympify(value, strict=True)
+    return value if isinstance(value, sympy.Expr) else sympy.sympify(value, strict=True)
 
 
 def floor_div(num: Expr, den: Expr) -> Expr:
@@ -31,12 +31,15 @@ def floor_div(num: Expr, den: Expr) -> Expr:
     >>> floor_div(floor_div(h - 4, 2) - 2, 2)
     floor(h/4) - 2
     """
+    if is_int(num) and is_int(den):  # the numeric build
+        return num // den
     num, den = as_expr(num), as_expr(den)
     if den == 1:
         return num
     if num.is_Integer and den.is_Integer:
-        return Integer(int(num) // int(den))
-    floor_terms = [t for t in Add.make_args(num) if t.has(floor)]
+        return sympy.Integer(int(num) // int(den))
+    floor = sympy.floor
+    floor_terms = [t for t in sympy.Add.make_args(num) if t.has(floor)]
     if not floor_terms:
         return polynomial_floor(_divided(num, den))
     if len(floor_terms) == 1:
@@ -55,7 +58,7 @@ def _divided(num: Expr, den: Expr) -> Expr:
     """num/den as a sum of terms. A numeric divisor is applied term by term: sympy's
     expand() costs milliseconds a layer once strides make the divisor a huge number."""
     if den.is_Number:
-        return Add(*(t / den for t in Add.make_args(sympy.expand(num) if num.is_Mul else num)))
+        return sympy.Add(*(t / den for t in sympy.Add.make_args(sympy.expand(num) if num.is_Mul else num)))
     return sympy.expand(num / den)
 
 
@@ -91,41 +94,40 @@ def polynomial_floor(arg: Expr) -> Expr:
     (floor(h/4 + w/2 - 7/4), 2*h + 3)
     """
     if arg.is_Number or not arg.is_polynomial():
-        return floor(arg)
+        return sympy.floor(arg)
     integral: list[Expr] = []
     rest: list[Expr] = []
-    for term in Add.make_args(arg):
+    for term in sympy.Add.make_args(arg):
         (integral if _integral_term(term) else rest).append(term)
     if not rest:
-        return Add(*integral)
-    remainder = Add(*rest)
+        return sympy.Add(*integral)
+    remainder = sympy.Add(*rest)
     if remainder.is_Number:
-        return Add(*integral) + floor(remainder)
-    return Add(*integral) + floor(remainder, evaluate=False)
+        return sympy.Add(*integral) + sympy.floor(remainder)
+    return sympy.Add(*integral) + sympy.floor(remainder, evaluate=False)
 
 
 def ceil_div(num: Expr, den: Expr) -> Expr:
     """ceil(num/den) for integer num and positive integer den, as a canonical floor."""
-    den = as_expr(den)
-    return floor_div(as_expr(num) + den - 1, den)
+    return floor_div(num + den - 1, den)
 
 
-def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Expr = ONE) -> Expr:
+def conv_out(x: Expr, f: Expr, s: Expr, p: object, d: Any = 1) -> Expr:
     """Output size of a convolution axis (PyTorch's and Keras's rule).
 
     `p` is "valid", "same" or an integer padding on both sides.
     """
     if p == "same":
         return ceil_div(x, s)
-    pad = Integer(0) if p == "valid" else as_expr(p)
+    pad: Any = 0 if p == "valid" else p
     return floor_div(x + 2 * pad - d * (f - 1) - 1, s) + 1
 
 
-def conv_min_input(f: Expr, p: object, d: Expr = ONE) -> Expr:
+def conv_min_input(f: Expr, p: object, d: Any = 1) -> Expr:
     """The smallest input size for which conv_out is at least 1."""
     if p == "same":
-        return Integer(1)
-    pad = Integer(0) if p == "valid" else as_expr(p)
+        return 1
+    pad: Any = 0 if p == "valid" else p
     return d * (f - 1) + 1 - 2 * pad
 
 
@@ -138,14 +140,15 @@ def pool_out(x: Expr, f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
     """
     if p == "same":
         return ceil_div(x, s)
-    pad = Integer(0) if p == "valid" else as_expr(p)
+    pad: Any = 0 if p == "valid" else p
     if not ceil_mode:
         return floor_div(x + 2 * pad - f, s) + 1
     out = ceil_div(x + 2 * pad - f, s) + 1
-    if (pad + s - f).is_nonpositive:  # p + s <= f: no window can start in the padding
+    room = pad + s - f
+    if room <= 0 if is_int(room) else room.is_nonpositive:  # no window can start in the padding
         return out
     last_start_inside = ceil_div(x + pad, s)
-    return sympy.Min(out, last_start_inside)
+    return smallest(out, last_start_inside)
 
 
 def pool_min_input(f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
@@ -155,12 +158,12 @@ def pool_min_input(f: Expr, s: Expr, p: object, ceil_mode: bool) -> Expr:
     the kernel: ceil((x + 2p - f)/s) + 1 >= 1 holds for x >= f - 2p - s + 1
     (MaxPool2d(3, 2, ceil_mode=True) maps 2x2 to 1x1).
 
-    >>> pool_min_input(Integer(3), Integer(2), "valid", True), pool_min_input(Integer(3), Integer(2), 1, False)
+    >>> pool_min_input(3, 2, "valid", True), pool_min_input(3, 2, 1, False)
     (2, 1)
     """
     if p == "same":
-        return Integer(1)
-    pad = Integer(0) if p == "valid" else as_expr(p)
+        return 1
+    pad: Any = 0 if p == "valid" else p
     if ceil_mode:
         return f - 2 * pad - s + 1
     return f - 2 * pad
@@ -171,7 +174,7 @@ def axis_names(rank: int) -> tuple[str, ...]:
 
 
 def product(values: object) -> Expr:
-    result: Expr = Integer(1)
+    result: Any = 1
     for v in values:  # type: ignore[attr-defined]
         result = result * v
     return result
@@ -181,11 +184,12 @@ def product(values: object) -> Expr:
 class Condition:
     """What must hold for a layer's shape to exist.
 
-    `holds` is a sympy boolean in the input's symbols; `message` says, in the user's
-    terms, which rule it is ("needs an input of at least 5 on axis h, got 4").
+    `holds` is a sympy boolean in the input's symbols, or a Python bool where the
+    numeric build decided it; `message` says, in the user's terms, which rule it is
+    ("needs an input of at least 5 on axis h, got 4").
     """
 
-    holds: sympy.Basic
+    holds: Any
     message: str
 
 
@@ -195,10 +199,10 @@ def _linear_coefficients(expr: Expr, x: sympy.Symbol) -> tuple[Expr | None, Expr
     than the rest of a layer."""
     coefficients = expr.as_coefficients_dict()
     if not set(coefficients) <= {x, sympy.S.One}:
-        return None, Integer(0)
-    a, b = coefficients.get(x, Integer(0)), coefficients.get(sympy.S.One, Integer(0))
+        return None, sympy.S.Zero
+    a, b = coefficients.get(x, sympy.S.Zero), coefficients.get(sympy.S.One, sympy.S.Zero)
     if not a.is_Number or a == 0 or not b.is_Number:
-        return None, Integer(0)
+        return None, sympy.S.Zero
     return a, b
 
 
@@ -210,9 +214,11 @@ def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     gives) is decided by simplify_condition alone, so that path goes first.
 
     >>> from symparams.symbols import symbol
-    >>> at_least(floor(symbol("h") / 4) - 2, 1, "").holds, at_least(Integer(3), 5, "").holds
+    >>> at_least(sympy.floor(symbol("h") / 4) - 2, 1, "").holds, at_least(sympy.Integer(3), 5, "").holds
     (h >= 12, False)
     """
+    if is_int(value) and is_int(minimum):  # the numeric build
+        return Condition(value >= minimum, message)
     gap = _expand(as_expr(value) - as_expr(minimum))
     if gap.is_Number:
         return Condition(sympy.true if gap >= 0 else sympy.false, message)
@@ -222,7 +228,16 @@ def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     return Condition(simplify_condition(sympy.Ge(value, minimum)), message)
 
 
+def at_most(value: Expr, maximum: Expr, message: str) -> Condition:
+    """The condition `value <= maximum` (`t <= 1024`)."""
+    if is_int(value) and is_int(maximum):
+        return Condition(value <= maximum, message)
+    return Condition(sympy.Le(value, maximum), message)
+
+
 def divides(divisor: Expr, value: Expr, message: str) -> Condition:
+    if is_int(value) and is_int(divisor):
+        return Condition(value % divisor == 0, message)
     value, divisor = as_expr(value), as_expr(divisor)
     if divisor == 1:
         return Condition(sympy.true, message)
@@ -236,16 +251,17 @@ def simplify_condition(cond: sympy.Basic) -> sympy.Basic:
     linear in one symbol becomes `symbol >= value`.
 
     >>> from symparams.symbols import symbol
-    >>> simplify_condition(sympy.Ge(floor(symbol("h") / 4) - 2, 1))
+    >>> simplify_condition(sympy.Ge(sympy.floor(symbol("h") / 4) - 2, 1))
     h >= 12
     """
+    floor = sympy.floor
     if cond in (sympy.true, sympy.false) or not isinstance(cond, (sympy.GreaterThan, sympy.StrictGreaterThan)):
         return cond
     if isinstance(cond, sympy.StrictGreaterThan):
         gap = _expand(cond.lhs - cond.rhs - 1)
     else:
         gap = _expand(cond.lhs - cond.rhs)
-    floor_terms = [t for t in Add.make_args(gap) if t.has(floor)]
+    floor_terms = [t for t in sympy.Add.make_args(gap) if t.has(floor)]
     if len(floor_terms) == 1 and isinstance(floor_terms[0], floor):
         rest = gap - floor_terms[0]
         if not rest.has(floor) and rest.is_integer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import sympy
+from .arith import sympy
 
 
 @cache

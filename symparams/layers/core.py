@@ -7,9 +7,9 @@ deconv_output_length (keras/src/utils/conv_utils.py, ops/operation_utils.py).
 
 from __future__ import annotations
 
-import sympy
-from sympy import Expr, Integer
+from typing import TYPE_CHECKING
 
+from ..arith import exact_div, is_false, is_int, is_true, largest, provably_equal, sympy
 from ..errors import ShapeError
 from ..shapes import (
     Condition,
@@ -36,6 +36,9 @@ from .registry import (
     spatial,
 )
 
+if TYPE_CHECKING:
+    from sympy import Expr
+
 _DIMS = {2: "1D", 3: "2D", 4: "3D"}
 
 
@@ -55,9 +58,9 @@ def _axis_conditions(call: LayerCall, minimum: tuple[Expr, ...]) -> tuple[Condit
         cond = at_least(x, m, "")
         # Worded only when kept or failed, and the size printed only when it failed (then it
         # is a number): printing a long symbolic size costs most of a layer.
-        if cond.holds is sympy.false:
+        if is_false(cond.holds):
             cond = Condition(cond.holds, f"needs an input of at least {m} on axis {name}, got {x}")
-        elif cond.holds is not sympy.true:
+        elif not is_true(cond.holds):
             cond = Condition(cond.holds, f"needs an input of at least {m} on axis {name}")
         conditions.append(cond)
     return tuple(conditions)
@@ -92,8 +95,8 @@ def conv(call: LayerCall) -> LayerOut:
     dims = need_spatial(call, "C")
     a, c = call.args, call.channels
     out, conditions = _conv_axes(call)
-    weights = a.n * (c / a.g) * product(a.f)
-    biases = a.n if a.bias else Integer(0)
+    weights = a.n * exact_div(c, a.g) * product(a.f)
+    biases = a.n if a.bias else 0
     return LayerOut(out + (a.n,), f"Conv{dims}", weights, biases,
                     conditions=conditions + _group_conditions(c, a.n, a.g),
                     macs=conv_macs(out, weights, biases))
@@ -103,7 +106,7 @@ def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr
     if p == "same":  # Keras: x·s
         return x * s
     if p == "valid":  # Keras: x·s + max(d(f-1)+1-s, 0)
-        return x * s + sympy.Max(d * (f - 1) + 1 - s, 0)
+        return x * s + largest(d * (f - 1) + 1 - s, 0)
     return (x - 1) * s - 2 * p + d * (f - 1) + op + 1
 
 
@@ -115,7 +118,7 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     a, c = call.args, call.channels
     p = a.p
     if p is None:  # each framework's own default
-        p = (Integer(0),) * len(call.spatial) if call.convention == "torch" else "valid"
+        p = (0,) * len(call.spatial) if call.convention == "torch" else "valid"
     pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
     if any(not isinstance(q, str) for q in pads) is False and any(o != 0 for o in a.op):
         raise ShapeError("needs an integer padding p to take op (output padding)")
@@ -124,8 +127,8 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     names = axis_names(call.rank)
     conditions = tuple(at_least(o, 1, f"gives an empty output on axis {name} ({o})")
                        for o, name in zip(out, names))
-    weights = c * (a.n / a.g) * product(a.f)
-    biases = a.n if a.bias else Integer(0)
+    weights = c * exact_div(a.n, a.g) * product(a.f)
+    biases = a.n if a.bias else 0
     return LayerOut(out + (a.n,), f"ConvTranspose{dims}", weights, biases,
                     conditions=conditions + _group_conditions(c, a.n, a.g),
                     macs=conv_macs(out, weights, biases))
@@ -139,7 +142,7 @@ def depthwise(call: LayerCall) -> LayerOut:
     a, c = call.args, call.channels
     out, conditions = _conv_axes(call)
     n = c * a.m
-    weights, biases = n * product(a.f), n if a.bias else Integer(0)
+    weights, biases = n * product(a.f), n if a.bias else 0
     return LayerOut(out + (n,), f"DepthwiseConv{dims}", weights, biases,
                     conditions=conditions, macs=conv_macs(out, weights, biases))
 
@@ -152,7 +155,7 @@ def separable(call: LayerCall) -> LayerOut:
     a, c = call.args, call.channels
     out, conditions = _conv_axes(call)
     weights = c * a.m * product(a.f) + c * a.m * a.n
-    biases = a.n if a.bias else Integer(0)
+    biases = a.n if a.bias else 0
     # Both convolutions of the pair write at the output's positions (the 1x1 keeps them).
     return LayerOut(out + (a.n,), f"SeparableConv{dims}", weights, biases,
                     conditions=conditions, macs=conv_macs(out, weights, biases))
@@ -244,7 +247,7 @@ def _dense(call: LayerCall, kind: str) -> LayerOut:
         fan_in, out = call.channels, (call.shape[0], a.n)
     else:  # a vector, or an image/volume flattened first (the seeds' notation)
         fan_in, out = product(call.shape), (a.n,)
-    weights, biases = fan_in * a.n, a.n if a.bias else Integer(0)
+    weights, biases = fan_in * a.n, a.n if a.bias else 0
     # torchinfo counts a non-conv layer's parameters once per sample (batch × params), so
     # a Linear on a sequence counts once, not once per position.
     return LayerOut(out, kind, weights, biases, macs=weights + biases)
@@ -270,8 +273,8 @@ def batch_norm(call: LayerCall) -> LayerOut:
     keras counts γ, β trainable and the moving mean and variance (2c) non-trainable.
     """
     c = call.channels
-    weights, biases = (c, c) if call.args.affine else (Integer(0), Integer(0))
-    moving = 2 * c if call.convention == "keras" else Integer(0)
+    weights, biases = (c, c) if call.args.affine else (0, 0)
+    moving = 2 * c if call.convention == "keras" else 0
     dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
     # Mult-Adds as torchinfo: γ and β once per sample; running statistics are buffers.
     return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, macs=weights + biases)
@@ -281,7 +284,7 @@ def batch_norm(call: LayerCall) -> LayerOut:
 def layer_norm(call: LayerCall) -> LayerOut:
     """Layer normalisation over the last axis: γ and β (c each; no β without bias)."""
     c = call.channels
-    biases = c if call.args.bias else Integer(0)
+    biases = c if call.args.bias else 0
     return LayerOut(call.shape, "LayerNorm", c, biases, macs=c + biases)
 
 
@@ -314,14 +317,14 @@ def output(call: LayerCall) -> LayerOut:
     if not call.args.tied:
         return out
     embeddings = call.facts.get("embeddings", ())
-    match = [d for v, d in embeddings if sympy.simplify(v - call.args.n) == 0]
+    match = [d for v, d in embeddings if provably_equal(v, call.args.n, simplify=True)]
     if not match:
         raise ShapeError(f"tied=true needs an earlier E(v, d) with v = {call.args.n}")
     fan_in = call.channels if call.rank == 2 else product(call.shape)
-    same_width = sympy.Eq(fan_in, match[0])
-    if same_width is sympy.false:
+    same_width = fan_in == match[0] if is_int(fan_in) and is_int(match[0]) else sympy.Eq(fan_in, match[0])
+    if is_false(same_width):
         raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
     tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")
     # torchinfo reads the shared weight through the Linear's own parameters: it counts
     # in its Mult-Adds although the weight is counted once in the parameters.
-    return LayerOut(out.shape, "Output (tied)", Integer(0), out.biases, conditions=(tie,), macs=out.macs)
+    return LayerOut(out.shape, "Output (tied)", 0, out.biases, conditions=(tie,), macs=out.macs)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import sympy
-from sympy import Expr, Integer
+from typing import TYPE_CHECKING, Any
 
 from ..shapes import Condition
+
+if TYPE_CHECKING:
+    from sympy import Expr
 
 REQUIRED = object()
 
@@ -107,20 +107,21 @@ class LayerCall:
 class LayerOut:
     """What a layer function returns. Counts follow the call's convention:
     `non_trainable` holds what the framework counts as parameters but does not train
-    (Keras's BatchNorm moving statistics)."""
+    (Keras's BatchNorm moving statistics). A count may be a plain 0 or another Python
+    int; the symbolic build makes it a sympy number."""
 
     shape: tuple[Expr, ...]
     kind: str
-    weights: Expr = Integer(0)
-    biases: Expr = Integer(0)
-    non_trainable: Expr = Integer(0)
+    weights: Expr | int = 0
+    biases: Expr | int = 0
+    non_trainable: Expr | int = 0
     conditions: tuple[Condition, ...] = ()
     # Multiply-accumulates of one forward pass for one sample, as torchinfo's Mult-Adds.
-    macs: Expr = Integer(0)
+    macs: Expr | int = 0
     facts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def trainable(self) -> Expr:
+    def trainable(self) -> Expr | int:
         return self.weights + self.biases
 
 
@@ -179,6 +180,3 @@ def layer_names() -> list[str]:
     """Short names of every registered layer, for "expected one of" messages."""
     return list(PRIMARY)
 
-
-def zero() -> Expr:
-    return sympy.Integer(0)

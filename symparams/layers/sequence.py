@@ -14,16 +14,17 @@ Sources (parameter shapes, read in the frameworks' code and docs):
 
 from __future__ import annotations
 
-from typing import Any
-
-import sympy
-from sympy import Expr, Integer
+from typing import TYPE_CHECKING, Any
 
 from .. import syntax as S
+from ..arith import exact_div, expand, provably_equal
 from ..errors import ShapeError
-from ..shapes import Condition, divides
+from ..shapes import Condition, at_most, divides
 from .core import dense
 from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
+
+if TYPE_CHECKING:
+    from sympy import Expr
 
 
 def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
@@ -58,7 +59,7 @@ def positions(call: LayerCall) -> LayerOut:
     """Learned positions, up to m of them, added to (t, d): m·d weights; t ≤ m."""
     t, d = need_sequence(call)
     m = call.args.m
-    enough = Condition(sympy.Le(t, m), f"needs at most {m} positions, got {t}")
+    enough = at_most(t, m, f"needs at most {m} positions, got {t}")
     # Positions are added, not multiplied: no Mult-Adds, as torchinfo counts none for the
     # nn.Parameter a ViT keeps them in.
     return LayerOut(call.shape, "PositionalEmbedding", m * d, conditions=(enough,))
@@ -93,7 +94,7 @@ def _recurrent(call: LayerCall, kind: str, gates: int, two_keras_biases: bool = 
     a = call.args
     dirs = 2 if a.bi else 1
     weights = gates * dirs * (a.n * c + a.n * a.n)
-    biases = gates * dirs * recurrent_biases(a.n, call.convention, two_keras_biases) if a.bias else Integer(0)
+    biases = gates * dirs * recurrent_biases(a.n, call.convention, two_keras_biases) if a.bias else 0
     width = dirs * a.n
     shape = (t, width) if a.seq else (width,)
     label = f"{kind} (bidirectional)" if a.bi else kind
@@ -152,15 +153,15 @@ def attention(call: LayerCall) -> LayerOut:
     conditions: list[Condition] = [divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")]
     if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
         conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
-        k = c / h
+        k = exact_div(c, h)
     else:
         k = a.k
     weights = c * h * k + 2 * c * kv * k + h * k * c
-    biases = h * k + 2 * kv * k + c if a.bias else Integer(0)
-    kind = "MultiHeadAttention" if sympy.simplify(kv - h) == 0 else "GroupedQueryAttention"
+    biases = h * k + 2 * kv * k + c if a.bias else 0
+    kind = "MultiHeadAttention" if provably_equal(kv, h, simplify=True) else "GroupedQueryAttention"
     # torchinfo: in_proj_weight & co. count once per position.
-    return LayerOut(call.shape, kind, sympy.expand(weights), sympy.expand(biases),
-                    conditions=tuple(conditions), macs=t * sympy.expand(weights + biases))
+    return LayerOut(call.shape, kind, expand(weights), expand(biases),
+                    conditions=tuple(conditions), macs=t * expand(weights + biases))
 
 
 @register("SwiGLU", params=(size("n", doc="hidden width"), flag("bias", True)))
