@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import SymparamsError
+from .limits import MAX_DIGITS
 
 if TYPE_CHECKING:
     from .network import Network
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WHOLE = re.compile(r"[0-9](_?[0-9])*\Z")
-_MAX_DIGITS = 600  # limits.MAX_DIGITS, repeated: importing limits would load sympy at start-up
 
 
 class UsageError(SymparamsError):
@@ -89,9 +89,9 @@ def parse_subs(items: Sequence[str] | None) -> dict[str, int]:
             name, sep, value = (s.strip() for s in part.partition("="))
             if not sep or not _NAME.match(name):
                 raise UsageError(f"--subs expects name=value pairs such as h=28,w=28; got {part!r}")
-            if len(value) > _MAX_DIGITS:  # before int(), which stops at 4,300 digits
+            if len(value) > MAX_DIGITS:  # before int(), which stops at 4,300 digits
                 raise UsageError(f"--subs: the value of {name} has {len(value):,} digits; symparams computes "
-                                 f"with at most {_MAX_DIGITS}")
+                                 f"with at most {MAX_DIGITS}")
             if not _WHOLE.match(value) or int(value.replace("_", "")) < 1:
                 raise UsageError(f"--subs: the value of {name} must be a positive whole number, got {value!r}")
             values[name] = int(value.replace("_", ""))
