@@ -331,12 +331,13 @@ def check_torch(input_shape: tuple[int, ...], specs, text: str | None = None) ->
 
     text = text or chain_text(input_shape, specs)
     model, shape = torch_model(input_shape, specs)
-    net = symparams.parse(text, convention="torch")
-    assert symparams_counts(net) == torch_counts(model), text
-    assert tuple(net.shape) == shape, text
     # Display order: channels first for images and volumes, as torch prints them.
     expected = channels_first(shape) if len(shape) >= 3 else shape
-    assert tuple(net.output_shape) == expected, text
+    for numeric in (False, True):  # the symbolic build, and the CLI's numeric one (arith.py)
+        net = symparams.parse(text, convention="torch", numeric=numeric)
+        assert symparams_counts(net) == torch_counts(model), text
+        assert tuple(net.shape) == shape, text
+        assert tuple(net.output_shape) == expected, text
 
 
 def check_keras(input_shape: tuple[int, ...], specs, text: str | None = None) -> None:
@@ -345,9 +346,10 @@ def check_keras(input_shape: tuple[int, ...], specs, text: str | None = None) ->
 
     text = text or chain_text(input_shape, specs)
     model, shape = keras_model(input_shape, specs)
-    net = symparams.parse(text, convention="keras")
-    assert symparams_counts(net) == keras_counts(model), text
-    assert tuple(net.output_shape) == shape, text
+    for numeric in (False, True):  # the symbolic build, and the CLI's numeric one (arith.py)
+        net = symparams.parse(text, convention="keras", numeric=numeric)
+        assert symparams_counts(net) == keras_counts(model), text
+        assert tuple(net.output_shape) == shape, text
     if model.layers:  # the shape Keras declares is the shape a forward pass gives
         import numpy as np
 
