@@ -10,28 +10,13 @@ nesting, look-alike characters, tabs, CRLF).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from bench_fuzz import fuzz
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import symparams
 from symparams.errors import LimitError, SymparamsError
-
-
-def _load_fuzz():
-    path = Path(__file__).resolve().parents[1] / "bench" / "fuzz.py"
-    spec = importlib.util.spec_from_file_location("symparams_bench_fuzz", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
 
 BUDGET = settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 conventions = st.sampled_from(["torch", "keras"])

@@ -8,7 +8,6 @@ network must really be answered without sympy, which a fresh process shows.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_fuzz import fuzz
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -29,15 +29,6 @@ SETTINGS = settings(max_examples=int(os.environ.get("SYMPARAMS_EXAMPLES", "300")
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _load_fuzz():
-    spec = importlib.util.spec_from_file_location("symparams_bench_fuzz_numeric", ROOT / "bench" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
 
 
 def outcome(text: str, numeric: bool, convention: str = "torch", mode: str = "exact",
