@@ -36,8 +36,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from . import syntax as S
-from .arith import NeedsSympy, is_false, is_int, is_number, provably_equal, sympy
-from .builder import Builder, Thunk, evaluate
+from .arith import is_false, is_int, is_number, provably_equal, sympy
+from .builder import Builder, Thunk, _whole, evaluate
 from .errors import DefinitionError, LimitError, ParseError, SymparamsError, _locate
 from .layers import registry as R
 from .network import LayerInfo, ordered_shape, total
@@ -84,9 +84,7 @@ def count_value(b: Builder, node: S.Expr, env: Mapping[str, Any], term: S.Node, 
     """The n of `X*n` or `n[A]`: a whole number >= 1, or a symbolic one (a condition)."""
     value = evaluate(node, b.ctx, env, R.SIZE)
     if b.ctx.numeric:  # a whole number >= 1, or the symbolic build explains
-        if not is_int(value) or value < 1:
-            raise NeedsSympy
-        return value
+        return _whole(value, 1, what, node, b.ctx)
     if not isinstance(value, sympy.Expr):
         raise b.ctx.error(f"{what} must be a whole number or a symbol, not the keyword '{value}'", node)
     if value.is_number:

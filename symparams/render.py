@@ -10,7 +10,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from .arith import is_int, is_number, sympy
+from .arith import is_number, sympy
 from .network import LayerInfo, Network
 from .shapes import Condition
 
@@ -18,18 +18,21 @@ if TYPE_CHECKING:
     from sympy import Expr
 
 
+def _is_numeric(expr: Any) -> bool:
+    """A whole number of either build: a Python int or a sympy Integer."""
+    return isinstance(expr, int) or (isinstance(expr, sympy.Basic) and expr.is_Integer)
+
+
 def number(expr: Expr) -> str:
     """A count for people: 217,706 when numeric, the formula otherwise."""
-    if is_int(expr) or isinstance(expr, sympy.Integer):
+    if _is_numeric(expr):
         return f"{int(expr):,}"
     return str(expr)
 
 
 def json_value(expr: Any) -> Any:
     """A JSON integer when fully numeric, else a string sympy reads back."""
-    if is_int(expr):
-        return expr
-    if isinstance(expr, sympy.Basic) and expr.is_Integer:
+    if _is_numeric(expr) and not isinstance(expr, bool):
         return int(expr)
     return str(expr)
 
@@ -209,10 +212,6 @@ def _md_code(text: str) -> str:
 
 def _md_count(expr: Expr) -> str:
     return number(expr) if _is_numeric(expr) else _md_code(str(expr))
-
-
-def _is_numeric(expr: Any) -> bool:
-    return isinstance(expr, int) or (isinstance(expr, sympy.Basic) and expr.is_Integer)
 
 
 def markdown(net: Network, depth: int | None = None) -> str:
