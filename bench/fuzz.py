@@ -28,9 +28,9 @@ from pathlib import Path
 import sympy
 
 import symparams
-from symparams.errors import SymparamsError
+from symparams.base.errors import SymparamsError
+from symparams.language.parsing import MAX_TEXT
 from symparams.layers import registry
-from symparams.parsing import MAX_TEXT
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "examples"

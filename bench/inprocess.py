@@ -24,7 +24,7 @@ from typing import Any
 import models
 
 import symparams
-from symparams.errors import SymparamsError
+from symparams.base.errors import SymparamsError
 
 LENET_SYMBOLIC = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 
@@ -121,7 +121,7 @@ def bench_repeat(repeats: int) -> dict[str, Any]:
     body = "I(t,d)-(LN-H(4*d)-gelu-H(d))*{}"
     import sympy
 
-    from symparams.symbols import symbol
+    from symparams.base.expr import symbol
 
     symbolic = _try_parse(body.format("L"))
     d, L = symbol("d"), symbol("L")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import DefinitionError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
+from .base.errors import DefinitionError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
 
 if TYPE_CHECKING:
-    from .api import parse
-    from .network import LayerInfo, Network
+    from .api import Network, parse
+    from .result import LayerInfo
 
 __all__ = [
     "DefinitionError",
@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 # sympy and lark load on first use (PEP 562), not when the package is imported: the
 # `symparams` command imports symparams.cli, whose main() then imports them inside its
 # own try, so a Ctrl-C during start-up exits 130 without a traceback like any other.
-_LAZY = {"parse": "api", "Network": "network", "LayerInfo": "network"}
+_LAZY = {"parse": "api", "Network": "api", "LayerInfo": "result"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,18 +1,32 @@
-"""The public entry point: text in, Network out."""
+"""The public entry point: text in, `Network` out.
+
+`Network` is the result record (`result.Network`) with the conveniences a notebook
+wants on top: substituting values, switching mode or convention (each an explicit
+rebuild from the text, here), solving, sweeping, and Jupyter's displays. They call
+down into the engine; nothing below calls up into them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from . import layers as _layers  # noqa: F401  (registers the layer formulas)
-from .builder import build
-from .errors import SymparamsError
-from .network import CONVENTIONS, MODES, Network
-from .parsing import parse_program
+from . import result
+from .building import network
+
+if TYPE_CHECKING:
+    from .analysis.solve import Solution
+    from .analysis.sweep import Sweep
 
 
-def parse(text: str, convention: str = "torch", mode: str = "exact",
-          values: Mapping[str, int] | None = None, numeric: bool = False) -> Network:
+def parse(
+    text: str,
+    convention: str = "torch",
+    mode: str = "exact",
+    values: Mapping[str, int] | None = None,
+    numeric: bool = False,
+) -> Network:
     """Parse architecture text into a Network of exact symbolic counts and shapes.
 
     >>> net = parse("I(784)-O(10)")
@@ -25,14 +39,78 @@ def parse(text: str, convention: str = "torch", mode: str = "exact",
     symbols is built in Python ints and sympy is not imported (the command line's table
     and JSON); a network with symbols is the same either way.
     """
-    if convention not in CONVENTIONS:
-        raise SymparamsError(f"unknown convention {convention!r}: expected one of {', '.join(CONVENTIONS)}")
-    if mode not in MODES:
-        raise SymparamsError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
-    if not isinstance(text, str):
-        raise SymparamsError(f"the architecture must be text, got {type(text).__name__}")
-    for name, value in (values or {}).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SymparamsError(f"the value of {name} must be a positive whole number, got {value!r}")
-    program = parse_program(text)
-    return build(program, text, convention, mode, values, numeric=numeric)
+    return Network.of(network(text, convention, mode, values, numeric=numeric))
+
+
+@dataclass(frozen=True)
+class Network(result.Network):
+    """A network's shapes and counts (`result.Network`), with the notebook's conveniences.
+
+    >>> net = parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+    >>> net.subs(n=28).params
+    217706
+    """
+
+    @classmethod
+    def of(cls, record: result.Network) -> Network:
+        return cls(**{f.name: getattr(record, f.name) for f in fields(record)})
+
+    def subs(self, **values: int) -> Network:
+        """The same network with symbols given values (positive integers), rebuilt from
+        its text: values that break a layer's rule raise a ShapeError naming the layer."""
+        return parse(self.text, self.convention, self.mode, values={**self.values, **values})
+
+    def with_convention(self, convention: str) -> Network:
+        return parse(self.text, convention, self.mode, values=dict(self.values))
+
+    def with_mode(self, mode: str) -> Network:
+        return parse(self.text, self.convention, mode, values=dict(self.values))
+
+    def solve(
+        self,
+        unknown: str | tuple[str, ...],
+        goal: int,
+        target: str = "params",
+        how: str = "equal",
+        values: Mapping[str, int] | None = None,
+        dtype: str = "float32",
+    ) -> Solution:
+        """The values of a symbol that give `goal` as the `target` total (params,
+        trainable, non_trainable, macs, memory, activations, axis:NAME): see
+        `symparams.analysis.solve.solve`.
+
+        >>> net = parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+        >>> net.solve("n", 1_000_000, how="max").as_dict()
+        {'value': 51, 'total': 832106}
+        """
+        from .analysis.solve import solve
+
+        return solve(self, unknown, goal, target=target, how=how, values=values, dtype=dtype)
+
+    def sweep(
+        self,
+        vary: Mapping[str, Iterable[int]],
+        targets: Sequence[str] = ("params",),
+        values: Mapping[str, int] | None = None,
+        dtype: str = "float32",
+    ) -> Sweep:
+        """Totals over the grid of `vary` as numpy arrays: see `symparams.analysis.sweep.sweep`.
+
+        >>> net = parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")
+        >>> net.sweep({"n": [28, 52]}).totals["params"].tolist()
+        [217706, 1004138]
+        """
+        from .analysis.sweep import sweep
+
+        return sweep(self, vary, targets, values=values, dtype=dtype)
+
+    # Jupyter shows a Network as a table: HTML in the notebook, LaTeX in nbconvert's PDF.
+    def _repr_html_(self) -> str:
+        from .report.markup import html
+
+        return html(self)
+
+    def _repr_latex_(self) -> str:
+        from .report.latex import latex_repr
+
+        return latex_repr(self)

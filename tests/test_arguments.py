@@ -4,7 +4,7 @@ import pytest
 import sympy
 
 import symparams
-from symparams.symbols import symbol
+from symparams.base.expr import symbol
 
 
 def test_rate_may_be_a_fraction_while_a_size_may_not():

@@ -3,7 +3,7 @@
 import sympy
 
 import symparams
-from symparams.symbols import symbol
+from symparams.base.expr import symbol
 
 
 def test_symbolic_repeat_row_is_collected_by_its_count():

@@ -10,8 +10,8 @@ import pytest
 import sympy
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.symbols import symbol
 
 LENET = "I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 SYMBOLIC_LENET = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"

@@ -12,10 +12,10 @@ import sympy
 
 import symparams
 from symparams import SymparamsError
+from symparams.base.errors import LimitError
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.errors import LimitError
 from symparams.render import table, to_dict, visible_rows
-from symparams.symbols import symbol
 
 L, d, n, v, h, w, c, k = (symbol(s) for s in ["L", "d", "n", "v", "h", "w", "c", "k"])
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.symbols import symbol
+from symparams.base.expr import symbol
 
 pytestmark = pytest.mark.frameworks
 

@@ -49,7 +49,7 @@ def test_every_example_is_tested():
 
 
 def test_examples_use_definitions():
-    from symparams.parsing import parse_program
+    from symparams.language.parsing import parse_program
 
     for name, *_ in CASES:
         assert parse_program((EXAMPLES / name).read_text(encoding="utf-8")).definitions, name

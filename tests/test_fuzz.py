@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.errors import LimitError, SymparamsError
+from symparams.base.errors import LimitError, SymparamsError
 
 BUDGET = settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 conventions = st.sampled_from(["torch", "keras"])
@@ -96,8 +96,7 @@ def test_the_fast_floor_is_sympys_floor(coefficients, den):
     expression sympy's floor() gives, for the polynomials strides and pools make."""
     import sympy
 
-    from symparams.shapes import polynomial_floor
-    from symparams.symbols import symbol
+    from symparams.base.expr import polynomial_floor, symbol
 
     h, w, k = symbol("h"), symbol("w"), symbol("k")
     a, b, c, d, e = coefficients

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 import symparams
-from symparams import limits, render
+from symparams import render
+from symparams.base import limits
+from symparams.base.errors import LimitError, SymparamsError
 from symparams.cli import main
-from symparams.errors import LimitError, SymparamsError
-from symparams.parsing import MAX_NESTING, MAX_OPERATORS, MAX_TEXT
+from symparams.language.parsing import MAX_NESTING, MAX_OPERATORS, MAX_TEXT
 
 PACKAGE = Path(symparams.__file__).resolve().parent
 

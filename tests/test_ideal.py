@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.network import solve_congruence
-from symparams.symbols import symbol
+from symparams.base.expr import symbol
+from symparams.modes import solve_congruence
 
 h, w, c, n = (symbol(x) for x in "hwcn")
 LENET = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"

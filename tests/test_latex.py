@@ -15,10 +15,19 @@ import sympy
 from latex_tools import compile_fragment, compile_pdf, ink, pdf_text, render_png
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.latex import condition_latex, escape_text, latex, symbol_latex
-from symparams.render import LONGTABLE_ROWS, latex_document, latex_formula, latex_table, presented
-from symparams.symbols import symbol
+from symparams.report.latex import (
+    LONGTABLE_ROWS,
+    condition_latex,
+    escape_text,
+    latex,
+    latex_document,
+    latex_formula,
+    latex_table,
+    presented,
+    symbol_latex,
+)
 
 LENET = "I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 LENET_SYMBOLIC = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.symbols import symbol
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -8,7 +8,8 @@ import pytest
 
 import symparams
 from symparams.cli import main
-from symparams.render import markdown, shape_text
+from symparams.layers.shapes import shape_text
+from symparams.render import markdown
 
 NETWORKS = [
     ("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)", "torch"),
@@ -67,7 +68,7 @@ def test_markdown_table_parses_back_to_the_network(text, convention, capsys):
         assert unwrap(cells["Layer"]) == row.text
         assert cells["Layer"].count("&emsp;") == row.depth
         assert cells["Kind"] == row.kind
-        assert unwrap(cells["Output shape"]) == shape_text(row.output_shape, convention)
+        assert unwrap(cells["Output shape"]) == shape_text(row.shape, convention)
         assert unwrap(cells["Params"]) == count_cell(row.params)
         if "Non-trainable" in header:
             assert unwrap(cells["Non-trainable"]) == count_cell(row.non_trainable)

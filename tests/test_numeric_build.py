@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.errors import SymparamsError
+from symparams.base.errors import SymparamsError
 from symparams.render import markdown, table, to_json
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from symparams import parsing
-from symparams import syntax as S
-from symparams.errors import ParseError
+from symparams.base.errors import ParseError
+from symparams.language import parsing
+from symparams.language import syntax as S
 
 TEXTS = ["I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)",
          "blk(k) = [C(k,3,p=1) + id]; I(h,w,c)-blk(64)*n-GAP-O(10)",

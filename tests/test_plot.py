@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
 from symparams.plot import PlotError, plot_heatmap, plot_per_layer, plot_total
-from symparams.symbols import symbol
 
 pytest.importorskip("matplotlib")  # the `test` extra installs it; symparams itself does not need it
 

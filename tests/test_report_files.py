@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import symparams
-from symparams.render import latex_table, markdown
+from symparams.render import markdown
+from symparams.report.latex import latex_table
 
 EXPECTED = Path(__file__).parent / "expected"
 LENET_SYMBOLIC = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.symbols import symbol
 
 MNIST = "I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symparams
+from symparams.analysis.sweep import compile_numpy, parse_values, sweep
+from symparams.base.expr import symbol
 from symparams.cli import main
-from symparams.sweep import compile_numpy, parse_values, sweep
-from symparams.symbols import symbol
 
 LENET = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
 

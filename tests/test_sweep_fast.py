@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import symparams
-from symparams.sweep import per_point
+from symparams.analysis.sweep import per_point
 
 
 def lenet(h: int, w: int, c: int) -> int:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.symbols import symbol
+from symparams.base.expr import symbol
 
 # SYMPARAMS_EXAMPLES raises the count for a longer hunt outside CI.
 SETTINGS = settings(max_examples=int(os.environ.get("SYMPARAMS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,7 @@ import symparams
 @pytest.mark.parametrize("norm_first", [True, False])
 @pytest.mark.parametrize("d, heads, ff", [(64, 4, 256), (96, 8, 200)])
 def test_tb_with_relu_equals_torch_encoder_layer(norm_first, d, heads, ff):
-    import torch.nn as nn
+    from torch import nn
 
     layer = nn.TransformerEncoderLayer(d, heads, ff, batch_first=True, norm_first=norm_first)
     expected = sum(p.numel() for p in layer.parameters())

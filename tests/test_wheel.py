@@ -60,7 +60,7 @@ def test_installed_cli_runs_outside_the_repository(wheel, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # The package and its grammar come from the venv, not from the repository.
-    probe = "import symparams, symparams.parsing as p; print(symparams.__file__); print(len(p.grammar_text()))"
+    probe = "import symparams, symparams.language.parsing as p; print(symparams.__file__); print(len(p.grammar_text()))"
     where = _run([str(python), "-c", probe], cwd=elsewhere)
     assert where.returncode == 0, where.stderr
     assert where.stdout.splitlines()[0].startswith(str(venv))

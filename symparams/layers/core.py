@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..arith import exact_div, is_false, is_int, is_true, largest, provably_equal, sympy
-from ..errors import ShapeError
-from ..shapes import (
+from ..base.errors import ShapeError
+from ..base.expr import (
     Condition,
     at_least,
-    axis_names,
-    conv_min_input,
-    conv_out,
     divides,
-    pool_min_input,
-    pool_out,
+    equality,
+    exact_div,
+    is_false,
+    is_true,
+    largest,
     product,
+    provably_equal,
 )
 from .registry import (
     PADDING,
@@ -35,6 +35,7 @@ from .registry import (
     size,
     spatial,
 )
+from .shapes import axis_names, conv_min_input, conv_out, pool_min_input, pool_out
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -46,8 +47,9 @@ def need_spatial(call: LayerCall, what: str) -> str:
     """The dimensionality suffix ('2D'); a layer over spatial axes needs some."""
     if call.rank < 2:
         # The builder puts the layer as written before the message.
-        raise ShapeError("needs an input with spatial axes (a sequence, image or volume), "
-                         f"got a vector of {call.shape[0]}")
+        raise ShapeError(
+            f"needs an input with spatial axes (a sequence, image or volume), got a vector of {call.shape[0]}"
+        )
     return _DIMS.get(call.rank, f"{call.rank - 1}D")
 
 
@@ -88,8 +90,19 @@ def _conv_axes(call: LayerCall) -> tuple[tuple[Expr, ...], tuple[Condition, ...]
     return out, _axis_conditions(call, minimum)
 
 
-@register("C", "Conv", params=(size("n"), spatial("f"), spatial("s", 1), padding(), spatial("d", 1),
-                                size("g", 1), flag("bias", True)))
+@register(
+    "C",
+    "Conv",
+    params=(
+        size("n"),
+        spatial("f"),
+        spatial("s", 1),
+        padding(),
+        spatial("d", 1),
+        size("g", 1),
+        flag("bias", True),
+    ),
+)
 def conv(call: LayerCall) -> LayerOut:
     """Convolution over the spatial axes: n·(c/g)·∏f weights + n biases."""
     dims = need_spatial(call, "C")
@@ -97,9 +110,14 @@ def conv(call: LayerCall) -> LayerOut:
     out, conditions = _conv_axes(call)
     weights = a.n * exact_div(c, a.g) * product(a.f)
     biases = a.n if a.bias else 0
-    return LayerOut(out + (a.n,), f"Conv{dims}", weights, biases,
-                    conditions=conditions + _group_conditions(c, a.n, a.g),
-                    macs=conv_macs(out, weights, biases))
+    return LayerOut(
+        out + (a.n,),
+        f"Conv{dims}",
+        weights,
+        biases,
+        conditions=conditions + _group_conditions(c, a.n, a.g),
+        macs=conv_macs(out, weights, biases),
+    )
 
 
 def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr) -> Expr:
@@ -110,8 +128,20 @@ def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr
     return (x - 1) * s - 2 * p + d * (f - 1) + op + 1
 
 
-@register("T", "ConvT", params=(size("n"), spatial("f"), spatial("s", 1), Param("p", PADDING, None),
-                                 Param("op", SPATIAL0, 0), spatial("d", 1), size("g", 1), flag("bias", True)))
+@register(
+    "T",
+    "ConvT",
+    params=(
+        size("n"),
+        spatial("f"),
+        spatial("s", 1),
+        Param("p", PADDING, None),
+        Param("op", SPATIAL0, 0),
+        spatial("d", 1),
+        size("g", 1),
+        flag("bias", True),
+    ),
+)
 def conv_transpose(call: LayerCall) -> LayerOut:
     """Transposed convolution: c·(n/g)·∏f weights + n biases."""
     dims = need_spatial(call, "T")
@@ -122,20 +152,31 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
     if any(not isinstance(q, str) for q in pads) is False and any(o != 0 for o in a.op):
         raise ShapeError("needs an integer padding p to take op (output padding)")
-    out = tuple(_transposed_axis(x, f, s, q, op, d)
-                for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, a.op, a.d))
+    out = tuple(
+        _transposed_axis(x, f, s, q, op, d)
+        for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, a.op, a.d)
+    )
     names = axis_names(call.rank)
-    conditions = tuple(at_least(o, 1, f"gives an empty output on axis {name} ({o})")
-                       for o, name in zip(out, names))
+    conditions = tuple(
+        at_least(o, 1, f"gives an empty output on axis {name} ({o})") for o, name in zip(out, names)
+    )
     weights = c * exact_div(a.n, a.g) * product(a.f)
     biases = a.n if a.bias else 0
-    return LayerOut(out + (a.n,), f"ConvTranspose{dims}", weights, biases,
-                    conditions=conditions + _group_conditions(c, a.n, a.g),
-                    macs=conv_macs(out, weights, biases))
+    return LayerOut(
+        out + (a.n,),
+        f"ConvTranspose{dims}",
+        weights,
+        biases,
+        conditions=conditions + _group_conditions(c, a.n, a.g),
+        macs=conv_macs(out, weights, biases),
+    )
 
 
-@register("DW", "DepthwiseConv", params=(spatial("f"), spatial("s", 1), padding(), size("m", 1),
-                                          flag("bias", True), spatial("d", 1)))
+@register(
+    "DW",
+    "DepthwiseConv",
+    params=(spatial("f"), spatial("s", 1), padding(), size("m", 1), flag("bias", True), spatial("d", 1)),
+)
 def depthwise(call: LayerCall) -> LayerOut:
     """Depthwise convolution with multiplier m: c·m·∏f weights + c·m biases."""
     dims = need_spatial(call, "DW")
@@ -143,12 +184,29 @@ def depthwise(call: LayerCall) -> LayerOut:
     out, conditions = _conv_axes(call)
     n = c * a.m
     weights, biases = n * product(a.f), n if a.bias else 0
-    return LayerOut(out + (n,), f"DepthwiseConv{dims}", weights, biases,
-                    conditions=conditions, macs=conv_macs(out, weights, biases))
+    return LayerOut(
+        out + (n,),
+        f"DepthwiseConv{dims}",
+        weights,
+        biases,
+        conditions=conditions,
+        macs=conv_macs(out, weights, biases),
+    )
 
 
-@register("SC", "SeparableConv", params=(size("n"), spatial("f"), spatial("s", 1), padding(), size("m", 1),
-                                          flag("bias", True), spatial("d", 1)))
+@register(
+    "SC",
+    "SeparableConv",
+    params=(
+        size("n"),
+        spatial("f"),
+        spatial("s", 1),
+        padding(),
+        size("m", 1),
+        flag("bias", True),
+        spatial("d", 1),
+    ),
+)
 def separable(call: LayerCall) -> LayerOut:
     """Depthwise (no bias) then 1x1 pointwise: c·m·∏f + c·m·n weights + n biases."""
     dims = need_spatial(call, "SC")
@@ -157,8 +215,14 @@ def separable(call: LayerCall) -> LayerOut:
     weights = c * a.m * product(a.f) + c * a.m * a.n
     biases = a.n if a.bias else 0
     # Both convolutions of the pair write at the output's positions (the 1x1 keeps them).
-    return LayerOut(out + (a.n,), f"SeparableConv{dims}", weights, biases,
-                    conditions=conditions, macs=conv_macs(out, weights, biases))
+    return LayerOut(
+        out + (a.n,),
+        f"SeparableConv{dims}",
+        weights,
+        biases,
+        conditions=conditions,
+        macs=conv_macs(out, weights, biases),
+    )
 
 
 def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
@@ -302,12 +366,18 @@ def _activation(name: str, kind: str) -> None:
     register(name)(activation)
 
 
-for _name, _kind in [("relu", "ReLU"), ("relu6", "ReLU6"), ("gelu", "GELU"), ("silu", "SiLU"),
-                     ("tanh", "Tanh"), ("sigmoid", "Sigmoid"), ("softmax", "Softmax"), ("elu", "ELU"),
-                     ("id", "Identity")]:
+for _name, _kind in [
+    ("relu", "ReLU"),
+    ("relu6", "ReLU6"),
+    ("gelu", "GELU"),
+    ("silu", "SiLU"),
+    ("tanh", "Tanh"),
+    ("sigmoid", "Sigmoid"),
+    ("softmax", "Softmax"),
+    ("elu", "ELU"),
+    ("id", "Identity"),
+]:
     _activation(_name, _kind)
-
-
 
 
 @register("O", "Output", params=(size("n"), flag("bias", True), flag("tied", False)))
@@ -321,7 +391,7 @@ def output(call: LayerCall) -> LayerOut:
     if not match:
         raise ShapeError(f"tied=true needs an earlier E(v, d) with v = {call.args.n}")
     fan_in = call.channels if call.rank == 2 else product(call.shape)
-    same_width = fan_in == match[0] if is_int(fan_in) and is_int(match[0]) else sympy.Eq(fan_in, match[0])
+    same_width = equality(fan_in, match[0])
     if is_false(same_width):
         raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
     tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")

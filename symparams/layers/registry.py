@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..shapes import Condition
+from ..base.expr import Condition
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -153,8 +153,9 @@ REGISTRY: dict[str, LayerSpec] = {}
 PRIMARY: dict[str, LayerSpec] = {}  # short names only, in registration order
 
 
-def register(name: str, *aliases: str, params: tuple[Param, ...] = (),
-             expand: ExpandFn | None = None) -> Callable[[LayerFn], LayerFn]:
+def register(
+    name: str, *aliases: str, params: tuple[Param, ...] = (), expand: ExpandFn | None = None
+) -> Callable[[LayerFn], LayerFn]:
     """Register a layer function under its short name and aliases.
 
     With `expand`, the builder builds the layer from the subtree `expand` returns and
@@ -179,4 +180,3 @@ def lookup(name: str) -> LayerSpec | None:
 def layer_names() -> list[str]:
     """Short names of every registered layer, for "expected one of" messages."""
     return list(PRIMARY)
-

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import syntax as S
-from ..arith import exact_div, expand, provably_equal
-from ..errors import ShapeError
-from ..shapes import Condition, at_most, divides
+from ..base.errors import ShapeError
+from ..base.expr import Condition, at_most, divides, exact_div, expand, provably_equal
+from ..language import syntax as S
 from .core import dense
 from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
+from .shapes import shape_text
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -30,12 +30,8 @@ if TYPE_CHECKING:
 def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
     """The (t, c) of a sequence input; other ranks are an error (the builder names the layer)."""
     if call.rank != 2:
-        raise ShapeError(f"needs a sequence (t, c), got a tensor of shape {_shape(call.shape)}")
+        raise ShapeError(f"needs a sequence (t, c), got a tensor of shape {shape_text(call.shape, 'keras')}")
     return call.shape[0], call.shape[1]
-
-
-def _shape(shape: tuple[Expr, ...]) -> str:
-    return "(" + ", ".join(str(x) for x in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 # ---------------------------------------------------------------- embeddings and tokens
@@ -48,7 +44,7 @@ def embedding(call: LayerCall) -> LayerOut:
     38597376
     """
     if call.rank != 1:
-        raise ShapeError(f"needs token ids (t), got a tensor of shape {_shape(call.shape)}")
+        raise ShapeError(f"needs token ids (t), got a tensor of shape {shape_text(call.shape, 'keras')}")
     v, d = call.args.v, call.args.d
     # torchinfo counts nn.Embedding's table once as its Mult-Adds.
     return LayerOut((call.shape[0], d), "Embedding", v * d, macs=v * d, facts={"embeddings": (v, d)})
@@ -135,8 +131,16 @@ def gru(call: LayerCall) -> LayerOut:
 
 
 # ---------------------------------------------------------------- attention
-@register("MHA", "Attention", params=(size("h", doc="heads"), Param("k", SIZE, None, doc="width of a head"),
-                                      Param("kv", SIZE, None, doc="key/value heads"), flag("bias", True)))
+@register(
+    "MHA",
+    "Attention",
+    params=(
+        size("h", doc="heads"),
+        Param("k", SIZE, None, doc="width of a head"),
+        Param("kv", SIZE, None, doc="key/value heads"),
+        flag("bias", True),
+    ),
+)
 def attention(call: LayerCall) -> LayerOut:
     """Self-attention over (t, c) with h heads of width k (c/h by default) and kv key/value
     heads (kv < h is grouped-query attention): projections to queries (c·h·k), keys and
@@ -150,7 +154,9 @@ def attention(call: LayerCall) -> LayerOut:
     a = call.args
     h = a.h
     kv = h if a.kv is None else a.kv
-    conditions: list[Condition] = [divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")]
+    conditions: list[Condition] = [
+        divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")
+    ]
     if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
         conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
         k = exact_div(c, h)
@@ -160,8 +166,14 @@ def attention(call: LayerCall) -> LayerOut:
     biases = h * k + 2 * kv * k + c if a.bias else 0
     kind = "MultiHeadAttention" if provably_equal(kv, h, simplify=True) else "GroupedQueryAttention"
     # torchinfo: in_proj_weight & co. count once per position.
-    return LayerOut(call.shape, kind, expand(weights), expand(biases),
-                    conditions=tuple(conditions), macs=t * expand(weights + biases))
+    return LayerOut(
+        call.shape,
+        kind,
+        expand(weights),
+        expand(biases),
+        conditions=tuple(conditions),
+        macs=t * expand(weights + biases),
+    )
 
 
 @register("SwiGLU", params=(size("n", doc="hidden width"), flag("bias", True)))
@@ -180,9 +192,14 @@ def swiglu(call: LayerCall) -> LayerOut:
 # A plain MLP H(ff)-act-H(c) has the same count whatever its activation; nn.TransformerEncoderLayer
 # defaults to relu, GPT-2/BERT/ViT use gelu.
 _PLAIN_MLP_ACTIVATIONS = ("gelu", "relu", "silu", "tanh", "sigmoid", "elu", "relu6")
-_BLOCK_PARAMS = (size("h", doc="heads"), size("ff", doc="width of the MLP"), choice("norm", "ln", "ln", "rms"),
-                 choice("mlp", "gelu", *_PLAIN_MLP_ACTIVATIONS, "swiglu"), flag("bias", True),
-                 Param("kv", SIZE, None, doc="key/value heads"))
+_BLOCK_PARAMS = (
+    size("h", doc="heads"),
+    size("ff", doc="width of the MLP"),
+    choice("norm", "ln", "ln", "rms"),
+    choice("mlp", "gelu", *_PLAIN_MLP_ACTIVATIONS, "swiglu"),
+    flag("bias", True),
+    Param("kv", SIZE, None, doc="key/value heads"),
+)
 
 
 def _const(value: Any, span: S.Node) -> S.Const:
@@ -232,8 +249,13 @@ def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
     if a.mlp == "swiglu":
         mlp = _chain(span, norm(), make_layer(span, "SwiGLU", a.ff, **off), make_layer(span, "H", c, **off))
     else:
-        mlp = _chain(span, norm(), make_layer(span, "H", a.ff, **off), make_layer(span, a.mlp),
-                     make_layer(span, "H", c, **off))
+        mlp = _chain(
+            span,
+            norm(),
+            make_layer(span, "H", a.ff, **off),
+            make_layer(span, a.mlp),
+            make_layer(span, "H", c, **off),
+        )
     return _chain(span, _residual(span, attend), _residual(span, mlp))
 
 
@@ -249,4 +271,3 @@ def transformer_block(call: LayerCall) -> LayerOut:
     """
     need_sequence(call)
     return LayerOut(call.shape, "TransformerBlock")
-

@@ -29,12 +29,13 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-from .errors import SolveError
-from .network import Network, idealize
-from .symbols import AXIS_NAMES, symbol
+from ..base.errors import SolveError
+from ..base.expr import idealize, symbol
+from ..modes import substitute
+from ..result import Network
+from .targets import label, target_expr
 
 HOWS = ("equal", "max", "min")
-TARGETS = ("params", "trainable", "non_trainable", "macs", "memory", "activations")
 MAX_CLASSES = 4096  # residue classes searched one by one; more falls back to scanning
 SCAN_LIMIT = 20_000  # values scanned where the total is not a polynomial on a class
 MAX_BITS = 4096  # exponential search stops past 2**MAX_BITS
@@ -108,75 +109,136 @@ Number = int | Fraction
 Compiled = Callable[[Mapping[sympy.Symbol, int]], Any]
 
 
+class ExactCompiler:
+    """Compiles a sympy expression to a function of {symbol: int} that evaluates it
+    exactly with Python integers and fractions: floor is a true integer floor however
+    large the numbers. Dispatch by class along the MRO (`_compile_<Class>`), as sympy's
+    printers dispatch on `_print_<Class>`. A Min or Max found in `choices` is taken to
+    be its argument of that index."""
+
+    def __init__(self, choices: Mapping[sympy.Basic, int] | None = None) -> None:
+        self.choices = choices or {}
+
+    def compiled(self, expr: sympy.Basic) -> Compiled:
+        if expr in self.choices:
+            return self.compiled(expr.args[self.choices[expr]])
+        for kind in type(expr).__mro__:
+            method = getattr(self, f"_compile_{kind.__name__}", None)
+            if method is not None:
+                return method(expr)  # type: ignore[no-any-return]
+        raise SolveError(f"cannot evaluate {type(expr).__name__} exactly in {expr}")
+
+    def _parts(self, expr: sympy.Basic) -> list[Compiled]:
+        return [self.compiled(a) for a in expr.args]
+
+    def _compile_BooleanTrue(self, expr: sympy.Basic) -> Compiled:
+        return lambda env: True
+
+    def _compile_BooleanFalse(self, expr: sympy.Basic) -> Compiled:
+        return lambda env: False
+
+    def _compile_Integer(self, expr: sympy.Basic) -> Compiled:
+        value = int(expr)
+        return lambda env: value
+
+    def _compile_Rational(self, expr: sympy.Basic) -> Compiled:
+        frac = Fraction(int(expr.p), int(expr.q))
+        return lambda env: frac
+
+    def _compile_Symbol(self, expr: sympy.Basic) -> Compiled:
+        return lambda env: env[expr]
+
+    def _compile_Add(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+        return lambda env: _whole(sum(p(env) for p in parts))
+
+    def _compile_Mul(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+
+        def mul(env: Mapping[sympy.Symbol, int]) -> Number:
+            out: Number = 1
+            for p in parts:
+                out = out * p(env)
+            return _whole(out)
+
+        return mul
+
+    def _compile_Pow(self, expr: sympy.Basic) -> Compiled:
+        base, power = self._parts(expr)
+        exponent = expr.exp
+        if not exponent.is_Integer:
+            if exponent.is_integer and exponent.is_nonnegative:  # 2^k: a whole power
+                return lambda env: base(env) ** power(env)
+            raise SolveError(f"cannot evaluate {expr} exactly: the exponent is not a whole number")
+        e = int(exponent)
+        if e >= 0:
+            return lambda env: base(env) ** e
+        return lambda env: _whole(Fraction(1) / Fraction(base(env)) ** (-e))
+
+    def _compile_floor(self, expr: sympy.Basic) -> Compiled:
+        (arg,) = self._parts(expr)
+        return lambda env: math.floor(arg(env))
+
+    def _compile_ceiling(self, expr: sympy.Basic) -> Compiled:
+        (arg,) = self._parts(expr)
+        return lambda env: math.ceil(arg(env))
+
+    def _compile_Min(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+        return lambda env: min(p(env) for p in parts)
+
+    def _compile_Max(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+        return lambda env: max(p(env) for p in parts)
+
+    def _compile_Mod(self, expr: sympy.Basic) -> Compiled:
+        value, divisor = self._parts(expr)
+        return lambda env: _whole(value(env) % divisor(env))
+
+    def _relation(self, expr: sympy.Basic, test: Callable[[Any, Any], bool]) -> Compiled:
+        left, right = self._parts(expr)
+        return lambda env: test(left(env), right(env))
+
+    def _compile_Equality(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a == b)
+
+    def _compile_Unequality(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a != b)
+
+    def _compile_GreaterThan(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a >= b)
+
+    def _compile_StrictGreaterThan(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a > b)
+
+    def _compile_LessThan(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a <= b)
+
+    def _compile_StrictLessThan(self, expr: sympy.Basic) -> Compiled:
+        return self._relation(expr, lambda a, b: a < b)
+
+    def _compile_And(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+        return lambda env: all(p(env) for p in parts)
+
+    def _compile_Or(self, expr: sympy.Basic) -> Compiled:
+        parts = self._parts(expr)
+        return lambda env: any(p(env) for p in parts)
+
+    def _compile_Not(self, expr: sympy.Basic) -> Compiled:
+        (arg,) = self._parts(expr)
+        return lambda env: not arg(env)
+
+
 def compile_exact(expr: sympy.Basic, choices: Mapping[sympy.Basic, int] | None = None) -> Compiled:
-    """A function of {symbol: int} that evaluates `expr` exactly with Python integers
-    and fractions: floor is a true integer floor however large the numbers. A Min or
-    Max found in `choices` is taken to be its argument of that index.
+    """A function of {symbol: int} that evaluates `expr` exactly (`ExactCompiler`).
 
     >>> h = symbol("h")
     >>> f = compile_exact(sympy.floor((h - 5) / 2) + 1)
     >>> f({h: 28}), f({h: 10**30 + 1})
     (12, 499999999999999999999999999999)
     """
-    if expr is sympy.true or expr is sympy.false:
-        truth = bool(expr)
-        return lambda env: truth
-    if isinstance(expr, sympy.Integer):
-        value = int(expr)
-        return lambda env: value
-    if isinstance(expr, sympy.Rational):
-        frac = Fraction(int(expr.p), int(expr.q))
-        return lambda env: frac
-    if isinstance(expr, sympy.Symbol):
-        return lambda env: env[expr]
-    if choices and expr in choices:
-        return compile_exact(expr.args[choices[expr]], choices)
-    parts = [compile_exact(a, choices) for a in expr.args]
-    if isinstance(expr, sympy.Add):
-        return lambda env: _whole(sum(p(env) for p in parts))
-    if isinstance(expr, sympy.Mul):
-        def mul(env: Mapping[sympy.Symbol, int]) -> Number:
-            out: Number = 1
-            for p in parts:
-                out = out * p(env)
-            return _whole(out)
-        return mul
-    if isinstance(expr, sympy.Pow):
-        exponent = expr.exp
-        if not exponent.is_Integer:
-            if exponent.is_integer and exponent.is_nonnegative:  # 2^k: a whole power
-                base, power = parts
-                return lambda env: base(env) ** power(env)
-            raise SolveError(f"cannot evaluate {expr} exactly: the exponent is not a whole number")
-        e, base = int(exponent), parts[0]
-        if e >= 0:
-            return lambda env: base(env) ** e
-        return lambda env: _whole(Fraction(1) / Fraction(base(env)) ** (-e))
-    if isinstance(expr, sympy.floor):
-        return lambda env: math.floor(parts[0](env))
-    if isinstance(expr, sympy.ceiling):
-        return lambda env: math.ceil(parts[0](env))
-    if isinstance(expr, sympy.Min):
-        return lambda env: min(p(env) for p in parts)
-    if isinstance(expr, sympy.Max):
-        return lambda env: max(p(env) for p in parts)
-    if isinstance(expr, sympy.Mod):
-        return lambda env: _whole(parts[0](env) % parts[1](env))
-    relations: dict[type, Callable[[Any, Any], bool]] = {
-        sympy.Eq: lambda a, b: a == b, sympy.Ne: lambda a, b: a != b, sympy.Ge: lambda a, b: a >= b,
-        sympy.Gt: lambda a, b: a > b, sympy.Le: lambda a, b: a <= b, sympy.Lt: lambda a, b: a < b,
-    }
-    for kind, test in relations.items():
-        if isinstance(expr, kind):
-            left, right = parts
-            return lambda env: test(left(env), right(env))
-    if isinstance(expr, sympy.And):
-        return lambda env: all(p(env) for p in parts)
-    if isinstance(expr, sympy.Or):
-        return lambda env: any(p(env) for p in parts)
-    if isinstance(expr, sympy.Not):
-        return lambda env: not parts[0](env)
-    raise SolveError(f"cannot evaluate {type(expr).__name__} exactly in {expr}")
+    return ExactCompiler(choices).compiled(expr)
 
 
 def _whole(value: Number) -> Number:
@@ -207,39 +269,15 @@ class Problem:
         return lambda v: all(check({x: v}) for check in checks)
 
 
-def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
-    """The total a query asks about: a count, the MACs, memory in bytes, or an axis.
-
-    An axis is `axis:NAME` (h, w, c, t, n, d as in LANGUAGE.md) or `axis:INDEX` in the
-    convention's order.
-    """
-    if target in ("params", "trainable", "non_trainable", "macs"):
-        return getattr(net, target)
-    if target == "memory":
-        return net.memory(dtype)
-    if target == "activations":
-        return net.activation_memory(dtype)
-    if target.startswith("axis:"):
-        return output_axis(net, target[5:])
-    raise SolveError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)} or axis:NAME")
-
-
-def output_axis(net: Network, which: str) -> Expr:
-    """An output axis by name (channels-last names: h, w, c ...) or by index in the
-    convention's order."""
-    shape = net.shape
-    names = AXIS_NAMES.get(len(shape), ())
-    if which in names:
-        return shape[names.index(which)]
-    if which.isdigit() and int(which) < len(shape):
-        return net.output_shape[int(which)]
-    choices = ", ".join(names) or "0"
-    raise SolveError(f"the output {list(net.output_shape)} has no axis {which!r}: expected one of {choices} "
-                     f"or an index from 0 to {len(shape) - 1}")
-
-
-def solve(net: Network, unknown: str | Sequence[str], goal: int, target: str = "params", how: str = "equal",
-          values: Mapping[str, int] | None = None, dtype: str = "float32") -> Solution:
+def solve(
+    net: Network,
+    unknown: str | Sequence[str],
+    goal: int,
+    target: str = "params",
+    how: str = "equal",
+    values: Mapping[str, int] | None = None,
+    dtype: str = "float32",
+) -> Solution:
     """Values of `unknown` for which the network's `target` equals (`how="equal"`), is
     at most (`"max"`: the largest such value) or at least (`"min"`: the smallest) `goal`.
 
@@ -268,16 +306,27 @@ def solve(net: Network, unknown: str | Sequence[str], goal: int, target: str = "
     for name in names:
         if name in given:
             raise SolveError(f"{name} is both solved for and given a value")
-    if given != dict(net.values):
-        net = net.subs(**given)
     if net.mode != "exact":
-        net = net.with_mode("exact")
+        raise SolveError(
+            "solve answers under exact (floor) semantics: give it the exact network (mode='exact')"
+        )
+    net = substitute(net, {k: v for k, v in given.items() if k not in net.values})
     problem, notes = _problem(net, names, target, dtype)
     search = Search(problem, goal)
     values_found, below, above, search_notes = search.run(how)
     closed, closed_at = closed_form(problem, goal, names)
-    solution = Solution(names, target, goal, how, values_found, below, above, closed, closed_at,
-                        notes=tuple(notes) + tuple(search_notes))
+    solution = Solution(
+        names,
+        target,
+        goal,
+        how,
+        values_found,
+        below,
+        above,
+        closed,
+        closed_at,
+        notes=tuple(notes) + tuple(search_notes),
+    )
     if not solution.found:
         return _with_reason(solution, problem, search)
     return solution
@@ -293,13 +342,16 @@ def _problem(net: Network, names: tuple[str, ...], target: str, dtype: str) -> t
         known = ", ".join(sorted(present)) or "none"
         raise SolveError(f"the network has no symbol {missing[0]!r} (its symbols: {known})")
     if x not in total.free_symbols:
-        raise SolveError(f"the {_label(target)} does not depend on {' and '.join(names)}: "
-                         f"it is {total} whatever its value")
+        raise SolveError(
+            f"the {label(target)} does not depend on {' and '.join(names)}: it is {total} whatever its value"
+        )
     others = sorted(s.name for s in total.free_symbols if s != x)
     if others:
-        raise SolveError(f"the {_label(target)} also depends on {', '.join(others)}: give "
-                         f"{'it' if len(others) == 1 else 'them'} a value with --subs "
-                         f"{','.join(o + '=...' for o in others)}")
+        raise SolveError(
+            f"the {label(target)} also depends on {', '.join(others)}: give "
+            f"{'it' if len(others) == 1 else 'them'} a value with --subs "
+            f"{','.join(o + '=...' for o in others)}"
+        )
     notes = []
     conditions = []
     lo, hi = 1, None
@@ -322,33 +374,31 @@ def _problem(net: Network, names: tuple[str, ...], target: str, dtype: str) -> t
     return Problem(x, total, tuple(conditions), lo, hi), notes
 
 
-def _label(target: str) -> str:
-    if target.startswith("axis:"):
-        return f"output axis {target[5:]}"
-    return {"non_trainable": "non-trainable parameters", "macs": "MACs", "memory": "parameter memory",
-            "activations": "activation memory", "params": "parameter count",
-            "trainable": "trainable parameter count"}.get(target, target)
-
-
 def _with_reason(solution: Solution, problem: Problem, search: Search) -> Solution:
     from dataclasses import replace
 
     names = " = ".join(solution.unknowns)
-    label = _label(solution.target)
+    what = label(solution.target)
     first = search.first_admissible()
     if first is None:
         reason = f"no value of {names} meets the network's conditions"
     elif solution.how == "max" and search.unbounded_from is not None:
-        reason = (f"there is no largest {names}: the {label} stays at most {solution.goal:,} for every "
-                  f"{names} from about {search.unbounded_from} on")
+        reason = (
+            f"there is no largest {names}: the {what} stays at most {solution.goal:,} for every "
+            f"{names} from about {search.unbounded_from} on"
+        )
     elif solution.how == "max":
-        reason = (f"{solution.goal:,} is below the minimum: the {label} is never at most {solution.goal:,}, "
-                  f"the smallest is {search.smallest_total():,} ({names} = {search.smallest_at()})")
+        reason = (
+            f"{solution.goal:,} is below the minimum: the {what} is never at most {solution.goal:,}, "
+            f"the smallest is {search.smallest_total():,} ({names} = {search.smallest_at()})"
+        )
     elif solution.how == "min":
-        reason = (f"{solution.goal:,} is above the maximum: the {label} never reaches {solution.goal:,}, "
-                  f"the largest is {search.largest_total_text()}")
+        reason = (
+            f"{solution.goal:,} is above the maximum: the {what} never reaches {solution.goal:,}, "
+            f"the largest is {search.largest_total_text()}"
+        )
     else:
-        reason = f"no value of {names} gives a {label} of {solution.goal:,}"
+        reason = f"no value of {names} gives a {what} of {solution.goal:,}"
     return replace(solution, reason=reason)
 
 
@@ -379,7 +429,9 @@ class Search:
         return self._cache[v]
 
     # Which value of x is a piece's k: x = modulus·k + residue.
-    def run(self, how: str) -> tuple[tuple[tuple[int, int | None], ...], Point | None, Point | None, list[str]]:
+    def run(
+        self, how: str
+    ) -> tuple[tuple[tuple[int, int | None], ...], Point | None, Point | None, list[str]]:
         pieces = self.pieces()
         hits: list[tuple[int, int | None, int]] = []  # (first x, last x or None, step)
         below: tuple[int | None, Number] | None = None  # (x or None for unbounded, total)
@@ -390,7 +442,9 @@ class Search:
             b = piece.largest_at_most(self)
             if b is not None and b[0] is None and self.unbounded_from is None:
                 self.unbounded_from = piece.x(piece.k_lo)
-            if b is not None and (below is None or below[0] is not None and (b[0] is None or b[0] > below[0])):
+            if b is not None and (
+                below is None or below[0] is not None and (b[0] is None or b[0] > below[0])
+            ):
                 below = b
             a = piece.smallest_at_least(self)
             if a is not None and (above is None or a[0] < above[0]):
@@ -399,8 +453,10 @@ class Search:
         below_point = None
         if below is not None:
             if below[0] is None:
-                self.notes.append(f"every large enough {self.problem.x} has a total at most {self.goal:,}: "
-                                  "there is no largest")
+                self.notes.append(
+                    f"every large enough {self.problem.x} has a total at most {self.goal:,}: "
+                    "there is no largest"
+                )
             else:
                 below_point = Point(below[0], int(below[1]))
         above_point = Point(above[0], int(above[1])) if above is not None else None
@@ -428,8 +484,9 @@ class Search:
                 return
         yield from self.scanned_pieces()
 
-    def _class_pieces(self, p: Problem, classes: tuple[int, list[tuple[int, list[Coefficients]]]]
-                      ) -> Iterator[Piece]:
+    def _class_pieces(
+        self, p: Problem, classes: tuple[int, list[tuple[int, list[Coefficients]]]]
+    ) -> Iterator[Piece]:
         modulus, polys = classes
         for residue, cut_polys in polys:
             k_lo = -((residue - p.lo) // modulus)  # ceil((lo - r)/M)
@@ -454,8 +511,10 @@ class Search:
         p = self.problem
         last = p.lo + SCAN_LIMIT - 1 if p.hi is None else min(p.hi, p.lo + SCAN_LIMIT - 1)
         if p.hi is None or p.hi > last:
-            self.notes.append(f"the total is not a polynomial in {p.x} on residue classes: "
-                              f"values from {p.lo} to {last} were checked one by one")
+            self.notes.append(
+                f"the total is not a polynomial in {p.x} on residue classes: "
+                f"values from {p.lo} to {last} were checked one by one"
+            )
         for v in range(p.lo, last + 1):
             yield Piece(1, 0, v, v)
 
@@ -561,8 +620,9 @@ def residue_classes(p: Problem) -> tuple[int, list[tuple[int, list[Coefficients]
     if len(combos) > MAX_CHOICES:
         return None
     # Divisibility conditions are constant on a class; the others change truth at roots.
-    divisibility = [c for c in p.conditions
-                    if c.has(sympy.Mod) or not isinstance(c, sympy.core.relational.Relational)]
+    divisibility = [
+        c for c in p.conditions if c.has(sympy.Mod) or not isinstance(c, sympy.core.relational.Relational)
+    ]
     checks = [compile_exact(c) for c in divisibility]
     cut_fns = []  # functions (M, r) -> a polynomial whose roots are cuts
     for combo in combos:
@@ -606,7 +666,9 @@ def _period(rounded: sympy.Basic) -> int | None:
     return abs(int(den)) * below
 
 
-def _derivative_of(fn: Callable[[int, int], Coefficients | None]) -> Callable[[int, int], Coefficients | None]:
+def _derivative_of(
+    fn: Callable[[int, int], Coefficients | None],
+) -> Callable[[int, int], Coefficients | None]:
     def derivative(modulus: int, residue: int) -> Coefficients | None:
         coeffs = fn(modulus, residue)
         return None if coeffs is None else _derivative(coeffs)
@@ -614,8 +676,9 @@ def _derivative_of(fn: Callable[[int, int], Coefficients | None]) -> Callable[[i
     return derivative
 
 
-def _class_polynomial(expr: Expr, x: sympy.Symbol, choices: Mapping[sympy.Basic, int] | None = None
-                      ) -> Callable[[int, int], Coefficients | None] | None:
+def _class_polynomial(
+    expr: Expr, x: sympy.Symbol, choices: Mapping[sympy.Basic, int] | None = None
+) -> Callable[[int, int], Coefficients | None] | None:
     """A function (M, r) -> the coefficients of expr(M·k + r) in k (each Min or Max
     taken as its argument in `choices`), or None when that is not a polynomial of the
     ideal formula's degree."""
@@ -843,7 +906,9 @@ def _merge(hits: list[tuple[int, int | None, int]]) -> tuple[tuple[int, int | No
 
 
 # ---------------------------------------------------------------- closed form
-def closed_form(problem: Problem, goal: int, names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+def closed_form(
+    problem: Problem, goal: int, names: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """The ideal formula solved for the unknown, in N (the target), when it is of
     degree 1 or 2: ('n = 8 + sqrt((N - 12906)/512)',) and its value at the goal."""
     x = problem.x

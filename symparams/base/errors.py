@@ -47,13 +47,21 @@ class SymparamsError(ValueError):
             self.args = (self.render(),)
         return self
 
+    def with_note(self, note: str) -> SymparamsError:
+        """The same error with one more line of context beneath it."""
+        self.notes = self.notes + (note,)
+        self.args = (self.render(),)
+        return self
+
     def render(self) -> str:
         if self.text is None or self.pos is None:
             lines = [f"{self.headline}: {self.message}"]
         else:
-            line_no, col, line = _locate(self.text, self.pos)
-            where = f"column {col + 1}" if "\n" not in self.text.strip("\n") else (
-                f"line {line_no}, column {col + 1}"
+            line_no, col, line = locate(self.text, self.pos)
+            where = (
+                f"column {col + 1}"
+                if "\n" not in self.text.strip("\n")
+                else (f"line {line_no}, column {col + 1}")
             )
             width = 1
             if self.end is not None and self.end > self.pos:
@@ -100,7 +108,7 @@ class SolveError(SymparamsError):
     headline = "Cannot solve"
 
 
-def _locate(text: str, pos: int) -> tuple[int, int, str]:
+def locate(text: str, pos: int) -> tuple[int, int, str]:
     """1-based line number, 0-based column and the line's text for offset `pos`."""
     pos = max(0, min(pos, len(text)))
     start = text.rfind("\n", 0, pos) + 1

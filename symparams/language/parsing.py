@@ -21,9 +21,9 @@ import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from ..base.errors import LimitError, ParseError, SymparamsError
+from ..base.limits import MAX_DIGITS, MAX_LAYERS
 from . import syntax as S
-from .errors import LimitError, ParseError, SymparamsError
-from .limits import MAX_DIGITS, MAX_LAYERS
 
 MAX_TEXT = 1_000_000  # characters; larger inputs are refused before parsing
 MAX_NESTING = 100  # brackets open at once; deeper text is refused before parsing
@@ -42,8 +42,21 @@ _TERMINAL_WORDS = {
     "_SEMI": "';'",
     "$END": "end of input",
 }
-_ORDER = ["a name", "a number", "'('", "'['", "')'", "']'", "','", "'-'", "'*'", "'|'", "'+'",
-          "'='", "end of input"]
+_ORDER = [
+    "a name",
+    "a number",
+    "'('",
+    "'['",
+    "')'",
+    "']'",
+    "','",
+    "'-'",
+    "'*'",
+    "'|'",
+    "'+'",
+    "'='",
+    "end of input",
+]
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +171,9 @@ def _check_operator_depth(tree: lark.Tree, text: str) -> None:
             depth += 1
             if depth > MAX_OPERATORS:
                 start, end = _span(node.meta)
-                raise LimitError(f"an argument nests more than {MAX_OPERATORS} operators deep", text, start, end)
+                raise LimitError(
+                    f"an argument nests more than {MAX_OPERATORS} operators deep", text, start, end
+                )
         stack.extend((child, depth) for child in node.children)
 
 
@@ -216,26 +231,38 @@ def _translate(err: UnexpectedInput, text: str) -> ParseError:
         token = err.token
         if token.type == "$END":
             pos = len(text.rstrip())
-            return ParseError("unexpected end of input", text, pos, pos + 1,
-                              _expected_words(err.accepts or err.expected))
+            return ParseError(
+                "unexpected end of input", text, pos, pos + 1, _expected_words(err.accepts or err.expected)
+            )
         pos = token.start_pos if token.start_pos is not None else 0
         end = token.end_pos if token.end_pos is not None else pos + 1
         missing = _missing_close(text, pos) if token.value == "(" else None
         if missing is not None:
             # `C(32,5-P(2)`: the '-' was read as a minus; the user meant a new layer.
-            return ParseError(f"unexpected '-': a ')' is missing before the layer {missing[1]!r}", text,
-                              missing[0], missing[0] + 1, ["','", "')'"])
+            return ParseError(
+                f"unexpected '-': a ')' is missing before the layer {missing[1]!r}",
+                text,
+                missing[0],
+                missing[0] + 1,
+                ["','", "')'"],
+            )
         if token.type == "DEF_HEAD":
             message = "a definition must come before the chain, each on its own line or after ';'"
             return ParseError(message, text, pos, end)
-        return ParseError(f"unexpected {_describe_token(token)}", text, pos, end,
-                          _expected_words(err.accepts or err.expected))
+        return ParseError(
+            f"unexpected {_describe_token(token)}",
+            text,
+            pos,
+            end,
+            _expected_words(err.accepts or err.expected),
+        )
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream or 0
         char = text[pos] if pos < len(text) else ""
         hint = _lookalike_hint(char)
-        return ParseError(f"unexpected character {char!r}{hint}", text, pos, pos + 1,
-                          _expected_words(err.allowed or set()))
+        return ParseError(
+            f"unexpected character {char!r}{hint}", text, pos, pos + 1, _expected_words(err.allowed or set())
+        )
     if isinstance(err, UnexpectedEOF):
         pos = len(text.rstrip())
         return ParseError("unexpected end of input", text, pos, pos + 1, _expected_words(set(err.expected)))
@@ -278,8 +305,12 @@ def _check_digits(digits: str, token: Token) -> None:
     """Numbers are exact up to MAX_DIGITS digits (limits.py); longer ones are refused
     before Python's int() is asked to read them (it stops at 4,300 digits)."""
     if len(digits) > MAX_DIGITS:
-        raise LimitError(f"a number of {len(digits):,} digits; symparams computes with at most {MAX_DIGITS:,}",
-                         None, token.start_pos, token.end_pos)
+        raise LimitError(
+            f"a number of {len(digits):,} digits; symparams computes with at most {MAX_DIGITS:,}",
+            None,
+            token.start_pos,
+            token.end_pos,
+        )
 
 
 @v_args(meta=True)
@@ -300,8 +331,12 @@ class _ToSyntax(Transformer):
             seen: set[str] = set()
             for p in params:
                 if p in seen:
-                    raise ParseError(f"parameter {p!r} appears twice in definition {match.group(1)!r}",
-                                     None, head.start_pos, head.end_pos)
+                    raise ParseError(
+                        f"parameter {p!r} appears twice in definition {match.group(1)!r}",
+                        None,
+                        head.start_pos,
+                        head.end_pos,
+                    )
                 seen.add(p)
         return S.Definition(head.start_pos, body.end, match.group(1), params, body)
 
@@ -326,7 +361,9 @@ class _ToSyntax(Transformer):
 
     def replicate(self, meta, children):
         token, body = children
-        count = _num(token) if token.value[0].isdigit() else S.Name(token.start_pos, token.end_pos, token.value)
+        count = (
+            _num(token) if token.value[0].isdigit() else S.Name(token.start_pos, token.end_pos, token.value)
+        )
         start, end = _span(meta)
         # The branches node spans the brackets' contents; the replicate spans it all.
         return S.Replicate(start, end, count, body)

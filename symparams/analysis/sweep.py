@@ -19,10 +19,11 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from .errors import SolveError
-from .network import Network, dtype_bytes
-from .solve import TARGETS, target_expr
-from .symbols import symbol
+from ..base.errors import SolveError
+from ..base.expr import symbol
+from ..modes import substitute
+from ..result import Network, dtype_bytes
+from .targets import target_total
 
 MAX_POINTS = 10_000_000  # a larger grid is refused
 INT64_SAFE = 2**62  # intermediate values below this bound are computed in int64
@@ -74,7 +75,9 @@ def parse_values(text: str) -> list[int]:
             continue
         step = 1 if step is None else step
         if step < 1 or last < first:
-            raise SolveError(f"the range {part.strip()!r} is empty: write first..last:step with first <= last")
+            raise SolveError(
+                f"the range {part.strip()!r} is empty: write first..last:step with first <= last"
+            )
         if (last - first) // step + 1 + len(values) > MAX_POINTS:
             raise SolveError(f"the range {part.strip()!r} has more than {MAX_POINTS:,} values")
         values.extend(range(first, last + 1, step))
@@ -120,7 +123,9 @@ class IntegerPrinter(NumPyPrinter):
         return out
 
 
-def compile_numpy(expr: sympy.Basic, symbols: Sequence[sympy.Symbol], exact: bool = True) -> Callable[..., Any]:
+def compile_numpy(
+    expr: sympy.Basic, symbols: Sequence[sympy.Symbol], exact: bool = True
+) -> Callable[..., Any]:
     """A numpy-vectorized function of `symbols` computing `expr`.
 
     With `exact`, a whole-number expression with fractions outside its floors
@@ -185,15 +190,13 @@ def _fits_int64(exprs: Sequence[sympy.Basic], largest: Mapping[sympy.Symbol, int
     return True
 
 
-def target_total(net: Network, target: str, dtype: str) -> sympy.Expr:
-    """The expression of one total of `TARGETS` (the totals a solve query may target)."""
-    if target not in TARGETS:
-        raise SolveError(f"unknown total {target!r}: expected one of {', '.join(TARGETS)}")
-    return target_expr(net, target, dtype)
-
-
-def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str] = ("params",),
-          values: Mapping[str, int] | None = None, dtype: str = "float32") -> Sweep:
+def sweep(
+    net: Network,
+    vary: Mapping[str, Iterable[int]],
+    targets: Sequence[str] = ("params",),
+    values: Mapping[str, int] | None = None,
+    dtype: str = "float32",
+) -> Sweep:
     """Totals of `net` over the grid of `vary` (every combination), as numpy arrays.
 
     Every other symbol the totals depend on needs a value in `values`.
@@ -220,8 +223,7 @@ def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str
     if points > MAX_POINTS:
         raise SolveError(f"the grid has {points:,} points, more than {MAX_POINTS:,}")
     given = {k: v for k, v in (values or {}).items() if k not in vary}
-    if given:
-        net = net.subs(**given)
+    net = substitute(net, given)
     exact = net.mode == "exact"
     symbols = [symbol(n) for n in names]
     exprs = {t: target_total(net, t, dtype) for t in targets}
@@ -229,8 +231,10 @@ def sweep(net: Network, vary: Mapping[str, Iterable[int]], targets: Sequence[str
     present = set().union(*(e.free_symbols for e in exprs.values()))
     missing = sorted(s.name for s in present - set(symbols))
     if missing:
-        raise SolveError(f"the totals also depend on {', '.join(missing)}: vary {'it' if len(missing) == 1 else 'them'}"
-                         f" or give {'it' if len(missing) == 1 else 'them'} a value with --subs")
+        raise SolveError(
+            f"the totals also depend on {', '.join(missing)}: vary {'it' if len(missing) == 1 else 'them'}"
+            f" or give {'it' if len(missing) == 1 else 'them'} a value with --subs"
+        )
     largest = {s: int(max(abs(int(v)) for v in axis)) for s, axis in zip(symbols, axes)}
     kind: Any = np.int64 if _fits_int64(list(exprs.values()) + conditions, largest) else object
     # A sparse grid: each axis keeps its own dimension and numpy broadcasts, so a term in
@@ -251,8 +255,9 @@ def _evaluate(fn: Callable[..., Any], mesh: Sequence[np.ndarray], shape: tuple[i
     return out if out.shape == shape else np.broadcast_to(out, shape).copy()
 
 
-def per_point(net: Network, names: Sequence[str], point: Sequence[int], target: str = "params",
-              dtype: str = "float32") -> Any:
+def per_point(
+    net: Network, names: Sequence[str], point: Sequence[int], target: str = "params", dtype: str = "float32"
+) -> Any:
     """One total at one point, by substitution (what the sweep must equal)."""
     expr = sympy.sympify(target_total(net, target, dtype), strict=True)
     return expr.subs({symbol(n): v for n, v in zip(names, point)})

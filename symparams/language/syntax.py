@@ -6,9 +6,9 @@ error can put a caret under the token that caused it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -123,31 +123,51 @@ class Program(Node):
     chain: Chain
 
 
+class Visitor:
+    """Dispatch on a node's class, as lark's `Transformer` dispatches on a rule's name
+    and sympy's printers on `_print_<Class>`: a subclass defines `visit_<Class>` for
+    each kind of node it handles (looked up along the class's MRO, once per class)."""
+
+    _methods: ClassVar[dict[type, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}
+
+    def visit(self, node: Any, *args: Any) -> Any:
+        kind = type(node)
+        name = self._methods.get(kind)
+        if name is None:
+            name = self._methods[kind] = next(
+                (f"visit_{k.__name__}" for k in kind.__mro__ if hasattr(self, f"visit_{k.__name__}")),
+                "visit_default",
+            )
+        return getattr(self, name)(node, *args)
+
+    def visit_default(self, node: Any, *args: Any) -> Any:
+        raise TypeError(f"{type(self).__name__} has no rule for {type(node).__name__}")
+
+
+# The nodes directly inside each kind of node: the one description of the tree's shape.
+_CHILDREN: dict[type, Callable[[Any], tuple[Node, ...]]] = {
+    Chain: lambda n: n.items,
+    Group: lambda n: (n.chain,),
+    Repeat: lambda n: (n.body, n.count),
+    Replicate: lambda n: (n.count, n.body),
+    Branches: lambda n: n.chains,
+    Layer: lambda n: tuple(arg.value for arg in n.args or ()),
+    TupleValue: lambda n: n.items,
+    BinOp: lambda n: (n.left, n.right),
+    Neg: lambda n: (n.operand,),
+    Definition: lambda n: (n.body,),
+    Program: lambda n: (*n.definitions, n.chain),
+}
+
+
 def children(node: Node) -> tuple[Node, ...]:
-    """The nodes directly inside `node`: the one description of the tree's shape."""
-    if isinstance(node, Chain):
-        return node.items
-    if isinstance(node, Group):
-        return (node.chain,)
-    if isinstance(node, Repeat):
-        return (node.body, node.count)
-    if isinstance(node, Replicate):
-        return (node.count, node.body)
-    if isinstance(node, Branches):
-        return node.chains
-    if isinstance(node, Layer):
-        return tuple(arg.value for arg in node.args or ())
-    if isinstance(node, TupleValue):
-        return node.items
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Neg):
-        return (node.operand,)
-    if isinstance(node, Definition):
-        return (node.body,)
-    if isinstance(node, Program):
-        return (*node.definitions, node.chain)
-    return ()
+    """The nodes directly inside `node`."""
+    found = _CHILDREN.get(type(node))
+    return found(node) if found is not None else ()
 
 
 def walk(node: Node) -> Iterator[Node]:

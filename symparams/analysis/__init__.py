@@ -1,0 +1,1 @@
+"""Analyses: pure functions of the result record (targets, solve, sweep)."""

@@ -1,0 +1,1 @@
+"""The base layer: errors, limits, and numbers (`expr`), which everything else imports."""

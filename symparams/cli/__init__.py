@@ -1,0 +1,59 @@
+"""The command line: `symparams ARCH [options]` and its subcommands.
+
+`main(argv)` returns the exit code: 0 on success, 2 with a one-message error on
+bad input (never a traceback), 130 on Ctrl-C. Each subcommand is a module of this
+package with a `run(argv) -> int`; they are imported inside main()'s try, so that
+start-up (sympy, lark) interrupted by Ctrl-C exits like any other interruption.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from importlib import import_module
+
+from ..base.errors import SymparamsError
+
+# Subcommand name -> (module of this package, its entry point).
+SUBCOMMANDS = {
+    "solve": ("solve", "run_solve"),
+    "sweep": ("sweep", "run_sweep"),
+    "plot": ("plot", "plot_main"),
+}
+
+
+def _entry(module: str, name: str) -> Callable[[Sequence[str]], int]:
+    return getattr(import_module(f".{module}", __name__), name)  # type: ignore[no-any-return]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return _entry(*SUBCOMMANDS[argv[0]])(argv[1:])
+        return _entry("summary", "run_main")(argv)
+    except SymparamsError as err:
+        sys.stderr.write(str(err) + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`symparams ... | head -1`): not an error of ours.
+        from .common import silence_stdout
+
+        silence_stdout()
+        return 0
+    except RecursionError:
+        sys.stderr.write("Input too large: the architecture nests too deeply\n")
+        return 2
+
+
+def console_main() -> None:
+    """Entry point of the `symparams` console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()
