@@ -80,8 +80,8 @@ def visible_rows(net: Network, depth: int | None = None) -> list[LayerInfo]:
 
 
 def clip(text: str, width: int = 48) -> str:
-    """A row's text cut to `width` characters: a block's text is all of its layers, and
-    its layers have rows of their own beneath it.
+    """Text cut to `width` characters, "..." marking the cut: a row's text (a block's
+    text is all of its layers, and its layers have rows of their own beneath it), a title.
 
     >>> clip("[C(8,1) | C(8,3,p=1)-relu-C(8,3,p=1)]", 20)
     '[C(8,1) | C(8,3,...'
@@ -113,7 +113,7 @@ def headline(text: str, width: int = 200) -> str:
             else "; "
         )
         joined = f"{joined}{glue}{line}" if joined else line
-    return joined if len(joined) <= width else joined[: width - 3] + "..."
+    return clip(joined, width)
 
 
 def table(net: Network, depth: int | None = None) -> str:
