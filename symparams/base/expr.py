@@ -447,6 +447,22 @@ def oversize(value: object, size: bool = True) -> str | None:
     >>> oversize(sympy.Integer(28)) is None
     True
     """
+    if isinstance(value, sympy.Basic) and not value.is_Atom:
+        # Long chains check the same axis expression at every layer: decided once.
+        key = (value, size)
+        if key not in _OVERSIZE:
+            if len(_OVERSIZE) > _CACHE_SIZE:
+                _OVERSIZE.clear()
+            _OVERSIZE[key] = _oversize(value, size)
+        return _OVERSIZE[key]
+    return _oversize(value, size)
+
+
+_CACHE_SIZE = 20_000
+_OVERSIZE: dict[tuple[Any, bool], str | None] = {}
+
+
+def _oversize(value: object, size: bool = True) -> str | None:
     if isinstance(value, tuple):
         for item in value:
             reason = oversize(item, size)
@@ -493,7 +509,15 @@ def tidy(expr: Expr) -> Expr:
     """
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return expr
-    return sympy.Add(*(_tidy_term(t) for t in sympy.Add.make_args(expr)))
+    tidied = _TIDIED.get(expr)
+    if tidied is None:  # rows repeat the same counts; factoring is the slow part of ideal mode
+        if len(_TIDIED) > _CACHE_SIZE:
+            _TIDIED.clear()
+        tidied = _TIDIED[expr] = sympy.Add(*(_tidy_term(t) for t in sympy.Add.make_args(expr)))
+    return tidied
+
+
+_TIDIED: dict[Any, Any] = {}
 
 
 def _tidy_term(term: Expr) -> Expr:
@@ -696,3 +720,23 @@ class SympyNumbers(Numbers):
 
 INTEGERS = IntegerNumbers()
 SYMPY = SympyNumbers()
+
+
+def printed(value: Any) -> str:
+    """`str(value)`, remembered: the rows of a long network repeat the same axis
+    expressions, and sympy's printer orders every sum's terms anew each time.
+
+    >>> printed(symbol("h") - 4)
+    'h - 4'
+    """
+    if not isinstance(value, sympy.Basic) or value.is_Atom:
+        return str(value)
+    text = _PRINTED.get(value)
+    if text is None:
+        if len(_PRINTED) > _CACHE_SIZE:
+            _PRINTED.clear()
+        text = _PRINTED[value] = str(value)
+    return text
+
+
+_PRINTED: dict[Any, str] = {}
