@@ -125,6 +125,31 @@ def is_false(holds: Any) -> bool:
     return holds is False or (not isinstance(holds, bool) and holds is sympy.false)
 
 
+# ---------------------------------------------------------------- remembered results
+_CACHE_SIZE = 20_000  # entries per remembered function before it starts afresh
+
+
+def remembered(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`fn` of one sympy expression, computed once per expression: the rows of a long
+    network repeat the same few axis expressions, and printing, size checks and ideal
+    tidying cost sympy far more than a dictionary lookup. Plain numbers (the numeric
+    build, which must not import sympy) go straight to `fn`."""
+    cache: dict[Any, Any] = {}
+
+    def wrapper(value: Any) -> Any:
+        if isinstance(value, (int, str, Fraction, tuple)) or value.is_Atom:
+            return fn(value)
+        found = cache.get(value, cache)
+        if found is cache:
+            if len(cache) > _CACHE_SIZE:
+                cache.clear()
+            found = cache[value] = fn(value)
+        return found
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = fn.__doc__, fn.__name__, fn  # type: ignore[attr-defined]
+    return wrapper
+
+
 # ---------------------------------------------------------------- symbols
 @cache
 def symbol(name: str) -> sympy.Symbol:
@@ -447,19 +472,17 @@ def oversize(value: object, size: bool = True) -> str | None:
     >>> oversize(sympy.Integer(28)) is None
     True
     """
-    if isinstance(value, sympy.Basic) and not value.is_Atom:
-        # Long chains check the same axis expression at every layer: decided once.
-        key = (value, size)
-        if key not in _OVERSIZE:
-            if len(_OVERSIZE) > _CACHE_SIZE:
-                _OVERSIZE.clear()
-            _OVERSIZE[key] = _oversize(value, size)
-        return _OVERSIZE[key]
-    return _oversize(value, size)
+    return (_oversize_size if size else _oversize_count)(value)  # type: ignore[no-any-return]
 
 
-_CACHE_SIZE = 20_000
-_OVERSIZE: dict[tuple[Any, bool], str | None] = {}
+@remembered
+def _oversize_size(value: object) -> str | None:
+    return _oversize(value, True)
+
+
+@remembered
+def _oversize_count(value: object) -> str | None:
+    return _oversize(value, False)
 
 
 def _oversize(value: object, size: bool = True) -> str | None:
@@ -490,6 +513,7 @@ def _oversize(value: object, size: bool = True) -> str | None:
 
 
 # ---------------------------------------------------------------- ideal forms
+@remembered
 def idealize(expr: Expr) -> Expr:
     """Ideal mode: every floor and ceil replaced by its argument."""
     if not isinstance(expr, sympy.Basic) or not expr.has(sympy.floor, sympy.ceiling):
@@ -497,6 +521,7 @@ def idealize(expr: Expr) -> Expr:
     return expr.replace(sympy.floor, lambda a: a).replace(sympy.ceiling, lambda a: a)
 
 
+@remembered
 def tidy(expr: Expr) -> Expr:
     """A count the way a person writes it: each product that idealizing left with
     fractions inside (8192*(h/4 - 2)*(w/4 - 2)) is factored (512*(h - 8)*(w - 8)); sums
@@ -509,15 +534,7 @@ def tidy(expr: Expr) -> Expr:
     """
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return expr
-    tidied = _TIDIED.get(expr)
-    if tidied is None:  # rows repeat the same counts; factoring is the slow part of ideal mode
-        if len(_TIDIED) > _CACHE_SIZE:
-            _TIDIED.clear()
-        tidied = _TIDIED[expr] = sympy.Add(*(_tidy_term(t) for t in sympy.Add.make_args(expr)))
-    return tidied
-
-
-_TIDIED: dict[Any, Any] = {}
+    return sympy.Add(*(_tidy_term(t) for t in sympy.Add.make_args(expr)))
 
 
 def _tidy_term(term: Expr) -> Expr:
@@ -722,21 +739,11 @@ INTEGERS = IntegerNumbers()
 SYMPY = SympyNumbers()
 
 
+@remembered
 def printed(value: Any) -> str:
-    """`str(value)`, remembered: the rows of a long network repeat the same axis
-    expressions, and sympy's printer orders every sum's terms anew each time.
+    """`str(value)`, remembered: sympy's printer orders every sum's terms anew each time.
 
     >>> printed(symbol("h") - 4)
     'h - 4'
     """
-    if not isinstance(value, sympy.Basic) or value.is_Atom:
-        return str(value)
-    text = _PRINTED.get(value)
-    if text is None:
-        if len(_PRINTED) > _CACHE_SIZE:
-            _PRINTED.clear()
-        text = _PRINTED[value] = str(value)
-    return text
-
-
-_PRINTED: dict[Any, str] = {}
+    return str(value)
