@@ -129,25 +129,29 @@ def is_false(holds: Any) -> bool:
 _CACHE_SIZE = 20_000  # entries per remembered function before it starts afresh
 
 
-def remembered(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`fn` of one sympy expression, computed once per expression: the rows of a long
-    network repeat the same few axis expressions, and printing, size checks and ideal
-    tidying cost sympy far more than a dictionary lookup. Plain numbers (the numeric
-    build, which must not import sympy) go straight to `fn`."""
+def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` of sympy expressions (and plain values), computed once per arguments: the
+    rows of a long network repeat the same few axis expressions, and printing, floors,
+    bounds, size checks and ideal tidying cost sympy far more than a dictionary lookup.
+    Calls whose arguments are all plain numbers (the numeric build, which must not
+    import sympy) go straight to `fn`."""
     cache: dict[Any, Any] = {}
 
-    def wrapper(value: Any) -> Any:
-        if isinstance(value, (int, str, Fraction, tuple)) or value.is_Atom:
-            return fn(value)
-        found = cache.get(value, cache)
+    def wrapper(*args: Any) -> Any:
+        if all(isinstance(a, _PLAIN) or a.is_Atom for a in args):
+            return fn(*args)
+        found = cache.get(args, cache)
         if found is cache:
             if len(cache) > _CACHE_SIZE:
                 cache.clear()
-            found = cache[value] = fn(value)
+            found = cache[args] = fn(*args)
         return found
 
     wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = fn.__doc__, fn.__name__, fn  # type: ignore[attr-defined]
     return wrapper
+
+
+_PLAIN = (int, str, Fraction, tuple, bool, type(None))
 
 
 # ---------------------------------------------------------------- symbols
@@ -180,6 +184,7 @@ def as_expr(value: object) -> Expr:
     return value if isinstance(value, sympy.Expr) else sympy.sympify(value, strict=True)
 
 
+@remembered
 def floor_div(num: Expr, den: Expr) -> Expr:
     """floor(num/den) for integer num and positive integer den, with floors folded.
 
@@ -303,6 +308,7 @@ def _linear_coefficients(expr: Expr, x: sympy.Symbol) -> tuple[Expr | None, Expr
     return a, b
 
 
+@remembered
 def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     """The condition `value >= minimum`, as simple as it gets (`h >= 12`, true, false).
 
