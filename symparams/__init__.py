@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base.errors import DefinitionError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
+from .base.errors import (
+    ArgumentError,
+    DefinitionError,
+    LimitError,
+    ParseError,
+    ShapeError,
+    SolveError,
+    SymparamsError,
+)
 
 if TYPE_CHECKING:
     from .api import Network, parse
     from .result import LayerInfo
 
 __all__ = [
+    "ArgumentError",
     "DefinitionError",
     "LayerInfo",
     "LimitError",

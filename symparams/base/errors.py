@@ -90,6 +90,14 @@ class ShapeError(SymparamsError):
     headline = "Invalid shape"
 
 
+class ArgumentError(ShapeError):
+    """A layer's or a definition's argument is wrong in itself: an unknown name, a value of
+    the wrong kind, a misspelt keyword. A ShapeError, so `except ShapeError` still
+    catches it, under a headline of its own."""
+
+    headline = "Invalid argument"
+
+
 class DefinitionError(ShapeError):
     """A definition cannot be used: it is recursive, defined twice, or takes a layer's name."""
 

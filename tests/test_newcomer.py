@@ -1,0 +1,111 @@
+"""Issue 13, a newcomer's first hour: no silent wrong answer, no misleading message.
+
+Each test failed before its fix (see the issue's bullets); the guards (`p=k` stays a
+symbol, a channels-last input gets no note) keep the fixes from overreaching."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import symparams
+from symparams.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ------------------------------------------------------------ keywords misspelt or cased otherwise
+@pytest.mark.parametrize(
+    "text, meant",
+    [
+        ("I(28,28,3)-C(32,3,p=SAME)", "p=same"),  # TF1's spelling
+        ("I(28,28,3)-C(32,3,p=Same)", "p=same"),
+        ("I(28,28,3)-C(32,3,p=VALID)", "p=valid"),
+        ("I(28,28,3)-C(32,3,p=vaild)", "p=valid"),
+        ("I(28,28,3)-C(32,3,p=sam)", "p=same"),
+        ("I(28,28,3)-P(2,p=smae)", "p=same"),
+        ("I(28,28,3)-C(32,3,bias=True)", "bias=true"),
+        ("I(28,28,3)-C(32,3,bias=ture)", "bias=true"),
+        ("I(8,16)-TB(2,32,norm=RMS)", "norm=rms"),
+        ("conv(q) = C(8,3,p=q)\nI(8,8,3)-conv(Same)", "p=same"),  # through a definition's parameter
+    ],
+)
+def test_misspelt_keyword_is_an_argument_error_with_did_you_mean(capsys, text, meant):
+    code, out, err = run(capsys, text)
+    assert (code, out) == (2, "")
+    assert err.startswith("Invalid argument") and f"did you mean {meant}?" in err and "^" in err
+
+
+def test_full_padding_is_refused_with_its_explicit_form(capsys):
+    code, out, err = run(capsys, "I(28,28,3)-C(32,3,p=full)")
+    assert code == 2 and "full padding is d*(f - 1) on each side: write p=2" in err
+    code, out, err = run(capsys, "I(28,28,3)-C(32,(3,5),d=2,p=full)")
+    assert code == 2 and "write p=(4,8)" in err
+    # ... and what it proposes is full padding: the output grows by d*(f - 1)
+    assert symparams.parse("I(28,28,3)-C(32,(3,5),d=2,p=(4,8))").output_shape == (32, 32, 36)
+
+
+@pytest.mark.parametrize(
+    "text", ["I(28,28,3)-C(32,3,p=k)", "I(28,28,3)-C(32,3,p=pad)", "I-C(32,3,p=q)", "I(28,28,3)-C(32,3,p=1*SAME)"]
+)
+def test_a_name_that_is_no_keyword_stays_a_symbol(text):
+    net = symparams.parse(text)
+    assert net.params == 896 or net.params.free_symbols
+    assert any(sym.name in ("k", "pad", "q", "SAME") for sym in net.free_symbols)
+
+
+def test_a_misspelt_keyword_given_a_value_is_a_symbol_on_purpose():
+    assert symparams.parse("I(28,28,3)-C(32,3,p=Same)", values={"Same": 1}).output_shape == (32, 28, 28)
+
+
+# ------------------------------------------------------------ framework keyword names
+@pytest.mark.parametrize(
+    "framework, ours",
+    [
+        ("I(28,28,1)-C(32,3,stride=2)", "I(28,28,1)-C(32,3,s=2)"),
+        ("I(28,28,1)-C(32,3,strides=2)", "I(28,28,1)-C(32,3,s=2)"),
+        ("I(28,28,1)-C(32,3,padding=same)", "I(28,28,1)-C(32,3,p=same)"),
+        ("I(28,28,1)-C(32,3,dilation=2)", "I(28,28,1)-C(32,3,d=2)"),
+        ("I(28,28,4)-C(32,3,groups=2)", "I(28,28,4)-C(32,3,g=2)"),
+        ("I(28,28,1)-C(filters=32,kernel_size=3)", "I(28,28,1)-C(n=32,f=3)"),
+        ("I(28,28,1)-P(pool_size=2)", "I(28,28,1)-P(f=2)"),
+        ("I(784)-H(units=10)", "I(784)-H(n=10)"),
+        ("I(784)-H(10,use_bias=false)", "I(784)-H(10,bias=false)"),
+        ("I(10,8)-L(16,return_sequences=true)", "I(10,8)-L(16,seq=true)"),
+        ("I(10,8)-L(16,bidirectional=true)", "I(10,8)-L(16,bi=true)"),
+        ("I(10)-E(num_embeddings=100,embedding_dim=8)", "I(10)-E(100,8)"),
+    ],
+)
+def test_framework_keyword_names_are_aliases(framework, ours):
+    a, b = symparams.parse(framework), symparams.parse(ours)
+    assert (a.params, a.output_shape) == (b.params, b.output_shape)
+    assert a.params != symparams.parse(ours.split("-")[0] + "-" + "H(1)").params  # not vacuous
+
+
+def test_an_alias_that_means_something_else_in_that_layer_is_refused():
+    with pytest.raises(symparams.ArgumentError, match="E has no argument 'dilation'"):
+        symparams.parse("I(8)-E(10,4,dilation=2)")  # E's d is a width, not a dilation
+
+
+def test_an_alias_and_its_short_name_together_are_given_twice():
+    with pytest.raises(symparams.ArgumentError, match=r"'s' of C is given twice \(as stride\)"):
+        symparams.parse("I(28,28,1)-C(32,3,s=2,stride=2)")
+
+
+def test_a_misspelt_argument_name_gets_a_suggestion(capsys):
+    code, out, err = run(capsys, "I(28,28,1)-C(32,3,strde=2)")
+    assert code == 2 and "Did you mean: s?" in err
+
+
+def test_argument_error_is_not_labelled_a_shape_error(capsys):
+    for text in ("I(28,28,1)-C(32,3,bogus=2)", "I(28,28,1)-C(32,3,s=0)", "I(28,28,1)-C(32,2.0)"):
+        code, out, err = run(capsys, text)
+        assert code == 2
+        assert err.startswith("Invalid argument") and "Invalid shape" not in err
+    with pytest.raises(symparams.ShapeError):  # still a ShapeError for `except ShapeError`
+        symparams.parse("I(28,28,1)-C(32,3,bogus=2)")
