@@ -109,3 +109,80 @@ def test_argument_error_is_not_labelled_a_shape_error(capsys):
         assert err.startswith("Invalid argument") and "Invalid shape" not in err
     with pytest.raises(symparams.ShapeError):  # still a ShapeError for `except ShapeError`
         symparams.parse("I(28,28,1)-C(32,3,bogus=2)")
+
+
+# ------------------------------------------------------------ channels-first inputs
+def test_channels_first_input_gets_a_note_on_stderr(capsys):
+    code, out, err = run(capsys, "I(3,224,224)-C(64,3)-GAP-O(10)")
+    assert code == 0 and "Total params: 129,738" in out  # the count of what was written...
+    assert err == (
+        "Note: I(3,224,224) is read channels-last (h=3, w=224, c=224): "
+        "for a 3-channel 224×224 image write I(224,224,3).\n"
+    )
+    code, out, err = run(capsys, "I(224,224,3)-C(64,3)-GAP-O(10)")  # ... and of what was meant
+    assert code == 0 and "Total params: 2,442" in out
+
+
+@pytest.mark.parametrize("text", ["I(224,224,3)-C(64,3)-GAP-O(10)", "I(3,5,5)-C(2,3)", "I(3,224)-H(4)", "I-C(8,3)"])
+def test_channels_last_input_gets_no_note(capsys, text):
+    code, out, err = run(capsys, text)
+    assert (code, err) == (0, "")
+
+
+def test_first_layer_shape_error_hints_channels_last(capsys):
+    code, out, err = run(capsys, "I(3,28,28)-C(20,5)")
+    assert code == 2
+    assert "at least 5 on axis h, got 3" in err and "channels-last" in err and "write I(28,28,3)" in err
+    code, out, err = run(capsys, "I(28,28,3)-C(20,5)-C(8,30)")  # not the first layer: no hint
+    assert code == 2 and "channels-last" not in err
+
+
+def test_help_says_shapes_are_channels_last_and_lists_the_subcommands(capsys):
+    code, out, err = run(capsys, "--help")
+    assert code == 0
+    assert "channels-last" in out and "I(224,224,3)" in out
+    assert all(f"symparams {word} ARCH" in out for word in ("solve", "sweep", "plot"))
+
+
+# ------------------------------------------------------------ CLI basics
+def test_version(capsys):
+    code, out, err = run(capsys, "--version")
+    assert code == 0 and out == f"symparams {symparams.__version__}\n"
+
+
+@pytest.mark.parametrize("depth", ["-1", "0", "x"])
+def test_depth_below_one_is_refused(capsys, depth):
+    code, out, err = run(capsys, "I-[C(8,1)+id]", "--depth", depth)
+    assert (code, out) == (2, "") and f"--depth: must be a whole number >= 1, got {depth}" in err
+
+
+_INTERRUPT_AT_IMPORT = """
+import sys
+from importlib.metadata import entry_points
+
+AT = sys.argv[1]
+
+
+class Interrupt:  # Ctrl-C arriving while the command is still importing its modules
+    def find_spec(self, name, path=None, target=None):
+        if name == AT:
+            raise KeyboardInterrupt
+        return None
+
+
+sys.meta_path.insert(0, Interrupt())
+(script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "symparams"]
+sys.argv[1:] = ["I(784)-O(10)"]
+sys.exit(script.load()())  # what pip's generated `symparams` script does
+"""
+
+
+@pytest.mark.parametrize("module", ["symparams.base.errors", "argparse", "symparams.base.limits", "fractions"])
+def test_ctrl_c_at_start_up_never_prints_a_traceback(module):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_IMPORT, module], capture_output=True, timeout=120)
+    err = done.stderr.decode()
+    assert "Traceback" not in err, err[-800:]
+    assert (done.returncode, err) == (130, "interrupted\n")

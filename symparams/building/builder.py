@@ -18,6 +18,7 @@ from ..base.errors import LimitError, ParseError, ShapeError
 from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, total
 from ..language import syntax as S
 from ..layers import registry as R
+from ..layers.shapes import channels_first_hint
 from ..result import LayerInfo
 from .binding import bind
 from .composition import CompositionForms
@@ -51,7 +52,14 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             else:
                 if is_input(term):
                     raise self.ctx.error("an input layer I can only start the network", term)
-                shape, row = self.term(term, shape, env, index, depth)
+                try:
+                    shape, row = self.term(term, shape, env, index, depth)
+                except ShapeError as err:
+                    # The first layer refusing an input written channels-first (I(3,28,28)).
+                    hint = channels_first_hint(rows[0].shape) if i == 1 and prefix == "" else None
+                    if hint is None or type(err) is not ShapeError:
+                        raise
+                    raise err.with_note(f"Note: {hint}.") from None
             rows.append(row)
         assert shape is not None
         return shape, rows

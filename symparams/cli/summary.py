@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from ..api import parse
+from ..layers.shapes import channels_first_hint
 from ..report.data import analysis_dict, to_dict, to_json
 from ..report.markup import markdown
 from ..report.text import analysis_lines, table
@@ -26,11 +29,21 @@ def _main_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="symparams",
         description="Exact shapes and parameter counts of a neural network "
-        'described in one line, e.g. symparams "I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)"',
+        'described in one line, e.g. symparams "I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)". '
+        "Shapes are written channels-last in both conventions: I(h,w,c), so a 3-channel "
+        "224x224 image is I(224,224,3); --convention torch only prints them channels-first.",
+        epilog="other commands (each with its own --help):\n"
+        "  symparams solve ARCH --for NAME --params N   which value of a symbol gives a total\n"
+        "  symparams sweep ARCH --vary NAME=A..B        totals over a grid of values\n"
+        "  symparams plot ARCH --vary NAME=A..B --out FILE   a figure of a total",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_network_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"symparams {__version__}")
     parser.add_argument("--ideal", action="store_true", help="closed form: floors and ceils dropped")
-    parser.add_argument("--depth", type=int, default=None, help="fold blocks deeper than this level")
+    parser.add_argument(
+        "--depth", type=_depth, default=None, help="fold blocks deeper than this level (1 or more)"
+    )
     parser.add_argument(
         "--macs", action="store_true", help="also MACs per layer and in total (torchinfo's Mult-Adds)"
     )
@@ -59,6 +72,12 @@ def _main_parser() -> ArgumentParser:
     return parser
 
 
+def _depth(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return int(text)
+
+
 def run_main(argv: Sequence[str]) -> int:
     """`symparams ARCH`: print the report; the exit code is main()'s."""
     args = _main_parser().parse_args(argv)
@@ -70,6 +89,9 @@ def run_main(argv: Sequence[str]) -> int:
     net = parse(text, convention=args.convention, mode=mode, values=values, numeric=numeric)
     if any(name not in net.values for name in values):  # a typo (`H=28` for `h=28`), refused
         check_subs_names(parse(text, convention=args.convention, mode=mode), values)
+    hint = channels_first_hint(net.layers[0].shape) if net.layers else None
+    if hint is not None:  # on stderr: stdout stays what a script reads
+        sys.stderr.write(f"Note: {hint}.\n")
     if (args.standalone or args.formula) and not args.latex:
         raise UsageError(f"--{'standalone' if args.standalone else 'formula'} goes with --latex")
     if args.json:
