@@ -186,3 +186,40 @@ def test_ctrl_c_at_start_up_never_prints_a_traceback(module):
     err = done.stderr.decode()
     assert "Traceback" not in err, err[-800:]
     assert (done.returncode, err) == (130, "interrupted\n")
+
+
+# ------------------------------------------------------------ conditions as people write them
+def test_equality_condition_reads_as_an_equation_in_every_report(capsys):
+    import json
+
+    for fmt in ([], ["--markdown"]):
+        code, out, err = run(capsys, "I-[C(k,1)+id]", *fmt)
+        assert code == 0 and "Eq(" not in out and "k = c" in out
+    code, out, err = run(capsys, "I-[C(k,1)+id]", "--json")
+    data = json.loads(out)
+    assert data["conditions"] == ["k = c"]
+    assert data["conditions_sympy"] == ["Eq(k, c)"]  # for programs: sympy reads it back
+    net = symparams.parse("I-[C(k,1)+id]")
+    assert "k = c" in net._repr_html_() and "Eq(" not in net._repr_html_()
+
+
+def test_always_true_branch_condition_is_dropped():
+    # Keras: a strided valid 1x1 and a strided same 3x3 give floor(h/2 - 1/2) + 1 and
+    # floor(h/2 + 1/2), equal for every h.
+    net = symparams.parse("I(h,w,8)-[C(8,1,s=2) + C(8,3,s=2,p=same)]", convention="keras")
+    assert net.conditions == ()
+    for h in range(1, 12):
+        assert net.subs(h=h, w=5).output_shape == symparams.parse(
+            f"I({h},5,8)-[C(8,1,s=2) + C(8,3,s=2,p=same)]", convention="keras"
+        ).output_shape
+
+
+def test_ideal_conditions_never_print_true(capsys):
+    code, out, err = run(
+        capsys, "I(h,w,8)-[C(8,1,s=2) + C(8,3,s=2,p=same)]", "--convention", "keras", "--ideal"
+    )
+    assert code == 0
+    (conditions,) = [line for line in out.splitlines() if line.startswith("Conditions:")]
+    assert conditions == "Conditions: h ≡ 1 (mod 2), w ≡ 1 (mod 2)"
+    net = symparams.parse("I(h,h,8)-[C(8,1,s=2) + C(8,3,s=2,p=same)]", convention="torch", mode="ideal")
+    assert all(c is not True and str(c) != "True" for c in net.conditions)

@@ -100,7 +100,32 @@ def provably_equal(a: Any, b: Any, simplify: bool = False) -> bool:
     if is_int(a) and is_int(b):
         return a == b
     difference = a - b
+    if isinstance(difference, sympy.Basic) and difference.has(sympy.floor, sympy.ceiling):
+        difference = _whole_constants_out(difference)
     return bool((sympy.simplify(difference) if simplify else sympy.expand(difference)) == 0)
+
+
+def _whole_constants_out(expr: Expr) -> Expr:
+    """floor(A + c) as floor(A + (c - ⌊c⌋)) + ⌊c⌋ for a rational constant c, and ceil
+    likewise: floor(h/2 - 1/2) + 1 and floor(h/2 + 1/2) become one form, so that the
+    shapes of Keras's strided valid and same branches are seen equal.
+
+    >>> h = symbol("h")
+    >>> provably_equal(sympy.floor(h / 2 - sympy.Rational(1, 2)) + 1, sympy.floor(h / 2 + sympy.Rational(1, 2)))
+    True
+    """
+
+    def rewrite(kind: Any) -> Callable[[Any], Any]:
+        def out(arg: Any) -> Any:
+            constant, rest = arg.as_coeff_Add()
+            whole_part = sympy.floor(constant) if constant.is_Rational else sympy.Integer(0)
+            if whole_part == 0:
+                return kind(arg, evaluate=False)
+            return kind(rest + (constant - whole_part), evaluate=False) + whole_part
+
+        return out
+
+    return expr.replace(sympy.floor, rewrite(sympy.floor)).replace(sympy.ceiling, rewrite(sympy.ceiling))
 
 
 def largest(a: Any, b: Any) -> Any:

@@ -23,6 +23,7 @@ from ..base.errors import SymparamsError
 from ..base.expr import symbol
 from ..modes import ideal_network, substitute
 from ..result import Network
+from .text import condition_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -120,7 +121,7 @@ def plot_total(
     if np.isnan(ys).all():
         raise PlotError(
             f"no value of {name} in {int(xs.min())}..{int(xs.max())} satisfies the network's "
-            f"conditions ({', '.join(str(c) for c in net.conditions)})"
+            f"conditions ({', '.join(condition_text(c) for c in net.condition_details)})"
         )
     fig = _figure()
     ax = fig.add_subplot()
@@ -181,7 +182,7 @@ def plot_heatmap(
     if np.isnan(grid).all():
         raise PlotError(
             f"no point of the grid satisfies the network's conditions "
-            f"({', '.join(str(c) for c in net.conditions)})"
+            f"({', '.join(condition_text(c) for c in net.condition_details)})"
         )
     xs, ys = (np.array(axis, dtype=float) for axis in result.axes)
     fig = _figure()
