@@ -116,6 +116,17 @@ class SolveError(SymparamsError):
     headline = "Cannot solve"
 
 
+class SweepError(SolveError):
+    """A sweep (or a plot of one) cannot be computed. `missing` names the symbols the
+    totals still depend on, for each front end to say how to give them values."""
+
+    headline = "Cannot sweep"
+
+    def __init__(self, message: str, *args: object, missing: Sequence[str] = (), **kw: object) -> None:
+        self.missing = tuple(missing)
+        super().__init__(message, *args, **kw)  # type: ignore[arg-type]
+
+
 def locate(text: str, pos: int) -> tuple[int, int, str]:
     """1-based line number, 0-based column and the line's text for offset `pos`."""
     pos = max(0, min(pos, len(text)))
