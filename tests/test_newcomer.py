@@ -223,3 +223,47 @@ def test_ideal_conditions_never_print_true(capsys):
     assert conditions == "Conditions: h ≡ 1 (mod 2), w ≡ 1 (mod 2)"
     net = symparams.parse("I(h,h,8)-[C(8,1,s=2) + C(8,3,s=2,p=same)]", convention="torch", mode="ideal")
     assert all(c is not True and str(c) != "True" for c in net.conditions)
+
+
+# ------------------------------------------------------------ messages
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("I(28,28,1)-c(32,3)", "C"),
+        ("I(28,28,1)-C(32,3)-ReLU", "relu"),
+        ("I(28,28,1)-C(32,3)-Relu", "relu"),
+        ("I(28,28,1)-C(32,3)-LeakyReLU", "relu"),
+        ("I(28,28,1)-Linear(10)", "H"),
+        ("I(28,28,1)-Conv2d(8,3)", "Conv"),
+        ("I(28,28,1)-MaxPooling2D(2)", "P"),
+    ],
+)
+def test_case_insensitive_and_framework_suggestions(capsys, text, first):
+    code, out, err = run(capsys, text)
+    assert code == 2
+    said = re.search(r"Did you mean: (.*)\?", err)
+    assert said and said.group(1).split(", ")[0] == first
+
+
+def test_an_activation_suggestion_says_why_it_counts_the_same(capsys):
+    code, out, err = run(capsys, "I(28,28,1)-C(32,3)-LeakyReLU")
+    assert "Activations have no parameters" in err
+    code, out, err = run(capsys, "I(28,28,1)-C(32,3)-PReLU")
+    assert "PReLU has parameters" in err  # not "the same count": PReLU has weights
+
+
+def test_subs_that_breaks_a_condition_names_it(capsys):
+    code, out, err = run(capsys, "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)", "--subs", "h=8,w=28,c=1")
+    assert code == 2
+    assert "The values h=8, w=28, c=1 break the network's condition h >= 12." in err
+    with pytest.raises(symparams.ShapeError, match="The values n=8 break the network's condition n >= 12"):
+        symparams.parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)").subs(n=8)
+
+
+@pytest.mark.parametrize("convention, shape", [("torch", "[3, 28, 28]"), ("keras", "(28, 28, 3)")])
+def test_recurrent_layer_on_an_image_prints_convention_order_and_suggests_seq(capsys, convention, shape):
+    code, out, err = run(capsys, "I(28,28,3)-L(64)", "--convention", convention)
+    assert code == 2
+    assert f"got a tensor of shape {shape}" in err
+    assert "SEQ before this layer: 784 positions of 3 features" in err
+    assert symparams.parse("I(28,28,3)-SEQ-L(64)").output_shape == (64,)  # what it proposes builds

@@ -509,10 +509,13 @@ class Search:
         found.above = Point(above[1], int(above[0])) if above is not None else None
         found.smallest = Point(smallest[0], int(smallest[1])) if smallest is not None else None
         found.peak = Point(peak[1], int(peak[0])) if peak is not None and not peak_unbounded else None
-        found.trough = Point(trough[1], int(trough[0])) if trough is not None and not trough_unbounded else None
-        for point, ties in ((found.below, "below_values"), (found.above, "above_values")):
-            if point is not None:
-                setattr(found, ties, self.values_of(point.total))
+        found.trough = (
+            Point(trough[1], int(trough[0])) if trough is not None and not trough_unbounded else None
+        )
+        if found.below is not None:
+            found.below_values = self.values_of(found.below.total)
+        if found.above is not None:
+            found.above_values = self.values_of(found.above.total)
         if below is not None and below[1] == math.inf:  # infinitely many: where their run starts
             found.below = Point(found.below_values[-1][0], int(below[0]))
         if largest is not None and largest[0] is None:
@@ -526,7 +529,7 @@ class Search:
                 else f"every {self.problem.x} from {found.unbounded_from} on has"
             )
             self.notes.append(f"{where} a total at most {self.goal:,}: there is no largest")
-        elif largest is not None:
+        elif largest is not None and largest[0] is not None:
             found.largest = Point(largest[0], int(largest[1]))
         return found
 

@@ -233,7 +233,9 @@ def refuse_near_keyword(
         )
     if param.kind == R.PADDING and lower in _PADDING_WORDS:
         raise ctx.error(
-            f"{label} has no keyword '{word}': " + _PADDING_WORDS[lower].format(word=word), node, ArgumentError
+            f"{label} has no keyword '{word}': " + _PADDING_WORDS[lower].format(word=word),
+            node,
+            ArgumentError,
         )
     near = [w for w in words if len(lower) >= 3 and _edits(lower, w) <= (2 if len(w) >= 5 else 1)]
     if near and param.kind != R.CHOICE:

@@ -109,7 +109,9 @@ def solution_text(solution: Solution, text: str, dtype: str = "float32") -> str:
 
     lines = [" ".join(text.split()) if len(text) < 200 else " ".join(text.split())[:197] + "..."]
     largest = f"Largest {name} with {what} <= {goal}: {point(solution.largest)}" if solution.largest else ""
-    smallest = f"Smallest {name} with {what} >= {goal}: {point(solution.smallest)}" if solution.smallest else ""
+    smallest = (
+        f"Smallest {name} with {what} >= {goal}: {point(solution.smallest)}" if solution.smallest else ""
+    )
     if solution.how == "max":
         lines.append(largest)
     elif solution.how == "min":

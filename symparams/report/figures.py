@@ -39,7 +39,9 @@ class PlotError(SweepError):
     headline = "Cannot plot"
 
 
-def _swept(net: Network, vary: Mapping[str, Sequence[int]], targets: list[str], values: Any, dtype: str) -> Any:
+def _swept(
+    net: Network, vary: Mapping[str, Sequence[int]], targets: list[str], values: Any, dtype: str
+) -> Any:
     """sweep(), its errors worded as a plot's."""
     try:
         return sweep(net, vary, targets, values=values, dtype=dtype)
