@@ -267,3 +267,76 @@ def test_recurrent_layer_on_an_image_prints_convention_order_and_suggests_seq(ca
     assert f"got a tensor of shape {shape}" in err
     assert "SEQ before this layer: 784 positions of 3 features" in err
     assert symparams.parse("I(28,28,3)-SEQ-L(64)").output_shape == (64,)  # what it proposes builds
+
+
+# ------------------------------------------------------------ LaTeX
+LENET = "I-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"
+
+
+def test_latex_caption_and_label(capsys):
+    code, out, err = run(capsys, LENET, "--latex", "--caption", "LeNet & co", "--label", "tab:lenet")
+    assert code == 0 and "\\caption{LeNet \\& co}\n\\label{tab:lenet}\n\\begin{tabular}" in out
+    deep = "I(28,28,1)-" + "-".join(["C(8,1)"] * 45) + "-GAP-O(10)"
+    code, out, err = run(capsys, deep, "--latex", "--caption", "Deep", "--label", "tab:deep")
+    assert code == 0 and "\\caption{Deep} \\label{tab:deep} \\\\\n\\toprule" in out and "\\endfirsthead" in out
+    code, out, err = run(capsys, LENET, "--caption", "LeNet")
+    assert code == 2 and "--caption goes with --latex" in err
+    code, out, err = run(capsys, LENET, "--latex", "--label", "a b")
+    assert code == 2 and "--label" in err
+
+
+def test_latex_symbolic_table_has_no_value_column_and_a_numeric_one_has(capsys):
+    code, out, err = run(capsys, LENET, "--latex")
+    assert code == 0 and "Value" not in out and "&  \\\\" not in out
+    code, out, err = run(capsys, "I(28,28,1)-C(32,5)-P(2)-H(10)", "--latex")
+    assert code == 0 and "& Value \\\\" in out and "& $832$ \\\\" in out
+
+
+def test_latex_ideal_sentence_is_its_own_paragraph(capsys):
+    code, out, err = run(capsys, LENET, "--latex", "--ideal")
+    lines = out.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith("Ideal mode"))
+    assert lines[i - 1] == "" and lines[i - 2].startswith("Conditions:")
+
+
+def test_longtable_widths_are_fixed(capsys):
+    # Natural-width columns (l, r) make longtable ask for a second pdflatex run.
+    code, out, err = run(capsys, "I(28,28,1)-" + "-".join(["C(8,1)"] * 45) + "-GAP-O(10)", "--latex")
+    spec = re.search(r"\\begin\{longtable\}\{(.*)\}", out).group(1)
+    assert re.sub(r"\{[^{}]*\}", "", spec.replace(r"\arraybackslash", "")).strip("@") == ">p>p>p>p"
+    assert "\\setlength\\LTchunksize{1000}" in out
+
+
+def test_text_floors_read_like_latex(capsys):
+    code, out, err = run(capsys, "I(h,h,3)-C(64,3,s=8)-C(8,7,s=2)")
+    assert "[8, floor((h - 51)/16) + 1, floor((h - 51)/16) + 1]" in out and "51/16" not in out
+    code, out, err = run(capsys, "I(h,h,3)-C(64,3,s=8)-C(8,7,s=2)", "--markdown")
+    assert "floor((h - 51)/16) + 1" in out and "51/16" not in out
+
+
+def test_standalone_header_names_the_file(capsys, tmp_path):
+    path = tmp_path / "net.arch"
+    path.write_text("# a comment\nblock(k) = C(k,3)-relu\nI(28,28,1)-block(8)-block(16)-GAP-O(10)\n")
+    code, out, err = run(capsys, str(path), "--latex", "--standalone")
+    assert code == 0
+    header = out.split(r"\begin{table}")[0]
+    assert r"\texttt{net.arch}" in header and "block(k)" not in header and "comment" not in header
+    assert r"block(16)" in header  # the network line itself
+
+
+def test_longtable_is_right_after_one_pdflatex_run(capsys, tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex is not installed")
+    # Values that grow down the table: with a natural-width Value column, longtable
+    # measured each chunk of 20 rows anew and asked for a second run.
+    arch = "I(8)-" + "-".join(f"H({10 ** (i // 8)})" for i in range(45))
+    code, out, err = run(capsys, arch, "--latex", "--standalone")
+    assert code == 0 and "longtable" in out
+    (tmp_path / "t.tex").write_text(out)
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=180)
+    log = (tmp_path / "t.log").read_text(errors="replace")
+    assert (tmp_path / "t.pdf").exists()
+    assert "Rerun" not in log and "widths have changed" not in log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,6 +70,8 @@ def _main_parser() -> ArgumentParser:
         "--standalone", action="store_true", help="with --latex: a whole document for pdflatex"
     )
     latex.add_argument("--formula", action="store_true", help="with --latex: only the total, for inline math")
+    parser.add_argument("--caption", metavar="TEXT", help="with --latex: the table's caption")
+    parser.add_argument("--label", metavar="KEY", help="with --latex: the table's label, for \\ref")
     return parser
 
 
@@ -92,8 +95,9 @@ def run_main(argv: Sequence[str]) -> int:
     hint = channels_first_hint(net.layers[0].shape) if net.layers else None
     if hint is not None:  # on stderr: stdout stays what a script reads
         sys.stderr.write(f"Note: {hint}.\n")
-    if (args.standalone or args.formula) and not args.latex:
-        raise UsageError(f"--{'standalone' if args.standalone else 'formula'} goes with --latex")
+    for option in ("standalone", "formula", "caption", "label"):
+        if getattr(args, option) not in (None, False) and not args.latex:
+            raise UsageError(f"--{option} goes with --latex")
     if args.json:
         print_out(to_json(net) if not _analysis(args) else _analysis_json(net, args))
     elif args.latex:
@@ -125,8 +129,11 @@ def _latex_report(net: Network, args: argparse.Namespace) -> str:
     # LaTeX loads sympy's printer: imported only when asked for.
     from ..report.latex import latex_document, latex_formula, latex_table
 
+    source = os.path.basename(args.arch) if args.arch != "-" and args.arch != net.text else None
+    if args.label is not None and (not args.label or any(ch in args.label for ch in "\\{}%#$&^~ ")):
+        raise UsageError(f"--label takes a LaTeX label such as tab:net, got {args.label!r}")
     if args.formula:
         return latex_formula(net)
     if args.standalone:
-        return latex_document(net, depth=args.depth)
-    return latex_table(net, depth=args.depth)
+        return latex_document(net, args.depth, args.caption, args.label, source)
+    return latex_table(net, args.depth, args.caption, args.label, source)

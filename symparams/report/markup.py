@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..base.expr import is_whole_number
 from ..layers.shapes import shape_text
 from ..result import Network
-from .text import condition_text, number, visible_rows
+from .text import condition_text, expr_text, number, visible_rows
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -26,7 +26,7 @@ def _md_code(text: str) -> str:
 
 
 def _md_count(expr: Expr) -> str:
-    return number(expr) if is_whole_number(expr) else _md_code(str(expr))
+    return number(expr) if is_whole_number(expr) else _md_code(expr_text(expr))
 
 
 def markdown(net: Network, depth: int | None = None) -> str:
@@ -48,7 +48,7 @@ def markdown(net: Network, depth: int | None = None) -> str:
             row.index,
             indent + _md_code(row.text),
             _md_cell(row.kind),
-            _md_code(shape_text(row.shape, net.convention)),
+            _md_code(shape_text(row.shape, net.convention, expr_text)),
             _md_count(row.params),
         ]
         if frozen:
@@ -60,7 +60,7 @@ def markdown(net: Network, depth: int | None = None) -> str:
             f"- **Trainable params:** {_md_count(net.trainable)}",
             f"- **Non-trainable params:** {_md_count(net.non_trainable)}",
         ]
-    lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
+    lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention, expr_text))}")
     if net.condition_details:
         lines.append(
             "- **Conditions:** " + ", ".join(_md_code(condition_text(c)) for c in net.condition_details)
@@ -92,7 +92,7 @@ def html(net: Network, depth: int | None = None) -> str:
                     escape(row.index),
                     f"{indent}<code>{escape(row.text)}</code>",
                     escape(row.kind),
-                    f"<code>{escape(shape_text(row.shape, net.convention))}</code>",
+                    f"<code>{escape(shape_text(row.shape, net.convention, expr_text))}</code>",
                     escape(number(row.params)),
                     escape(number(row.trainable)),
                     escape(number(row.non_trainable)),
@@ -106,7 +106,7 @@ def html(net: Network, depth: int | None = None) -> str:
         f"<b>Total params:</b> {escape(number(net.params))}<br>",
         f"<b>Trainable params:</b> {escape(number(net.trainable))}<br>",
         f"<b>Non-trainable params:</b> {escape(number(net.non_trainable))}<br>",
-        f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>",
+        f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention, expr_text))}</code>",
     ]
     if net.condition_details:
         out.append(

@@ -8,6 +8,7 @@ layer, a rule, then the totals.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..base.expr import Condition, is_number, is_whole_number, sympy
@@ -22,7 +23,36 @@ def number(expr: Expr) -> str:
     """A count for people: 217,706 when numeric, the formula otherwise."""
     if is_whole_number(expr):
         return f"{int(expr):,}"
-    return str(expr)
+    return expr_text(expr)
+
+
+def expr_text(expr: Any) -> str:
+    """A formula for people: sympy's text, with each floor's and ceiling's argument over
+    one denominator as LaTeX prints it (`floor((h - 51)/16) + 1`, not `floor(h/16 -
+    51/16) + 1`). sympy reads it back as the same value.
+
+    >>> from symparams.base.expr import symbol
+    >>> expr_text(sympy.floor(symbol("h") / 16 - sympy.Rational(51, 16)) + 1)
+    'floor((h - 51)/16) + 1'
+    """
+    if is_number(expr) or not expr.has(sympy.floor, sympy.ceiling):
+        return str(expr)
+    return str(_readable_printer().doprint(expr))
+
+
+@cache
+def _readable_printer() -> Any:
+    """sympy's str printer with floors over one denominator; made on first use, as the
+    numeric table must not import sympy."""
+
+    class ReadablePrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc,name-defined]
+        def _print_floor(self, expr: Any) -> str:
+            return f"floor({self._print(sympy.together(expr.args[0]))})"
+
+        def _print_ceiling(self, expr: Any) -> str:
+            return f"ceiling({self._print(sympy.together(expr.args[0]))})"
+
+    return ReadablePrinter()
 
 
 def json_value(expr: Any) -> Any:
@@ -40,7 +70,7 @@ def count_cell(expr: Expr, params: Expr | None = None) -> str:
         return number(expr)
     if params is None:
         return "(formula)"
-    return "= params" if expr == params else str(expr)
+    return "= params" if expr == params else expr_text(expr)
 
 
 def formula(row: LayerInfo) -> str:
@@ -48,7 +78,7 @@ def formula(row: LayerInfo) -> str:
     parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
     if all(p == 0 for p in parts):
         return "0"
-    return " + ".join(str(p) for p in parts)
+    return " + ".join(expr_text(p) for p in parts)
 
 
 def condition_text(cond: Condition | Any) -> str:
@@ -155,7 +185,7 @@ def table(net: Network, depth: int | None = None) -> str:
                 row.index,
                 indent + clip(row.text),
                 kind_text(row),
-                shape_text(row.shape, net.convention),
+                shape_text(row.shape, net.convention, expr_text),
                 formula(row) if is_number(row.params) else str(row.params),
                 count_cell(row.params),
                 count_cell(row.trainable, row.params),
@@ -184,7 +214,7 @@ def table(net: Network, depth: int | None = None) -> str:
         f"Total params: {number(net.params)}",
         f"Trainable params: {number(net.trainable)}",
         f"Non-trainable params: {number(net.non_trainable)}",
-        f"Output shape: {shape_text(net.shape, net.convention)}",
+        f"Output shape: {shape_text(net.shape, net.convention, expr_text)}",
     ]
     if net.condition_details:
         out.append("Conditions: " + ", ".join(condition_text(c) for c in net.condition_details))
