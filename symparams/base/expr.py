@@ -163,7 +163,10 @@ def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
     cache: dict[Any, Any] = {}
 
     def wrapper(*args: Any) -> Any:
-        if all(isinstance(a, _PLAIN) or a.is_Atom for a in args):
+        for a in args:  # a loop and exact types: isinstance on Fraction goes through ABCMeta
+            if type(a) not in _PLAIN and not a.is_Atom:
+                break
+        else:
             return fn(*args)
         found = cache.get(args, cache)
         if found is cache:
@@ -176,7 +179,7 @@ def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-_PLAIN = (int, str, Fraction, tuple, bool, type(None))
+_PLAIN = frozenset({int, str, Fraction, tuple, bool, type(None)})
 
 
 # ---------------------------------------------------------------- symbols
