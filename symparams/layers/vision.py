@@ -1,0 +1,206 @@
+"""Formulas of the vision layers that move channels and pixels around, and Swin's windows.
+
+Sources (read in torchvision 0.28 and torch 2.13):
+- channel slices: `Tensor.chunk` / slicing on dim 1, as ShuffleNetV2's `x.chunk(2, dim=1)`
+  (torchvision/models/shufflenetv2.py, InvertedResidual.forward); `channel_shuffle` (same
+  file): view (g, c/g), transpose, view back — a permutation, needs g | c.
+- `nn.PixelUnshuffle(r)` / `nn.PixelShuffle(r)` (torch/nn/modules/pixelshuffle.py):
+  [c, h, w] ↔ [c·r², h/r, w/r]; Swin's `_patch_merging_pad` pads h, w to even first.
+- `nn.Upsample(scale_factor=f)` / `F.interpolate(size=...)`: ⌊x·f⌋ or the given size.
+- `ShiftedWindowAttention(V2)`, `PatchMerging(V2)`, `shifted_window_attention`
+  (torchvision/models/swin_transformer.py): qkv Linear(c, 3c), proj Linear(c, c), a
+  relative position bias table ((2M₀−1)(2M₁−1), heads) parameter (V1), or V2's
+  `cpb_mlp = Linear(2, 512)-ReLU-Linear(512, heads, bias=False)` and `logit_scale`
+  (heads); the input is padded to multiples of the window and cropped back.
+
+MACs are FlopCounterMode's FLOPs / 2 (torch.utils.flop_counter, on the meta device):
+matrix products only — every Linear per position, attention's q·kᵀ and attn·v; norms,
+permutations, padding and resizing count 0.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..base.errors import ShapeError
+from ..base.expr import Condition, at_least, at_most, ceil_div, divides, exact_div, is_int, product
+from ..layers.shapes import axis_names
+from .registry import NONNEG, SPATIAL0, LayerCall, LayerOut, Param, choice, flag, register, size, spatial
+
+if TYPE_CHECKING:
+    from sympy import Expr
+
+# Hidden width of Swin V2's continuous position bias MLP (fixed in torchvision).
+CPB_HIDDEN = 512
+
+
+def _need_image(call: LayerCall, what: str) -> None:
+    if call.rank != 3:
+        raise ShapeError(f"needs an image (h, w, c), got a tensor of {call.rank} ax{'is' if call.rank == 1 else 'es'}")
+
+
+def _need_spatial(call: LayerCall) -> None:
+    if call.rank < 2:
+        raise ShapeError(f"needs an input with spatial axes (a sequence, image or volume), got a vector of {call.shape[0]}")
+
+
+# ---------------------------------------------------------------- channel slices and shuffle
+@register("CH", "Channels", params=(Param("a", NONNEG), size("b")))
+def channels(call: LayerCall) -> LayerOut:
+    """Channels a … b−1 of the input (`x[:, a:b]`): → (…, b − a); needs a < b ≤ c."""
+    a, b, c = call.args.a, call.args.b, call.channels
+    conditions = (
+        at_least(b, a + 1, f"needs a < b, got a={a}, b={b}"),
+        at_most(b, c, f"reads channels {a}..{b - 1}, past the input's {c} channels (needs b ≤ c)"),
+    )
+    return LayerOut(call.shape[:-1] + (b - a,), "ChannelSlice", conditions=conditions)
+
+
+@register("CHUNK", "Chunk", params=(size("n"), Param("i", NONNEG)))
+def chunk(call: LayerCall) -> LayerOut:
+    """Chunk i (from 0) of n equal chunks of the channels, as `x.chunk(n, dim=1)[i]`: → c/n; needs n | c, i < n."""
+    n, i, c = call.args.n, call.args.i, call.channels
+    conditions = (
+        divides(n, c, f"needs the input's {c} channels divisible by n={n} (equal chunks)"),
+        at_most(i, n - 1, f"needs i < n: chunk {i} of {n}"),
+    )
+    return LayerOut(call.shape[:-1] + (exact_div(c, n),), "ChannelChunk", conditions=conditions)
+
+
+@register("SHUF", "ChannelShuffle", params=(size("g"),))
+def channel_shuffle(call: LayerCall) -> LayerOut:
+    """Channel shuffle in g groups (ShuffleNet): a permutation, 0 parameters; needs g | c."""
+    g, c = call.args.g, call.channels
+    ok = divides(g, c, f"needs the input's {c} channels divisible by g={g}")
+    return LayerOut(call.shape, "ChannelShuffle", conditions=(ok,))
+
+
+# ---------------------------------------------------------------- space ↔ depth, resizing
+@register("S2D", "SpaceToDepth", "PixelUnshuffle", params=(size("r"), flag("pad", False)))
+def space_to_depth(call: LayerCall) -> LayerOut:
+    """Each r×r block of pixels into the channels: (x/r, …, r^k·c) for k spatial axes.
+
+    pad=false needs r | x on every axis (PixelUnshuffle); pad=true zero-pads to a multiple
+    first, ⌈x/r⌉ (Swin's patch merging pads odd sizes to even)."""
+    _need_spatial(call)
+    r = call.args.r
+    names = axis_names(call.rank)
+    if call.args.pad:
+        out = tuple(ceil_div(x, r) for x in call.spatial)
+        conditions: tuple[Condition, ...] = ()
+    else:
+        out = tuple(exact_div(x, r) for x in call.spatial)
+        conditions = tuple(
+            divides(r, x, f"needs axis {name} ({x}) divisible by r={r} (pad=true pads it)")
+            for x, name in zip(call.spatial, names)
+        )
+    c = call.channels * r ** len(call.spatial)
+    return LayerOut(out + (c,), "SpaceToDepth", conditions=conditions)
+
+
+@register("D2S", "DepthToSpace", "PixelShuffle", params=(size("r"),))
+def depth_to_space(call: LayerCall) -> LayerOut:
+    """Channels into r×r blocks of pixels: (x·r, …, c/r^k); needs r^k | c (PixelShuffle)."""
+    _need_spatial(call)
+    r, c = call.args.r, call.channels
+    k = len(call.spatial)
+    ok = divides(r**k, c, f"needs the input's {c} channels divisible by r^{k} = {r**k}")
+    out = tuple(x * r for x in call.spatial)
+    return LayerOut(out + (exact_div(c, r**k),), "DepthToSpace", conditions=(ok,))
+
+
+@register("UP", "Upsample", "UpSampling", params=(spatial("f"),))
+def upsample(call: LayerCall) -> LayerOut:
+    """Upsampling by a whole factor f on every spatial axis (tuple allowed): x·f; 0 parameters."""
+    _need_spatial(call)
+    out = tuple(x * f for x, f in zip(call.spatial, call.args.f))
+    return LayerOut(out + (call.channels,), "Upsample")
+
+
+@register("RS", "Resize", "Interpolate", params=(spatial("size"),))
+def resize(call: LayerCall) -> LayerOut:
+    """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing): 0 parameters."""
+    _need_spatial(call)
+    return LayerOut(tuple(call.args.size) + (call.channels,), "Resize")
+
+
+# ---------------------------------------------------------------- Swin
+def _known(x: object) -> bool:
+    """A number in either build (a Python int, or a sympy integer after a restart)."""
+    return is_int(x) or bool(getattr(x, "is_Integer", False))
+
+
+def _padded(x: Expr, m: Expr) -> Expr:
+    return ceil_div(x, m) * m
+
+
+@register(
+    "WMSA",
+    "WindowAttention",
+    params=(
+        size("heads"),
+        spatial("win", 7),
+        Param("shift", SPATIAL0, 0),
+        choice("pos", "table", "table", "cpb", "none"),
+        flag("bias", True),
+        flag("pad", True),
+    ),
+)
+def window_attention(call: LayerCall) -> LayerOut:
+    """Self-attention inside win×win windows of an image, shape kept (Swin's W-MSA / SW-MSA).
+
+    4c² + 4c (qkv and proj, with biases) + the position term: pos=table (2M₀−1)(2M₁−1)·heads
+    (V1), pos=cpb 2·512 + 512 + 512·heads + heads (V2's MLP and logit scale), pos=none 0.
+    pad=true (torchvision) pads h, w to multiples of the window, so any size works and a
+    window larger than the image covers it padded; pad=false needs win | h, w."""
+    _need_image(call, "WMSA")
+    a, c = call.args, call.channels
+    heads = a.heads
+    names = axis_names(call.rank)
+    conditions: list[Condition] = [divides(heads, c, f"needs the input's {c} channels divisible by heads={heads}")]
+    for m, s, name in zip(a.win, a.shift, names):
+        conditions.append(at_most(s, m - 1, f"needs shift < win on axis {name}, got shift={s}, win={m}"))
+    if a.pad:
+        padded = tuple(_padded(x, m) for x, m in zip(call.spatial, a.win))
+    else:
+        for x, m, name in zip(call.spatial, a.win, names):
+            if _known(x) and _known(m) and m > x:
+                conditions.append(
+                    Condition(False, f"has a window of {m} larger than the image's {x} on axis {name} (pad=false)")
+                )
+            else:
+                conditions.append(divides(m, x, f"needs axis {name} ({x}) divisible by the window {m} (pad=false)"))
+        padded = call.spatial
+    m0, m1 = a.win
+    if a.pos == "table":
+        table_weights, table_biases = (2 * m0 - 1) * (2 * m1 - 1) * heads, 0
+    elif a.pos == "cpb":
+        table_weights, table_biases = 2 * CPB_HIDDEN + CPB_HIDDEN * heads + heads, CPB_HIDDEN
+    else:
+        table_weights, table_biases = 0, 0
+    weights = 4 * c * c + table_weights
+    biases = (4 * c if a.bias else 0) + table_biases
+    positions = product(padded)
+    # FlopCounterMode / 2: qkv (3c²) and proj (c²) per padded position; q·kᵀ and attn·v
+    # each M₀M₁·c per position (a window's M₀M₁ queries against its M₀M₁ keys).
+    macs = positions * (4 * c * c + 2 * m0 * m1 * c)
+    if a.pos == "cpb":  # the MLP runs on the (2M₀−1)(2M₁−1) relative coordinates each pass
+        macs = macs + (2 * m0 - 1) * (2 * m1 - 1) * (2 * CPB_HIDDEN + CPB_HIDDEN * heads)
+    shifted = any(s != 0 for s in a.shift)
+    kind = ("Shifted" if shifted else "") + "WindowAttention" + ("V2" if a.pos == "cpb" else "")
+    return LayerOut(call.shape, kind, weights, biases, conditions=tuple(conditions), macs=macs)
+
+
+@register("PM", "PatchMerging", params=(flag("v2", False),))
+def patch_merging(call: LayerCall) -> LayerOut:
+    """Swin's patch merging: 2×2 space-to-depth (odd sizes padded), LayerNorm and
+    Linear(4c, 2c, bias=False) → (⌈h/2⌉, ⌈w/2⌉, 2c): 8c² + 8c; v2=true norms after the
+    Linear (PatchMergingV2): 8c² + 4c."""
+    _need_image(call, "PM")
+    c = call.channels
+    h, w = (ceil_div(x, 2) for x in call.spatial)
+    norm = 2 * c if call.args.v2 else 4 * c
+    linear = 8 * c * c
+    return LayerOut(
+        (h, w, 2 * c), "PatchMergingV2" if call.args.v2 else "PatchMerging", linear + norm, norm, macs=h * w * linear
+    )

@@ -1,0 +1,160 @@
+"""The vision layers (symparams/layers/vision.py) against the real torch / torchvision modules:
+parameters, output shape (a CPU forward pass), and MACs = FlopCounterMode's FLOPs / 2 on meta."""
+
+import sys
+import types
+
+import pytest
+
+import symparams
+
+pytestmark = pytest.mark.frameworks
+
+
+def _tv():
+    # torchvision's wheel registers fake kernels for another torch; the models need none.
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    import torchvision
+
+    return torchvision
+
+
+def _params(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _flops(module, x) -> int:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = module.to("meta")
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        module(x.to("meta"))
+    return counter.get_total_flops()
+
+
+WINDOW_CASES = [
+    # (h, w, c, heads, win, shift, v2, bias)
+    (56, 56, 96, 3, 7, 0, False, True),
+    (56, 56, 96, 3, 7, 3, False, True),
+    (13, 17, 32, 4, 7, 3, False, True),  # padded to 14×21
+    (3, 4, 16, 2, 7, 3, False, True),  # window larger than the image: padded to 7×7, shift dropped
+    (1, 1, 8, 1, 7, 3, False, False),
+    (16, 16, 48, 3, 8, 4, True, True),
+    (9, 30, 24, 6, 8, 4, True, True),
+    (5, 6, 16, 2, (3, 4), (1, 2), False, True),
+    (5, 6, 16, 2, (3, 4), (1, 2), True, False),
+]
+
+
+@pytest.mark.parametrize("case", WINDOW_CASES, ids=str)
+def test_window_attention_matches_torchvision(case):
+    import torch
+
+    h, w, c, heads, win, shift, v2, bias = case
+    swin = _tv().models.swin_transformer
+    cls = swin.ShiftedWindowAttentionV2 if v2 else swin.ShiftedWindowAttention
+    wins = list(win) if isinstance(win, tuple) else [win, win]
+    shifts = list(shift) if isinstance(shift, tuple) else [shift, shift]
+    module = cls(c, wins, shifts, heads, qkv_bias=bias, proj_bias=bias).eval()
+    with torch.no_grad():
+        out = module(torch.zeros(1, h, w, c))
+    text = f"I({h},{w},{c})-WMSA({heads},win={_t(win)},shift={_t(shift)},pos={'cpb' if v2 else 'table'},bias={str(bias).lower()})"
+    net = symparams.parse(text)
+    assert net.params == _params(module), text
+    assert tuple(out.shape[1:]) == (h, w, c)
+    assert net.output_shape == (c, h, w)
+    assert 2 * net.macs == _flops(module, torch.zeros(1, h, w, c)), text
+
+
+def _t(v):
+    return f"({v[0]},{v[1]})" if isinstance(v, tuple) else str(v)
+
+
+def test_window_attention_without_table_and_unpadded():
+    net = symparams.parse("I(14,21,32)-WMSA(4,pos=none,pad=false)")
+    assert net.params == 4 * 32 * 32 + 4 * 32
+    with pytest.raises(symparams.ShapeError, match="divisible by the window 7"):
+        symparams.parse("I(14,20,32)-WMSA(4,pad=false)")
+    with pytest.raises(symparams.ShapeError, match="larger than the image"):
+        symparams.parse("I(14,5,32)-WMSA(4,pad=false)")
+    sym = symparams.parse("I(h,w,32)-WMSA(4,pad=false)")
+    assert {str(c) for c in sym.conditions} == {"Eq(Mod(h, 7), 0)", "Eq(Mod(w, 7), 0)"}
+    with pytest.raises(symparams.ShapeError, match="divisible by heads=5"):
+        symparams.parse("I(14,14,32)-WMSA(5)")
+    with pytest.raises(symparams.ShapeError, match="shift < win"):
+        symparams.parse("I(14,14,32)-WMSA(4,shift=7)")
+    with pytest.raises(symparams.ShapeError, match=r"needs an image"):
+        symparams.parse("I(14,32)-WMSA(4)")
+
+
+@pytest.mark.parametrize("h, w, c, v2", [(56, 56, 96, False), (7, 9, 24, False), (1, 1, 8, True), (5, 4, 16, True)])
+def test_patch_merging_matches_torchvision(h, w, c, v2):
+    import torch
+
+    swin = _tv().models.swin_transformer
+    module = (swin.PatchMergingV2 if v2 else swin.PatchMerging)(c).eval()
+    with torch.no_grad():
+        out = module(torch.zeros(1, h, w, c))
+    net = symparams.parse(f"I({h},{w},{c})-PM(v2={str(v2).lower()})")
+    assert net.params == _params(module)
+    assert (net.output_shape[1], net.output_shape[2], net.output_shape[0]) == tuple(out.shape[1:])
+    assert 2 * net.macs == _flops(module, torch.zeros(1, h, w, c))
+
+
+def test_pixel_shuffle_unshuffle_upsample_resize_match_torch():
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    x = torch.zeros(1, 12, 6, 10)  # [c, h, w]
+    cases = [
+        ("S2D(2)", nn.PixelUnshuffle(2)),
+        ("D2S(2)", nn.PixelShuffle(2)),
+        ("UP(3)", nn.Upsample(scale_factor=3)),
+        ("UP((2,3))", nn.Upsample(scale_factor=(2, 3))),
+        ("RS((5,7))", lambda t: F.interpolate(t, size=(5, 7), mode="bilinear")),
+        ("CHUNK(3,2)", lambda t: t.chunk(3, dim=1)[2]),
+        ("CH(2,7)", lambda t: t[:, 2:7]),
+        ("SHUF(4)", lambda t: _tv().models.shufflenetv2.channel_shuffle(t, 4)),
+    ]
+    for text, fn in cases:
+        net = symparams.parse(f"I(6,10,12)-{text}")
+        assert net.output_shape == tuple(fn(x).shape[1:]), text
+        assert net.params == 0 and net.macs == 0
+    # Swin's padding merge = space-to-depth with padding
+    pad = _tv().models.swin_transformer._patch_merging_pad(torch.zeros(1, 7, 9, 5))
+    net = symparams.parse("I(7,9,5)-S2D(2,pad=true)")
+    assert net.output_shape == (pad.shape[3], pad.shape[1], pad.shape[2])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("I(6,10,12)-S2D(4)", "divisible by r=4"),
+        ("I(6,10,12)-D2S(3)", "divisible by r\\^2 = 9"),
+        ("I(6,10,12)-CHUNK(5,0)", "divisible by n=5"),
+        ("I(6,10,12)-CHUNK(3,3)", "i < n"),
+        ("I(6,10,12)-CH(6,13)", "past the input's 12 channels"),
+        ("I(6,10,12)-CH(6,6)", "a < b"),
+        ("I(6,10,12)-SHUF(5)", "divisible by g=5"),
+        ("I(6)-UP(2)", "spatial axes"),
+    ],
+)
+def test_bad_channel_and_pixel_moves_are_refused_with_a_caret(text, message):
+    with pytest.raises(symparams.ShapeError, match=message) as err:
+        symparams.parse(text)
+    assert err.value.pos == len("I(6,10,12)-") or text.startswith("I(6)")
+
+
+def test_symbolic_slices_are_conditions():
+    net = symparams.parse("I(h,w,c)-[CH(0,k) | CH(k,c)-C(k,1)]")
+    assert net.output_shape == (2 * k_(), symparams.parse("I").output_shape[1], symparams.parse("I").output_shape[2])
+    assert "k <= c" in {str(c) for c in net.conditions} or "c >= k" in {str(c) for c in net.conditions}
+
+
+def k_():
+    from symparams.base.expr import symbol
+
+    return symbol("k")
