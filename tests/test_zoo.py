@@ -128,3 +128,67 @@ def test_keras_application(name, text):
     assert (net.params, net.trainable, net.non_trainable) == (total, trainable, non_trainable)
     assert net.output_shape == shape
     assert net.conditions == ()
+
+
+# ---------------------------------------------------------------- symbolic backbones
+def _backbone(name: str):
+    """The torchvision backbone without its head (as /work/notes/vision.md §1 lists them)."""
+    from torch import nn
+
+    tv = torchvision()
+    if name == "resnet50":
+        return nn.Sequential(*list(tv.models.resnet50().children())[:-2])
+    if name == "densenet121":
+        return tv.models.densenet121().features
+    if name == "swin_t":
+        return tv.models.swin_t().features
+    m = tv.models.shufflenet_v2_x1_0()
+    return nn.Sequential(m.conv1, m.maxpool, m.stage2, m.stage3, m.stage4, m.conv5)
+
+
+BACKBONES = {
+    # name: (text of I(h,w,3) without a head, smallest accepted size, channels-last output)
+    "resnet50": (partial(Z.resnet, 50, size=("h", "w"), backbone=True), 1, False),
+    "densenet121": (partial(Z.densenet, 121, size=("h", "w"), backbone=True), 29, False),
+    "swin_t": (partial(Z.swin, "t", size=("h", "w"), backbone=True), 4, True),
+    "shufflenet_v2": (partial(Z.shufflenet_v2, "x1_0", size=("h", "w"), backbone=True), 1, False),
+}
+
+
+def _forward_shape(module, h: int, w: int, device: str):
+    import torch
+
+    module = module.to(device).eval()
+    with torch.no_grad():
+        return tuple(module(torch.zeros(1, 3, h, w, device=device)).shape[1:])
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_symbolic_backbone_at_six_sizes(name):
+    """One symbolic text, I(h,w,3): its count and shape at six sizes (odd ones, the smallest
+    the framework accepts) equal the real backbone's; one size below is refused by both."""
+    import torch
+
+    text, smallest, channels_last = BACKBONES[name]
+    net = symparams.parse(text())
+    assert {str(s) for s in net.params.free_symbols} == set()
+    with torch.device("meta"):
+        meta = _backbone(name)
+    assert net.params == sum(p.numel() for p in meta.parameters())
+    cpu = _backbone(name)  # real kernels where the size is tight
+    sizes = [(224, 224), (193, 257), (97, 131), (64, 33), (smallest, smallest), (smallest, 225)]
+    for h, w in sizes:
+        fixed = net.subs(h=h, w=w)
+        shape = fixed.output_shape if not channels_last else fixed.output_shape[1:] + fixed.output_shape[:1]
+        model, device = (cpu, "cpu") if h == smallest else (meta, "meta")
+        assert shape == _forward_shape(model, h, w, device), (h, w)
+        assert symparams.parse(text().replace("I(h,w,3)", f"I({h},{w},3)")).output_shape == fixed.output_shape
+    if smallest > 1:
+        below = smallest - 1
+        with pytest.raises(RuntimeError):
+            _forward_shape(cpu, below, 224, "cpu")
+        with pytest.raises(symparams.ShapeError, match="at least"):
+            net.subs(h=below, w=224)
+        with pytest.raises(symparams.ShapeError) as err:
+            symparams.parse(text().replace("I(h,w,3)", f"I({below},224,3)"))
+        assert err.value.pos is not None
