@@ -13,7 +13,9 @@ pytestmark = pytest.mark.frameworks
 
 def _tv():
     # torchvision's wheel registers fake kernels for another torch; the models need none.
-    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    sys.modules.setdefault(
+        "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+    )
     import torchvision
 
     return torchvision
@@ -89,7 +91,9 @@ def test_window_attention_without_table_and_unpadded():
         symparams.parse("I(14,32)-WMSA(4)")
 
 
-@pytest.mark.parametrize("h, w, c, v2", [(56, 56, 96, False), (7, 9, 24, False), (1, 1, 8, True), (5, 4, 16, True)])
+@pytest.mark.parametrize(
+    "h, w, c, v2", [(56, 56, 96, False), (7, 9, 24, False), (1, 1, 8, True), (5, 4, 16, True)]
+)
 def test_patch_merging_matches_torchvision(h, w, c, v2):
     import torch
 
@@ -150,7 +154,11 @@ def test_bad_channel_and_pixel_moves_are_refused_with_a_caret(text, message):
 
 def test_symbolic_slices_are_conditions():
     net = symparams.parse("I(h,w,c)-[CH(0,k) | CH(k,c)-C(k,1)]")
-    assert net.output_shape == (2 * k_(), symparams.parse("I").output_shape[1], symparams.parse("I").output_shape[2])
+    assert net.output_shape == (
+        2 * k_(),
+        symparams.parse("I").output_shape[1],
+        symparams.parse("I").output_shape[2],
+    )
     assert "k <= c" in {str(c) for c in net.conditions} or "c >= k" in {str(c) for c in net.conditions}
 
 

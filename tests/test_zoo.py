@@ -22,7 +22,9 @@ zoo = pytest.mark.zoo
 
 def torchvision():
     # torchvision's wheel registers fake kernels for another torch; the models need none.
-    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    sys.modules.setdefault(
+        "torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations")
+    )
     import torchvision
 
     return torchvision
@@ -192,3 +194,22 @@ def test_symbolic_backbone_at_six_sizes(name):
         with pytest.raises(symparams.ShapeError) as err:
             symparams.parse(text().replace("I(h,w,3)", f"I({below},224,3)"))
         assert err.value.pos is not None
+
+
+# ---------------------------------------------------------------- examples/
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    "file, name, input_shape, published",
+    [
+        ("swin_t.arch", "swin_t", (3, 224, 224), 28_288_354),
+        ("shufflenet_v2.arch", "shufflenet_v2_x1_0", (3, 224, 224), 2_278_604),
+    ],
+)
+def test_vision_example_matches_torchvision(file, name, input_shape, published):
+    text = (EXAMPLES / file).read_text(encoding="utf-8")
+    net = symparams.parse(text)
+    params, shape = torch_model(name, input_shape)
+    assert (net.params, net.output_shape, net.conditions) == (params, shape, ())
+    assert net.params == published and f"{published:,} parameters" in text

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import ShapeError
 from ..base.expr import Condition, at_least, at_most, ceil_div, divides, exact_div, is_int, product
-from ..layers.shapes import axis_names
+from .core import need_spatial
 from .registry import NONNEG, SPATIAL0, LayerCall, LayerOut, Param, choice, flag, register, size, spatial
+from .shapes import axis_names
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -34,14 +35,11 @@ if TYPE_CHECKING:
 CPB_HIDDEN = 512
 
 
-def _need_image(call: LayerCall, what: str) -> None:
+def _need_image(call: LayerCall) -> None:
     if call.rank != 3:
-        raise ShapeError(f"needs an image (h, w, c), got a tensor of {call.rank} ax{'is' if call.rank == 1 else 'es'}")
-
-
-def _need_spatial(call: LayerCall) -> None:
-    if call.rank < 2:
-        raise ShapeError(f"needs an input with spatial axes (a sequence, image or volume), got a vector of {call.shape[0]}")
+        raise ShapeError(
+            f"needs an image (h, w, c), got a tensor of {call.rank} ax{'is' if call.rank == 1 else 'es'}"
+        )
 
 
 # ---------------------------------------------------------------- channel slices and shuffle
@@ -82,7 +80,7 @@ def space_to_depth(call: LayerCall) -> LayerOut:
 
     pad=false needs r | x on every axis (PixelUnshuffle); pad=true zero-pads to a multiple
     first, ⌈x/r⌉ (Swin's patch merging pads odd sizes to even)."""
-    _need_spatial(call)
+    need_spatial(call, "")
     r = call.args.r
     names = axis_names(call.rank)
     if call.args.pad:
@@ -101,7 +99,7 @@ def space_to_depth(call: LayerCall) -> LayerOut:
 @register("D2S", "DepthToSpace", "PixelShuffle", params=(size("r"),))
 def depth_to_space(call: LayerCall) -> LayerOut:
     """Channels into r×r blocks of pixels: (x·r, …, c/r^k); needs r^k | c (PixelShuffle)."""
-    _need_spatial(call)
+    need_spatial(call, "")
     r, c = call.args.r, call.channels
     k = len(call.spatial)
     ok = divides(r**k, c, f"needs the input's {c} channels divisible by r^{k} = {r**k}")
@@ -112,7 +110,7 @@ def depth_to_space(call: LayerCall) -> LayerOut:
 @register("UP", "Upsample", "UpSampling", params=(spatial("f"),))
 def upsample(call: LayerCall) -> LayerOut:
     """Upsampling by a whole factor f on every spatial axis (tuple allowed): x·f; 0 parameters."""
-    _need_spatial(call)
+    need_spatial(call, "")
     out = tuple(x * f for x, f in zip(call.spatial, call.args.f))
     return LayerOut(out + (call.channels,), "Upsample")
 
@@ -120,7 +118,7 @@ def upsample(call: LayerCall) -> LayerOut:
 @register("RS", "Resize", "Interpolate", params=(spatial("size"),))
 def resize(call: LayerCall) -> LayerOut:
     """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing): 0 parameters."""
-    _need_spatial(call)
+    need_spatial(call, "")
     return LayerOut(tuple(call.args.size) + (call.channels,), "Resize")
 
 
@@ -153,11 +151,13 @@ def window_attention(call: LayerCall) -> LayerOut:
     (V1), pos=cpb 2·512 + 512 + 512·heads + heads (V2's MLP and logit scale), pos=none 0.
     pad=true (torchvision) pads h, w to multiples of the window, so any size works and a
     window larger than the image covers it padded; pad=false needs win | h, w."""
-    _need_image(call, "WMSA")
+    _need_image(call)
     a, c = call.args, call.channels
     heads = a.heads
     names = axis_names(call.rank)
-    conditions: list[Condition] = [divides(heads, c, f"needs the input's {c} channels divisible by heads={heads}")]
+    conditions: list[Condition] = [
+        divides(heads, c, f"needs the input's {c} channels divisible by heads={heads}")
+    ]
     for m, s, name in zip(a.win, a.shift, names):
         conditions.append(at_most(s, m - 1, f"needs shift < win on axis {name}, got shift={s}, win={m}"))
     if a.pad:
@@ -166,10 +166,14 @@ def window_attention(call: LayerCall) -> LayerOut:
         for x, m, name in zip(call.spatial, a.win, names):
             if _known(x) and _known(m) and m > x:
                 conditions.append(
-                    Condition(False, f"has a window of {m} larger than the image's {x} on axis {name} (pad=false)")
+                    Condition(
+                        False, f"has a window of {m} larger than the image's {x} on axis {name} (pad=false)"
+                    )
                 )
             else:
-                conditions.append(divides(m, x, f"needs axis {name} ({x}) divisible by the window {m} (pad=false)"))
+                conditions.append(
+                    divides(m, x, f"needs axis {name} ({x}) divisible by the window {m} (pad=false)")
+                )
         padded = call.spatial
     m0, m1 = a.win
     if a.pos == "table":
@@ -196,11 +200,15 @@ def patch_merging(call: LayerCall) -> LayerOut:
     """Swin's patch merging: 2×2 space-to-depth (odd sizes padded), LayerNorm and
     Linear(4c, 2c, bias=False) → (⌈h/2⌉, ⌈w/2⌉, 2c): 8c² + 8c; v2=true norms after the
     Linear (PatchMergingV2): 8c² + 4c."""
-    _need_image(call, "PM")
+    _need_image(call)
     c = call.channels
     h, w = (ceil_div(x, 2) for x in call.spatial)
     norm = 2 * c if call.args.v2 else 4 * c
     linear = 8 * c * c
     return LayerOut(
-        (h, w, 2 * c), "PatchMergingV2" if call.args.v2 else "PatchMerging", linear + norm, norm, macs=h * w * linear
+        (h, w, 2 * c),
+        "PatchMergingV2" if call.args.v2 else "PatchMerging",
+        linear + norm,
+        norm,
+        macs=h * w * linear,
     )
