@@ -166,3 +166,35 @@ def k_():
     from symparams.base.expr import symbol
 
     return symbol("k")
+
+
+@pytest.mark.parametrize("h, w, c", [(14, 21, 64), (7, 7, 32), (28, 28, 96), (28, 14, 96)])
+def test_maxvit_attention_is_unpadded_window_attention(h, w, c):
+    """MaxViT's RelativePositionalMultiHeadAttention (head width 32, 7×7 partitions) on the
+    h·w/49 windows of an image is WMSA(c/32, pad=false); its PartitionAttentionLayer
+    (window or grid) is that attention and an MLP, both pre-norm residuals."""
+    import torch
+    from torch import nn
+
+    mv = _tv().models.maxvit
+    attn = mv.RelativePositionalMultiHeadAttention(c, 32, 49)
+    text = f"I({h},{w},{c})-WMSA({c // 32},pad=false)"
+    net = symparams.parse(text)
+    assert net.params == _params(attn)
+    x = torch.zeros(1, h * w // 49, 49, c)  # [B, G, P, D]
+    assert 2 * net.macs == _flops(attn, x)
+    # torchvision sizes MaxViT's grid from the height alone, so its grid attention works on
+    # square maps only; the window one on any multiple of 7.
+    for kind in ("window", "grid") if h == w else ("window",):
+        layer = mv.PartitionAttentionLayer(
+            c, 32, 7, kind, (h, w), 4, nn.GELU, nn.LayerNorm, 0.0, 0.0, 0.0
+        ).eval()
+        grid = "true" if kind == "grid" else "false"
+        block = f"I({h},{w},{c})-[LN-WMSA({c // 32},pad=false,grid={grid}) + id]-[LN-C({4 * c},1)-gelu-C({c},1) + id]"
+        net = symparams.parse(block)
+        with torch.no_grad():
+            out = layer(torch.zeros(1, c, h, w))
+        assert net.params == _params(layer)
+        assert net.output_shape == tuple(out.shape[1:])
+    with pytest.raises(symparams.ShapeError, match=r"divisible by the window 7 \(grid\)"):
+        symparams.parse(f"I(15,14,{c})-WMSA(1,grid=true)")

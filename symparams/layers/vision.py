@@ -142,6 +142,7 @@ def _padded(x: Expr, m: Expr) -> Expr:
         choice("pos", "table", "table", "cpb", "none"),
         flag("bias", True),
         flag("pad", True),
+        flag("grid", False),
     ),
 )
 def window_attention(call: LayerCall) -> LayerOut:
@@ -150,7 +151,9 @@ def window_attention(call: LayerCall) -> LayerOut:
     4c² + 4c (qkv and proj, with biases) + the position term: pos=table (2M₀−1)(2M₁−1)·heads
     (V1), pos=cpb 2·512 + 512 + 512·heads + heads (V2's MLP and logit scale), pos=none 0.
     pad=true (torchvision) pads h, w to multiples of the window, so any size works and a
-    window larger than the image covers it padded; pad=false needs win | h, w."""
+    window larger than the image covers it padded; pad=false needs win | h, w.
+    grid=true is MaxViT's grid attention: the image cut into a win×win grid, each group
+    the pixels at one place of every cell — the same counts, no padding (win | h, w)."""
     _need_image(call)
     a, c = call.args, call.channels
     heads = a.heads
@@ -160,19 +163,25 @@ def window_attention(call: LayerCall) -> LayerOut:
     ]
     for m, s, name in zip(a.win, a.shift, names):
         conditions.append(at_most(s, m - 1, f"needs shift < win on axis {name}, got shift={s}, win={m}"))
-    if a.pad:
+    why = "grid" if a.grid else "pad=false"
+    if a.pad and not a.grid:
         padded = tuple(_padded(x, m) for x, m in zip(call.spatial, a.win))
     else:
         for x, m, name in zip(call.spatial, a.win, names):
             if _known(x) and _known(m) and m > x:
                 conditions.append(
                     Condition(
-                        False, f"has a window of {m} larger than the image's {x} on axis {name} (pad=false)"
+                        False,
+                        f"has a window of {m} larger than the image's {x} on axis {name} ({why})",
                     )
                 )
             else:
                 conditions.append(
-                    divides(m, x, f"needs axis {name} ({x}) divisible by the window {m} (pad=false)")
+                    divides(
+                        m,
+                        x,
+                        f"needs axis {name} ({x}) divisible by the window {m} ({why})",
+                    )
                 )
         padded = call.spatial
     m0, m1 = a.win
@@ -191,7 +200,8 @@ def window_attention(call: LayerCall) -> LayerOut:
     if a.pos == "cpb":  # the MLP runs on the (2M₀−1)(2M₁−1) relative coordinates each pass
         macs = macs + (2 * m0 - 1) * (2 * m1 - 1) * (2 * CPB_HIDDEN + CPB_HIDDEN * heads)
     shifted = any(s != 0 for s in a.shift)
-    kind = ("Shifted" if shifted else "") + "WindowAttention" + ("V2" if a.pos == "cpb" else "")
+    kind = ("Shifted" if shifted else "") + ("GridAttention" if a.grid else "WindowAttention")
+    kind += "V2" if a.pos == "cpb" else ""
     return LayerOut(call.shape, kind, weights, biases, conditions=tuple(conditions), macs=macs)
 
 
