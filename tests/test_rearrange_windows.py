@@ -1,5 +1,5 @@
-"""The vision layers (symparams/layers/vision.py) against the real torch / torchvision modules:
-parameters, output shape (a CPU forward pass), and MACs = FlopCounterMode's FLOPs / 2 on meta."""
+"""The channel, pixel and window layers (symparams/layers/rearrange.py, windows.py) against
+the real torch / torchvision modules: parameters, output shape (a CPU forward pass), and MACs = FlopCounterMode's FLOPs / 2 on meta."""
 
 import sys
 import types
