@@ -367,3 +367,22 @@ I(299,299,3)-C(32,3,s=2,bias=false)-BN-relu-C(64,3,bias=false)-BN-relu
   -middle*8
   -[relu-sc(728)-relu-sc(1024)-P(3,s=2,p=1) + C(1024,1,s=2,bias=false)-BN]
   -sc(1536)-relu-sc(2048)-relu-GAP-O(1000)"""
+
+
+# ---------------------------------------------------------------- MaxViT (needs the gate branch `[A * B]`)
+def maxvit_t() -> str:
+    """torchvision maxvit_t at 224: MBConv (pre-BN, SE of out/4 over 4·out, avg-pool
+    projection when strided) then window and grid attention (7×7, head width 32, no
+    padding). Its SE gate needs the multiplying branch `[A * B]` (issue 14, first half)."""
+    return """se(e, q) = [id * (AAP(1)-C(q,1)-silu-C(e,1)-sigmoid)]
+mb(o, s) = BN-C(4*o,1,bias=false)-BN-gelu-DW(3,s=s,p=1,bias=false)-BN-gelu-se(4*o, o/4)-C(o,1)
+mlp(o) = [LN-C(4*o,1)-gelu-C(o,1) + id]
+part(o) = [LN-WMSA(o/32,pad=false) + id]-mlp(o)-[LN-WMSA(o/32,grid=true) + id]-mlp(o)
+first(o) = [mb(o,2) + A(3,s=2,p=1)-C(o,1)]-part(o)
+more(o) = [mb(o,1) + id]-part(o)
+I(224,224,3)-C(64,3,s=2,p=1,bias=false)-BN-gelu-C(64,3,p=1)
+  -first(64)-more(64)
+  -first(128)-more(128)
+  -first(256)-more(256)*4
+  -first(512)-more(512)
+  -GAP-LN-H(512)-tanh-O(1000,bias=false)"""
