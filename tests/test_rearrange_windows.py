@@ -198,3 +198,17 @@ def test_maxvit_attention_is_unpadded_window_attention(h, w, c):
         assert net.output_shape == tuple(out.shape[1:])
     with pytest.raises(symparams.ShapeError, match=r"divisible by the window 7 \(grid\)"):
         symparams.parse(f"I(15,14,{c})-WMSA(1,grid=true)")
+
+
+def test_upsampling_and_resizing_match_keras():
+    import keras
+
+    for text, layer in [
+        ("UP(2)", keras.layers.UpSampling2D(2)),
+        ("UP((3,1))", keras.layers.UpSampling2D((3, 1))),
+        ("RS((5,7))", keras.layers.Resizing(5, 7)),
+    ]:
+        model = keras.Sequential([keras.Input((6, 10, 12)), layer])
+        net = symparams.parse(f"I(6,10,12)-{text}", convention="keras")
+        assert net.output_shape == tuple(model.output_shape[1:]), text
+        assert net.params == model.count_params() == 0
