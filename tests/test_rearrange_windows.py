@@ -212,3 +212,35 @@ def test_upsampling_and_resizing_match_keras():
         net = symparams.parse(f"I(6,10,12)-{text}", convention="keras")
         assert net.output_shape == tuple(model.output_shape[1:]), text
         assert net.params == model.count_params() == 0
+
+
+@pytest.mark.parametrize("which", ["swin_t", "swin_v2_t", "shufflenet_v2"])
+def test_symbolic_backbones_sweep_solve_and_ideal(which):
+    """The new layers stay symbolic: a sweep over h and the numeric builds agree on params,
+    MACs and validity; solve finds the smallest h giving an output axis; ideal mode builds."""
+    import zoo_texts as Z
+
+    text = {
+        "swin_t": lambda: Z.swin("t", size=("h", "w"), backbone=True),
+        "swin_v2_t": lambda: Z.swin("t", v2=True, size=("h", "w"), backbone=True),
+        "shufflenet_v2": lambda: Z.shufflenet_v2("x1_0", size=("h", "w"), backbone=True),
+    }[which]()
+    net = symparams.parse(text)
+    hs = [1, 3, 4, 29, 97, 224]
+    grid = net.sweep({"h": hs}, targets=("params", "macs"), values={"w": 131})
+    for i, h in enumerate(hs):
+        try:
+            fixed = symparams.parse(text.replace("I(h,w,3)", f"I({h},131,3)"))
+        except symparams.ShapeError:
+            assert not grid.valid[i], h
+            continue
+        assert grid.valid[i], h
+        assert int(grid.totals["params"][i]) == fixed.params
+        assert int(grid.totals["macs"][i]) == fixed.macs
+    answer = net.solve("h", 7, target="axis:h", how="min", values={"w": 224})
+    assert answer.values == (
+        ({"swin_t": 196, "swin_v2_t": 196}.get(which, 193), 224 if which == "shufflenet_v2" else 227),
+    )
+    # Swin: ⌈⌈⌈⌊h/4⌋/2⌉/2⌉/2⌉ = ⌊h/32 + 7/8⌋ = 7 for h in 196..227; ShuffleNet: ⌈h/32⌉ = 7 for 193..224
+    ideal = symparams.parse(text, mode="ideal")
+    assert ideal.params == net.params
