@@ -32,7 +32,9 @@ def channels(call: LayerCall) -> LayerOut:
 
 @register("CHUNK", "Chunk", params=(size("n"), Param("i", NONNEG)))
 def chunk(call: LayerCall) -> LayerOut:
-    """Chunk i (from 0) of n equal chunks of the channels, as `x.chunk(n, dim=1)[i]`: → c/n; needs n | c, i < n."""
+    """Chunk i (from 0) of n equal chunks of the channels, as `x.chunk(n, dim=1)[i]`: → c/n.
+
+    Needs n | c (torch's chunk makes the last chunk smaller otherwise: write `CH(a, b)`) and i < n."""
     n, i, c = call.args.n, call.args.i, call.channels
     conditions = (
         divides(n, c, f"needs the input's {c} channels divisible by n={n} (equal chunks)"),
