@@ -2,7 +2,9 @@
 
 from . import (
     core,  # noqa: F401  (registers the layers)
+    rearrange,  # noqa: F401  (registers channel slices, pixel moves, resizing)
     sequence,  # noqa: F401  (registers the sequence layers)
+    windows,  # noqa: F401  (registers window attention, patch merging)
 )
 from .registry import REGISTRY, LayerCall, LayerOut, LayerSpec, layer_names, lookup, register
 
