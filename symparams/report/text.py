@@ -161,6 +161,7 @@ def table(net: Network, depth: int | None = None) -> str:
         f"Total params: {number(net.params)}",
         f"Trainable params: {number(net.trainable)}",
         f"Non-trainable params: {number(net.non_trainable)}",
+        *([f"Active params (per token): {number(net.active_params)}"] if net.inactive != 0 else []),
         f"Output shape: {shape_text(net.shape, net.convention)}",
     ]
     if net.condition_details:
