@@ -176,3 +176,62 @@ def test_symbolic_families_are_closed_forms():
     assert (moe.params - (2 * V * d + d + L * (attention + d * E + 3 * E * d * ff + 2 * d))).expand() == 0
     assert (moe.params - moe.active_params - L * (E - k) * 3 * d * ff).expand() == 0
     assert "k <= E" in {str(c) for c in moe.conditions}
+
+
+# ---------------------------------------------------------------- examples/
+# file: (zoo model, {definition or layer text: (params, active)} for the per-layer counts in the comments)
+EXAMPLE_FILES = {
+    "mixtral_8x7b.arch": ("mixtral-8x7b", {"layer": (1_451_270_144, 394_305_536)}),
+    "qwen3_8b.arch": ("qwen3-8b", {"layer": (192_946_432, 192_946_432)}),
+    "deepseek_v3.arch": (
+        "deepseek-v3",
+        {"mla": (187_107_328, 187_107_328), "dense": (583_483_392, 583_483_392),
+         "sparse": (11_507_286_016, 585_318_400)},
+    ),
+    "gemma2_9b.arch": ("gemma-2-9b", {"layer": (198_195_200, 198_195_200)}),
+    "mamba_130m.arch": ("mamba-130m", {"Mamba(16)": (3_770_880, 3_770_880)}),
+}
+
+
+def commented_counts(text: str) -> list[int]:
+    import re
+
+    comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    return [int(x.replace(",", "")) for x in re.findall(r"\d{1,3}(?:,\d{3})+", comments)]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_FILES))
+def test_example_counts_are_the_models(name, capsys):
+    import json
+
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    zoo, parts = EXAMPLE_FILES[name]
+    m = Z.MODELS[zoo]
+    net = symparams.parse(text)
+    active = m.params if m.active is None else m.active
+    assert (net.params, net.active_params) == (m.params, active) == (symparams.parse(m.text).params,
+                                                                     symparams.parse(m.text).active_params)
+    numbers = commented_counts(text)
+    assert numbers[0] == m.params and (m.active is None or numbers[1] == m.active)
+    # the per-layer counts the comments give: each written alone on a sequence of the model's width
+    width = int(net.layers[1].shape[-1])
+    definitions = {line.split("=", 1)[0].strip(): line for line in text.splitlines() if " = " in line}
+    for part, (params, part_active) in parts.items():
+        if part in definitions:
+            one = symparams.parse("\n".join(definitions.values()) + f"\nI(t,{width})-{part}")
+        else:
+            one = symparams.parse(f"I(t,{width})-{part}")
+        assert (one.params, one.active_params) == (params, part_active), part
+        assert params in numbers
+    assert main([str(EXAMPLES / name), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["params"], data["active_params"]) == (m.params, active)
+
+
+def test_moe_table_shows_total_and_active(capsys):
+    assert main([str(EXAMPLES / "mixtral_8x7b.arch")]) == 0
+    out = capsys.readouterr().out
+    assert "Total params: 46,702,792,704" in out
+    assert "Active params (per token): 12,879,925,248" in out
+    assert main([str(EXAMPLES / "qwen3_8b.arch")]) == 0
+    assert "Active params" not in capsys.readouterr().out
