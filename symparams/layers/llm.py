@@ -73,7 +73,9 @@ def mixture_of_experts(call: LayerCall) -> LayerOut:
     """
     t, c = need_sequence(call)
     a = call.args
-    enough: Condition = at_most(a.k, a.E, f"needs the experts run per token k={a.k} at most the experts E={a.E}")
+    enough: Condition = at_most(
+        a.k, a.E, f"needs the experts run per token k={a.k} at most the experts E={a.E}"
+    )
     weights, biases, macs = mlp_counts(c, a.ff, a.mlp, a.bias)
     shared_ff = a.ff if a.shared_ff is None else a.shared_ff
     s_weights, s_biases, s_macs = mlp_counts(c, shared_ff, a.mlp, a.bias)

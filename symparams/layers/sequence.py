@@ -357,9 +357,13 @@ def transformer_block(call: LayerCall) -> LayerOut:
             f"(each after its own norm), got {a.parallel}"
         )
     if a.parallel != 0 and a.place != "pre":
-        raise ShapeError(f"parallel={a.parallel} puts the norms before the branches; it takes no place={a.place}")
+        raise ShapeError(
+            f"parallel={a.parallel} puts the norms before the branches; it takes no place={a.place}"
+        )
     if (a.experts is None) != (a.topk is None):
         raise ShapeError("a mixture of experts needs both experts=E and topk=k")
     if a.experts is None and (a.shared != 0 or a.shared_ff is not None or a.router_bias):
-        raise ShapeError("shared=, shared_ff= and router_bias= describe a mixture of experts: give experts= and topk=")
+        raise ShapeError(
+            "shared=, shared_ff= and router_bias= describe a mixture of experts: give experts= and topk="
+        )
     return LayerOut(call.shape, "TransformerBlock")
