@@ -296,3 +296,56 @@ def test_symbolic_moe_with_too_few_experts_fails_at_substitution():
     net = parse("I(t,64)-MoE(E,k,128)")
     with pytest.raises(symparams.SymparamsError):
         net.subs(E=2, k=4)
+
+
+# ---------------------------------------------------------------- MACs = FlopCounterMode / 2
+FLOP_CASES = [
+    # config, model, config kwargs, module whose FLOPs are read, symparams text at t = 7
+    ("MixtralConfig", "MixtralForCausalLM",
+     dict(hidden_size=16, intermediate_size=8, num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+          num_experts_per_tok=2, experts_implementation="eager"),
+     "layers.0.mlp", "I(7,16)-MoE(4,2,8)"),
+    ("MambaConfig", "MambaForCausalLM", dict(hidden_size=16, state_size=4, expand=2, conv_kernel=4),
+     "layers.0.mixer", "I(7,16)-Mamba(4)"),
+    ("MambaConfig", "MambaForCausalLM", dict(hidden_size=24, state_size=3, expand=3, conv_kernel=2, time_step_rank=5),
+     "layers.0.mixer", "I(7,24)-Mamba(3,expand=3,conv=2,dt=5)"),
+    ("DeepseekV3Config", "DeepseekV3ForCausalLM",
+     dict(hidden_size=16, intermediate_size=8, first_k_dense_replace=1, num_attention_heads=4, num_key_value_heads=4,
+          q_lora_rank=None, kv_lora_rank=8, qk_nope_head_dim=4, qk_rope_head_dim=2, v_head_dim=3, n_routed_experts=4,
+          num_experts_per_tok=2, n_group=1, topk_group=1),
+     "layers.0.self_attn", "I(7,16)-MLA(4,kv=8,nope=4,rope=2,v=3)"),
+    ("DeepseekV3Config", "DeepseekV3ForCausalLM",
+     dict(hidden_size=16, intermediate_size=8, first_k_dense_replace=1, num_attention_heads=4, num_key_value_heads=4,
+          q_lora_rank=12, kv_lora_rank=8, qk_nope_head_dim=4, qk_rope_head_dim=2, v_head_dim=3, n_routed_experts=4,
+          num_experts_per_tok=2, n_group=1, topk_group=1),
+     "layers.0.self_attn", "I(7,16)-MLA(4,kv=8,nope=4,rope=2,v=3,q=12)"),
+    ("GemmaConfig", "GemmaForCausalLM",
+     dict(hidden_size=16, intermediate_size=8, num_attention_heads=4, num_key_value_heads=1, head_dim=8),
+     "layers.0.mlp", "I(7,16)-GeGLU(8)-H(16,bias=false)"),
+]
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("config, model_class, kwargs, module, text", FLOP_CASES, ids=[c[4] for c in FLOP_CASES])
+def test_macs_are_half_the_flop_counter(config, model_class, kwargs, module, text):
+    """A tiny model of one layer on the CPU (eager attention and experts, which
+    FlopCounterMode sees): the FLOPs of one module over 7 tokens are 2 × its MACs."""
+    import transformers_zoo as Z
+
+    transformers = Z.transformers_module()
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    cfg = getattr(transformers, config)(vocab_size=50, num_hidden_layers=1, **kwargs)
+    cfg._attn_implementation = "eager"
+    model = getattr(transformers, model_class)(cfg).eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(input_ids=torch.randint(0, 50, (1, 7)), use_cache=False)
+    flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
+    measured = next(v for name, v in flops.items() if name.endswith(module))
+    net = parse(text)
+    # the GeGLU row: the MLP's down projection is an H, whose MACs issue 17 defines
+    ours = net.layers[1].macs + (7 * 8 * 16 if "GeGLU" in text else 0)
+    assert measured == 2 * ours
