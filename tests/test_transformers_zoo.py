@@ -235,3 +235,21 @@ def test_moe_table_shows_total_and_active(capsys):
     assert "Active params (per token): 12,879,925,248" in out
     assert main([str(EXAMPLES / "qwen3_8b.arch")]) == 0
     assert "Active params" not in capsys.readouterr().out
+
+
+def test_readme_section_lines_give_their_counts():
+    import re
+
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Large language models"):readme.index("## Command line")]
+    checked = 0
+    for line in section.splitlines():
+        match = re.match(r"^    (I\(.*?)\s+# .*?([\d,]{5,})$", line)
+        if match:
+            assert symparams.parse(match.group(1)).params == int(match.group(2).replace(",", "")), line
+            checked += 1
+    assert checked >= 8
+    for row in re.findall(r"^\| (.+?) \| ([\d,]+) \| ([\d,]+) \|$", section, re.M):
+        name = row[0].split(" (")[0].lower()
+        m = Z.MODELS[name]
+        assert (m.params, m.active) == (int(row[1].replace(",", "")), int(row[2].replace(",", ""))), name
