@@ -349,3 +349,26 @@ def test_macs_are_half_the_flop_counter(config, model_class, kwargs, module, tex
     # the GeGLU row: the MLP's down projection is an H, whose MACs issue 17 defines
     ours = net.layers[1].macs + (7 * 8 * 16 if "GeGLU" in text else 0)
     assert measured == 2 * ours
+
+
+# ---------------------------------------------------------------- symbolic equals numeric
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(E_=st.integers(1, 9), k_=st.integers(1, 9), c_=st.integers(1, 40), f_=st.integers(1, 20),
+       s_=st.integers(0, 2), L_=st.integers(1, 3), t_=st.integers(1, 5), shared=st.booleans())
+def test_symbolic_moe_block_substitutes_to_the_numeric_build(E_, k_, c_, f_, s_, L_, t_, shared):
+    k_ = min(k_, E_)
+    star = "**" if shared else "*"
+    text = "I(t,c)-TB(2,f,k=3,norm=rms,mlp=swiglu,bias=false,qknorm=head,experts=E,topk=k,shared={s}){star}L-Mamba(3)"
+    symbolic = parse(text.format(s=s_, star=star))
+    values = dict(E=E_, k=k_, c=c_, f=f_, L=L_, t=t_)
+    numeric = parse(text.format(s=s_, star=star).replace("(t,c)", f"({t_},{c_})").replace(",f,", f",{f_},")
+                    .replace("experts=E,topk=k", f"experts={E_},topk={k_}").replace(f"{star}L", f"{star}{L_}"))
+    at = {symbol(name): value for name, value in values.items()}
+    assert symbolic.params.subs(at) == numeric.params
+    assert symbolic.active_params.subs(at) == numeric.active_params
+    assert symbolic.macs.subs(at) == numeric.macs
+    assert symbolic.subs(**values).active_params == numeric.active_params
