@@ -57,7 +57,7 @@ def test_text_gives_the_published_count(name):
 @pytest.mark.parametrize("name", [pytest.param(n, marks=marks(m.zoo)) for n, m in sorted(Z.MODELS.items())])
 def test_model_built_by_transformers_matches(name):
     m = Z.MODELS[name]
-    model = Z.build(m.config, m.model, m.kwargs)
+    model = Z.build_model(m)
     net = symparams.parse(m.text)
     assert Z.count(model) == net.params == m.params
     moe = moe_sizes(m.kwargs)

@@ -26,10 +26,11 @@ class Model:
     text: str  # symparams text
     params: int  # the published / built count (checked against the built model too)
     active: int | None = None  # parameters per token of a mixture of experts
-    inputs: str = "ids"  # ids | image
+    inputs: str = "ids"  # ids | image | audio (80 × 3000 log-mel features)
     output: str = "logits"  # the output whose shape symparams gives
     zoo: bool = True  # slow or large: only with -m zoo
     mask: bool = False  # pass an attention mask (DeBERTa probes the ids for padding without one)
+    part: str | None = None  # an attribute of the built model that is the model compared (an encoder)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -654,6 +655,89 @@ MODELS: dict[str, Model] = {
         671_026_404_352,
         active=37_552_282_624,
     ),
+    # One tower of each encoder–decoder or two-tower row (whole models wait for the graph
+    # form): the relative bias table, q/v/o-only biases and the towers, checked on their own.
+    "t5-small-encoder": Model(
+        "google-t5/t5-small",
+        "T5Config",
+        "T5EncoderModel",
+        dict(
+            vocab_size=32128,
+            d_model=512,
+            d_kv=64,
+            d_ff=2048,
+            num_layers=6,
+            num_heads=8,
+            relative_attention_num_buckets=32,
+            feed_forward_proj="relu",
+        ),
+        # relative_attention_bias (32 buckets × 8 heads) lives in block 0 and serves all six
+        "I(t)-E(32128,512)-RB(32,8)-TB(8,2048,k=64,norm=rms,mlp=relu,bias=false)*6-RMS",
+        35_330_816,
+        output="last_hidden_state",
+        zoo=False,
+    ),
+    "whisper-tiny-encoder": Model(
+        "openai/whisper-tiny",
+        "WhisperConfig",
+        "WhisperModel",
+        dict(
+            vocab_size=51865,
+            d_model=384,
+            encoder_layers=4,
+            decoder_layers=4,
+            encoder_attention_heads=6,
+            decoder_attention_heads=6,
+            encoder_ffn_dim=1536,
+            decoder_ffn_dim=1536,
+            num_mel_bins=80,
+            max_source_positions=1500,
+            max_target_positions=448,
+        ),
+        # k_proj without a bias; embed_positions is a (frozen) parameter, counted by parameters()
+        "I(3000,80)-C(384,3,p=1)-gelu-C(384,3,s=2,p=1)-gelu-PE(1500)-TB(6,1536,attn_bias=qvo)*4-LN",
+        8_208_384,
+        inputs="audio",
+        output="last_hidden_state",
+        zoo=False,
+        part="encoder",
+    ),
+    "clip-vit-b32-text": Model(
+        "openai/clip-vit-base-patch32",
+        "CLIPTextConfig",
+        "CLIPTextModel",
+        dict(
+            vocab_size=49408,
+            hidden_size=512,
+            intermediate_size=2048,
+            num_hidden_layers=12,
+            num_attention_heads=8,
+            max_position_embeddings=77,
+        ),
+        "I(t)-E(49408,512)-PE(77)-TB(8,2048)*12-LN",
+        63_165_952,
+        output="last_hidden_state",
+        zoo=False,
+    ),
+    "clip-vit-b32-vision": Model(
+        "openai/clip-vit-base-patch32",
+        "CLIPVisionConfig",
+        "CLIPVisionModel",
+        dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            image_size=224,
+            patch_size=32,
+        ),
+        # patch conv without a bias, pre_layrnorm before the encoder, post_layernorm on the class token
+        "I(224,224,3)-C(768,32,s=32,bias=false)-SEQ-CLS-PE(50)-LN-TB(12,3072)*12-FIRST-LN",
+        87_456_000,
+        inputs="image",
+        output="pooler_output",
+        zoo=False,
+    ),
 }
 
 
@@ -678,6 +762,12 @@ def build(config: str, model: str, kwargs: dict[str, Any]) -> Any:
     with torch.device("meta"):
         built = getattr(transformers, model)(cfg)
     return built.eval()
+
+
+def build_model(m: Model) -> Any:
+    """The model an entry compares: the built one, or its `part` (an encoder)."""
+    built = build(m.config, m.model, m.kwargs)
+    return getattr(built, m.part) if m.part else built
 
 
 def count(model: Any) -> int:
@@ -705,6 +795,8 @@ def output_shape(model: Any, inputs: str, output: str, mask: bool = False) -> tu
 
     if inputs == "image":
         feed = {"pixel_values": torch.zeros(1, 3, 224, 224, device="meta")}
+    elif inputs == "audio":
+        feed = {"input_features": torch.zeros(1, 80, 3000, device="meta")}
     else:
         ids = torch.zeros(1, T, dtype=torch.long, device="meta")
         feed = {"input_ids": ids}
