@@ -372,3 +372,11 @@ def test_symbolic_moe_block_substitutes_to_the_numeric_build(E_, k_, c_, f_, s_,
     assert symbolic.active_params.subs(at) == numeric.active_params
     assert symbolic.macs.subs(at) == numeric.macs
     assert symbolic.subs(**values).active_params == numeric.active_params
+
+
+def test_active_params_in_latex():
+    from symparams.report.latex import latex_document  # noqa: F401  (the module loads)
+
+    net = parse("I(t,c)-MoE(E,k,f)")
+    assert "Active per token" in net._repr_latex_()
+    assert "Active per token" not in parse("I(t,c)-H(f)")._repr_latex_()
