@@ -32,6 +32,7 @@ def ideal_row(row: LayerInfo) -> LayerInfo:
         biases=tidy(idealize(row.biases)),
         non_trainable=tidy(idealize(row.non_trainable)),
         macs=tidy(idealize(row.macs)),
+        inactive=tidy(idealize(row.inactive)),
         conditions=ideal_conditions(row.conditions),
         children=tuple(ideal_row(c) for c in row.children),
     )
@@ -84,6 +85,7 @@ def ideal_network(net: Network) -> Network:
             condition_details=details,
             exact_when=exact_when,
             macs=tidy(total([r.macs for r in rows])),
+            inactive=tidy(total([r.inactive for r in rows])),
         )
     )
 
@@ -224,6 +226,7 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
             biases=put(r.biases),
             non_trainable=put(r.non_trainable),
             macs=put(r.macs),
+            inactive=put(r.inactive),
             count=put(r.count),
             conditions=tuple(c for c in map(condition, r.conditions) if not is_true(c.holds)),
             children=tuple(row(c) for c in r.children),
@@ -237,6 +240,7 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
         non_trainable=put(net.non_trainable),
         shape=tuple(put(x) for x in net.shape),
         macs=put(net.macs),
+        inactive=put(net.inactive),
         condition_details=merge_conditions([condition(c) for c in net.condition_details]),
         exact_when=tuple(c for c in map(condition, net.exact_when) if not is_true(c.holds)),
         values={**net.values, **values},

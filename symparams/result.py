@@ -41,6 +41,14 @@ class LayerInfo:
     macs: Any = 0
     start: int = 0
     end: int = 0
+    # Parameters one token does not touch (the routed experts a mixture of experts does
+    # not choose), already multiplied by `count` like the other counts.
+    inactive: Any = 0
+
+    @property
+    def active_params(self) -> Expr:
+        """Parameters one token touches: all but the E - k routed experts not chosen."""
+        return self._per_count(self.weights + self.biases + self.non_trainable - self.inactive)
 
     # Cached: every report reads them several times a row, and a symbolic sum is rebuilt
     # on each addition (a frozen dataclass keeps a cached_property in its __dict__).
@@ -94,6 +102,21 @@ class Network:
     macs: Any = 0
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
+    # Parameters one token does not touch (mixtures of experts); see `active_params`.
+    inactive: Any = 0
+
+    @property
+    def active_params(self) -> Expr:
+        """Parameters one token touches: every parameter but those of the E - k routed
+        experts each mixture-of-experts layer does not choose. Equal to `params` for a
+        dense network.
+
+        >>> import symparams
+        >>> net = symparams.parse("I(t,4096)-MoE(8,2,14336)")
+        >>> net.params, net.active_params
+        (1409318912, 352354304)
+        """
+        return self.params - self.inactive
 
     @property
     def output_shape(self) -> tuple[Expr, ...]:
@@ -221,6 +244,7 @@ def collected_totals(net: Network) -> Network:
         trainable=collected(net.trainable, counts),
         non_trainable=collected(net.non_trainable, counts),
         macs=collected(net.macs, counts),
+        inactive=collected(net.inactive, counts),
     )
 
 

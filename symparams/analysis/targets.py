@@ -50,6 +50,14 @@ TARGET_TABLE = (
         "non-trainable parameters",
     ),
     Target(
+        "active_params",
+        "--active-params",
+        "parameters one token touches (a mixture of experts: k of E routed experts)",
+        "active parameter count",
+        "active params",
+        "active parameters",
+    ),
+    Target(
         "macs",
         "--macs",
         "multiply-accumulates of one forward pass (torchinfo's Mult-Adds)",
@@ -97,7 +105,7 @@ def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
     An axis is `axis:NAME` (h, w, c, t, n, d as in LANGUAGE.md) or `axis:INDEX` in the
     convention's order.
     """
-    if target in ("params", "trainable", "non_trainable", "macs"):
+    if target in ("params", "trainable", "non_trainable", "active_params", "macs"):
         return getattr(net, target)
     if target == "memory":
         return net.memory(dtype)

@@ -123,6 +123,7 @@ def _build(
     biases = total([r.biases for r in rows])
     frozen = total([r.non_trainable for r in rows])
     macs = total([r.macs for r in rows])
+    inactive = total([r.inactive for r in rows])
     return Network(
         text,
         convention,
@@ -135,4 +136,5 @@ def _build(
         merge_conditions(ctx.conditions),
         {k: v for k, v in values.items() if k in ctx.used},
         macs,
+        inactive=inactive,
     )

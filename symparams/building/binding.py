@@ -300,6 +300,8 @@ def convert(
         if raw in ("true", "false"):
             return raw == "true"
         raise ctx.error(f"{label} must be true or false", node)
+    if param.kind == R.LETTERS:
+        return _letters(param, raw, label, node, ctx)
     if param.kind == R.CHOICE:
         if raw in param.choices:
             return raw
@@ -321,6 +323,22 @@ def convert(
     if isinstance(raw, tuple):
         raise ctx.error(f"{label} takes one value, not a tuple", node)
     return whole(raw, minimum, label, node, ctx)
+
+
+def _letters(param: R.Param, raw: Any, label: str, node: S.Value, ctx: Context) -> str:
+    """`true` (all), `false` (none) or letters each naming one part (`qkv`), in order."""
+    if raw == "true":
+        return "".join(param.choices)
+    if raw == "false":
+        return ""
+    if isinstance(raw, str) and raw and set(raw) <= set(param.choices) and len(set(raw)) == len(raw):
+        return "".join(x for x in param.choices if x in raw)
+    every = ", ".join(param.choices)
+    raise ctx.error(
+        f"{label} must be true, false or some of the letters {every}, each once (qkv: those biased, "
+        "the rest not)",
+        node,
+    )
 
 
 def _per_axis(

@@ -141,6 +141,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             end=term.end,
             macs=out.macs,
             count=self.ctx.number(1),
+            inactive=out.inactive,
         )
         return out.shape, row
 
@@ -180,6 +181,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             biases=count(out.biases),
             non_trainable=count(out.non_trainable),
             macs=count(out.macs),
+            inactive=count(out.inactive),
         )
         within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
         return call, out, pending
@@ -221,6 +223,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             start=term.start,
             end=term.end,
             macs=count * total([r.macs for r in rows]),
+            inactive=count * total([r.inactive for r in rows]),
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
         return row

@@ -83,6 +83,7 @@ def times(row: LayerInfo, k: Expr) -> LayerInfo:
         non_trainable=k * row.non_trainable,
         macs=k * row.macs,
         count=k * row.count,
+        inactive=k * row.inactive,
     )
 
 
@@ -111,9 +112,11 @@ class CompositionForms(BuildSteps):
 
     # ------------------------------------------------------------ X*n
     def visit_Repeat(self, term: S.Repeat, shape: Shape, env: Env, index: str, depth: int) -> Built:
-        """`X*n`: X applied n times in a row."""
+        """`X*n`: X applied n times in a row; `X**n` one X whose weights serve n times."""
         n = self.count_value(term.count, env, term, "a repetition count")
         out, rows = self.body_rows(term.body, shape, env, index, depth + 1)
+        if term.shared:
+            return self.shared_repeat(term, n, shape, out, rows, index, depth)
         if same_shape(out, shape):
             # The block sees the same input every time, so its counts and conditions are the
             # same every time: n copies are n times one copy (PyTorch: n separate modules).
@@ -127,6 +130,23 @@ class CompositionForms(BuildSteps):
                 notes=(f"Give {n} a value, or write the first application apart: X-X*({n}-1)",),
             )
         return self.unroll(term, int(n), shape, env, index, depth)
+
+    def shared_repeat(
+        self, term: S.Repeat, n: Expr, shape: Shape, out: Shape, rows: list[LayerInfo], index: str, depth: int
+    ) -> Built:
+        """`X**n` (ALBERT's one layer applied 12 times): the parameters once, the work
+        (MACs, activations) n times; the block must keep its shape, since its output is
+        its next input."""
+        if not same_shape(out, shape):
+            c = self.ctx.convention
+            raise self.ctx.error(
+                f"{self.ctx.snippet(term)} applies one block's weights {n} times, which needs a block "
+                f"that keeps its shape, but it maps {shape_text(shape, c)} to {shape_text(out, c)}",
+                term,
+                notes=("X**n feeds X's output back into X; write X*n for n blocks of their own",),
+            )
+        once = self.block(term, "SharedRepeat", shape, rows, index, depth)
+        return shape, replace(once, macs=n * once.macs, count=n)
 
     def body_rows(
         self, body: S.Term, shape: Shape, env: Env, index: str, depth: int

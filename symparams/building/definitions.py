@@ -134,7 +134,8 @@ class Unparser(S.Visitor):
         return f"({self.visit(node.chain)})"
 
     def visit_Repeat(self, node: S.Repeat) -> str:
-        return f"{self.visit(node.body)}*{self.value(node.count, parens=True)}"
+        star = "**" if node.shared else "*"
+        return f"{self.visit(node.body)}{star}{self.value(node.count, parens=True)}"
 
     def visit_Replicate(self, node: S.Replicate) -> str:
         return f"{self.value(node.count, parens=True)}[{self.visit(node.body)}]"

@@ -347,6 +347,10 @@ class _ToSyntax(Transformer):
         body, count = children
         return S.Repeat(*_span(meta), body, count)
 
+    def shared_repeat(self, meta, children):
+        body, count = children
+        return S.Repeat(*_span(meta), body, count, shared=True)
+
     def group(self, meta, children):
         return S.Group(*_span(meta), children[0])
 

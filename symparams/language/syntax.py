@@ -93,6 +93,8 @@ class Group(Node):
 class Repeat(Node):
     body: Term
     count: Expr
+    # `X**n`: one block's weights applied n times (ALBERT), counted once.
+    shared: bool = False
 
 
 @dataclass(frozen=True)

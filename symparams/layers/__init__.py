@@ -2,6 +2,7 @@
 
 from . import (
     core,  # noqa: F401  (registers the layers)
+    llm,  # noqa: F401  (registers the layers of large language models)
     rearrange,  # noqa: F401  (registers channel slices, pixel moves, resizing)
     sequence,  # noqa: F401  (registers the sequence layers)
     windows,  # noqa: F401  (registers window attention, patch merging)

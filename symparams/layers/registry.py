@@ -27,6 +27,9 @@ PADDING = "padding"  # same | valid | integer >= 0 (or a tuple of them)
 BOOL = "bool"  # true | false
 RATE = "rate"  # a number between 0 and 1
 CHOICE = "choice"  # one keyword of `choices`
+# true | false | letters naming which of `choices` (one letter each: q, k, v, o) have a bias;
+# bound as the letters, in `choices` order ("qkvo" for true, "" for false)
+LETTERS = "letters"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ def flag(name: str, default: bool) -> Param:
 
 def choice(name: str, default: str, *choices: str) -> Param:
     return Param(name, CHOICE, default, choices=tuple(choices))
+
+
+def letters(name: str, default: Any, letters: str, doc: str = "") -> Param:
+    """true, false or a set of letters (`bias=qkv`), bound as the letters in order."""
+    return Param(name, LETTERS, default, choices=tuple(letters), doc=doc)
 
 
 class Args(Mapping[str, Any]):
@@ -119,6 +127,9 @@ class LayerOut:
     # Multiply-accumulates of one forward pass for one sample, as torchinfo's Mult-Adds.
     macs: Expr | int = 0
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # Parameters a token does not touch: the E - k routed experts a mixture of experts
+    # does not choose for it. Active parameters = all parameters - inactive.
+    inactive: Expr | int = 0
 
     @property
     def trainable(self) -> Expr | int:

@@ -20,7 +20,7 @@ from ..base.errors import ShapeError
 from ..base.expr import Condition, at_most, divides, exact_div, expand, product, provably_equal
 from ..language import syntax as S
 from .core import dense
-from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, register, size
+from .registry import NONNEG, SIZE, LayerCall, LayerOut, Param, choice, flag, letters, register, size
 from .shapes import shape_text
 
 if TYPE_CHECKING:
@@ -141,6 +141,9 @@ def gru(call: LayerCall) -> LayerOut:
 
 
 # ---------------------------------------------------------------- attention
+_QKNORM = ("none", "head", "full")
+
+
 @register(
     "MHA",
     "Attention",
@@ -148,7 +151,10 @@ def gru(call: LayerCall) -> LayerOut:
         size("h", doc="heads"),
         Param("k", SIZE, None, doc="width of a head"),
         Param("kv", SIZE, None, doc="key/value heads"),
-        flag("bias", True),
+        letters("bias", "qkvo", "qkvo", doc="true, false, or which of q, k, v, o have a bias"),
+        choice("qknorm", "none", *_QKNORM),
+        choice("qknorm_kind", "rms", "rms", "ln"),
+        flag("qknorm_bias", True),
     ),
 )
 def attention(call: LayerCall) -> LayerOut:
@@ -156,9 +162,18 @@ def attention(call: LayerCall) -> LayerOut:
     heads (kv < h is grouped-query attention): projections to queries (c·h·k), keys and
     values (2·c·kv·k), and back to c (h·k·c), each with its bias.
 
+    `bias` names the projections that have one: `bias=qkv` is Qwen2's (the output has
+    none), `bias=qvo` Whisper's (the key has none). `qknorm=head` normalises queries and
+    keys over the head width with one norm each, shared by the heads (Qwen3, Gemma-3:
+    2k weights for RMSNorm); `qknorm=full` over the whole projection before the heads
+    split (OLMo-2: h·k + kv·k). `qknorm_kind=ln` makes them LayerNorms (with a bias unless
+    `qknorm_bias=false`).
+
     >>> import symparams
     >>> symparams.parse("I(t,d)-MHA(h)").params
     4*d**2 + 4*d
+    >>> symparams.parse("I(t,4096)-MHA(32,k=128,kv=8,bias=false,qknorm=head)").params
+    41943296
     """
     t, c = need_sequence(call)
     a = call.args
@@ -173,7 +188,17 @@ def attention(call: LayerCall) -> LayerOut:
     else:
         k = a.k
     weights = c * h * k + 2 * c * kv * k + h * k * c
-    biases = h * k + 2 * kv * k + c if a.bias else 0
+    sizes = {"q": h * k, "k": kv * k, "v": kv * k, "o": c}
+    biases: Any = 0
+    for letter in a.bias:
+        biases = biases + sizes[letter]
+    if a.qknorm != "none":
+        # transformers' Qwen3Attention: q_norm = RMSNorm(head_dim) on (..., heads, head_dim);
+        # Olmo2Attention: q_norm = RMSNorm(h·k), k_norm = RMSNorm(kv·k) before the split.
+        widths = (k, k) if a.qknorm == "head" else (h * k, kv * k)
+        weights = weights + widths[0] + widths[1]
+        if a.qknorm_kind == "ln" and a.qknorm_bias:
+            biases = biases + widths[0] + widths[1]
     kind = "MultiHeadAttention" if provably_equal(kv, h, simplify=True) else "GroupedQueryAttention"
     # torchinfo: in_proj_weight & co. count once per position.
     return LayerOut(
@@ -202,13 +227,27 @@ def swiglu(call: LayerCall) -> LayerOut:
 # A plain MLP H(ff)-act-H(c) has the same count whatever its activation; nn.TransformerEncoderLayer
 # defaults to relu, GPT-2/BERT/ViT use gelu.
 _PLAIN_MLP_ACTIVATIONS = ("gelu", "relu", "silu", "tanh", "sigmoid", "elu", "relu6")
+GATED_MLPS = ("swiglu", "geglu")
+MLP_KINDS = (*_PLAIN_MLP_ACTIVATIONS, *GATED_MLPS)
+_PLACES = ("pre", "post", "sandwich", "out")
 _BLOCK_PARAMS = (
     size("h", doc="heads"),
-    size("ff", doc="width of the MLP"),
+    size("ff", doc="width of the MLP (of one expert with experts=)"),
     choice("norm", "ln", "ln", "rms"),
-    choice("mlp", "gelu", *_PLAIN_MLP_ACTIVATIONS, "swiglu"),
+    choice("mlp", "gelu", *MLP_KINDS),
     flag("bias", True),
     Param("kv", SIZE, None, doc="key/value heads"),
+    Param("k", SIZE, None, doc="width of a head"),
+    choice("place", "pre", *_PLACES),
+    Param("parallel", NONNEG, 0, doc="0, or attention and MLP side by side with 1 or 2 norms"),
+    letters("attn_bias", None, "qkvo", doc="which attention projections have a bias (default: bias)"),
+    Param("norm_bias", "bool", None, doc="LayerNorm biases (default: bias)"),
+    choice("qknorm", "none", *_QKNORM),
+    Param("experts", SIZE, None, doc="routed experts E: the MLP becomes MoE(E, topk, ff)"),
+    Param("topk", SIZE, None, doc="experts run per token"),
+    Param("shared", NONNEG, 0, doc="shared experts, run for every token"),
+    Param("shared_ff", SIZE, None, doc="width of a shared expert (default ff)"),
+    flag("router_bias", False),
 )
 
 
@@ -238,40 +277,81 @@ def _chain(span: S.Node, *items: S.Term) -> S.Chain:
     return S.Chain(span.start, span.end, tuple(items), label="-".join(i.label for i in items))
 
 
-def _residual(span: S.Node, body: S.Chain) -> S.Branches:
-    skip = _chain(span, make_layer(span, "id"))
-    return S.Branches(span.start, span.end, "add", (body, skip), label=f"{body.label} + id")
+def _sum(span: S.Node, *chains: S.Chain) -> S.Branches:
+    return S.Branches(span.start, span.end, "add", chains, label=" + ".join(c.label for c in chains))
+
+
+def _residual(span: S.Node, *bodies: S.Chain) -> S.Branches:
+    return _sum(span, *bodies, _chain(span, make_layer(span, "id")))
+
+
+def _norm_biased(a: Any) -> bool:
+    return bool(a.bias) if a.norm_bias is None else bool(a.norm_bias)
 
 
 def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
-    """TB as primitives: [norm-MHA + id]-[norm-MLP + id], the pre-norm block of GPT-2,
-    ViT and LLaMA; the MLP is H(ff)-gelu-H(c) or SwiGLU(ff)-H(c)."""
+    """TB as primitives. Pre-norm (GPT-2, ViT, LLaMA): [n-MHA + id]-[n-MLP + id];
+    post-norm (BERT): [MHA + id]-n-[MLP + id]-n; sandwich (Gemma-2/3): [n-MHA-n + id]-...;
+    out (OLMo-2): [MHA-n + id]-[MLP-n + id]; parallel=1 (GPT-J, Falcon, Phi):
+    [n-[MHA + MLP] + id]; parallel=2 (GPT-NeoX): [n-MHA + n-MLP + id]. The MLP is
+    H(ff)-act-H(c), SwiGLU(ff)-H(c), GeGLU(ff)-H(c), or MoE(...) with experts=."""
     a, c = call.args, call.channels
 
     def norm() -> S.Layer:
         if a.norm == "rms":
             return make_layer(span, "RMS")
-        return make_layer(span, "LN") if a.bias else make_layer(span, "LN", bias=False)
+        return make_layer(span, "LN") if _norm_biased(a) else make_layer(span, "LN", bias=False)
 
     off = {} if a.bias else {"bias": False}
-    heads = {} if a.kv is None else {"kv": a.kv}
-    attend = _chain(span, norm(), make_layer(span, "MHA", a.h, **heads, **off))
-    if a.mlp == "swiglu":
-        mlp = _chain(span, norm(), make_layer(span, "SwiGLU", a.ff, **off), make_layer(span, "H", c, **off))
+    heads: dict[str, Any] = {} if a.k is None else {"k": a.k}
+    heads.update({} if a.kv is None else {"kv": a.kv})
+    attn_bias = ("qkvo" if a.bias else "") if a.attn_bias is None else a.attn_bias
+    if attn_bias != "qkvo":
+        heads["bias"] = attn_bias or False
+    if a.qknorm != "none":
+        heads.update(qknorm=a.qknorm, qknorm_kind=a.norm)
+        if a.norm == "ln" and not _norm_biased(a):
+            heads["qknorm_bias"] = False
+    attend = [make_layer(span, "MHA", a.h, **heads)]
+    if a.experts is not None:
+        options: dict[str, Any] = {"mlp": a.mlp, "bias": bool(a.bias)}
+        if a.shared != 0:
+            options["shared"] = a.shared
+        if a.shared_ff is not None:
+            options["shared_ff"] = a.shared_ff
+        if a.router_bias:
+            options["router_bias"] = True
+        mlp = [make_layer(span, "MoE", a.experts, a.topk, a.ff, **options)]
+    elif a.mlp in GATED_MLPS:
+        gate = "SwiGLU" if a.mlp == "swiglu" else "GeGLU"
+        mlp = [make_layer(span, gate, a.ff, **off), make_layer(span, "H", c, **off)]
     else:
-        mlp = _chain(
+        mlp = [make_layer(span, "H", a.ff, **off), make_layer(span, a.mlp), make_layer(span, "H", c, **off)]
+    if a.parallel == 1:
+        both = _sum(span, _chain(span, *attend), _chain(span, *mlp))
+        return _chain(span, _residual(span, _chain(span, norm(), both)))
+    if a.parallel == 2:
+        return _chain(span, _residual(span, _chain(span, norm(), *attend), _chain(span, norm(), *mlp)))
+    if a.place == "post":
+        return _chain(
             span,
+            _residual(span, _chain(span, *attend)),
             norm(),
-            make_layer(span, "H", a.ff, **off),
-            make_layer(span, a.mlp),
-            make_layer(span, "H", c, **off),
+            _residual(span, _chain(span, *mlp)),
+            norm(),
         )
-    return _chain(span, _residual(span, attend), _residual(span, mlp))
+    before = {"pre": 1, "sandwich": 1, "out": 0}[a.place]
+    after = {"pre": 0, "sandwich": 1, "out": 1}[a.place]
+
+    def sub(body: list[S.Layer]) -> S.Branches:
+        return _residual(span, _chain(span, *([norm()] * before), *body, *([norm()] * after)))
+
+    return _chain(span, sub(attend), sub(mlp))
 
 
 @register("TB", "TransformerBlock", params=_BLOCK_PARAMS, expand=block_layers)
 def transformer_block(call: LayerCall) -> LayerOut:
-    """Pre-norm transformer block; with defaults 4c² + 2c·ff + ff + 9c parameters.
+    """Transformer block; pre-norm with defaults: 4c² + 2c·ff + ff + 9c parameters.
 
     The builder builds it from `block_layers`, so the table unfolds it at a deeper --depth.
 
@@ -280,4 +360,20 @@ def transformer_block(call: LayerCall) -> LayerOut:
     12*d**2 + 13*d
     """
     need_sequence(call)
+    a = call.args
+    if a.parallel not in (0, 1, 2):
+        raise ShapeError(
+            f"parallel must be 0, 1 (attention and MLP side by side after one shared norm) or 2 "
+            f"(each after its own norm), got {a.parallel}"
+        )
+    if a.parallel != 0 and a.place != "pre":
+        raise ShapeError(
+            f"parallel={a.parallel} puts the norms before the branches; it takes no place={a.place}"
+        )
+    if (a.experts is None) != (a.topk is None):
+        raise ShapeError("a mixture of experts needs both experts=E and topk=k")
+    if a.experts is None and (a.shared != 0 or a.shared_ff is not None or a.router_bias):
+        raise ShapeError(
+            "shared=, shared_ff= and router_bias= describe a mixture of experts: give experts= and topk="
+        )
     return LayerOut(call.shape, "TransformerBlock")

@@ -21,6 +21,8 @@ def layer_dict(row: LayerInfo) -> dict[str, Any]:
         "weights": json_value(row.weights),
         "biases": json_value(row.biases),
     }
+    if row.inactive != 0:
+        data["active_params"] = json_value(row.active_params)
     if row.children:
         data["count"] = json_value(row.count)
         data["children"] = [layer_dict(c) for c in row.children]
@@ -36,6 +38,7 @@ def to_dict(net: Network) -> dict[str, Any]:
         "params": json_value(net.params),
         "trainable": json_value(net.trainable),
         "non_trainable": json_value(net.non_trainable),
+        "active_params": json_value(net.active_params),
         "input_shape": [json_value(x) for x in net.input_shape],
         "output_shape": [json_value(x) for x in net.output_shape],
         # As people write them (`k = c`); `conditions_sympy` holds what sympy reads back.

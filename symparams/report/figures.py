@@ -216,8 +216,10 @@ def plot_per_layer(
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['I(784)', 'H(128)', 'relu', 'O(10)']
     """
-    if target not in ("params", "trainable", "non_trainable", "macs"):
-        raise PlotError(f"--per-layer draws params, trainable, non_trainable or macs, not {target}")
+    if target not in ("params", "trainable", "non_trainable", "active_params", "macs"):
+        raise PlotError(
+            f"--per-layer draws params, trainable, non_trainable, active_params or macs, not {target}"
+        )
     if values:
         net = substitute(net, values)
     counts = [getattr(row, target) for row in net.layers]

@@ -376,6 +376,8 @@ def _latex_notes(net: Network) -> list[str]:
             f"Trainable ${latex(presented(net.trainable, net))}$, "
             f"non-trainable ${latex(presented(net.non_trainable, net))}$."
         )
+    if net.inactive != 0:
+        notes.append(f"Active per token ${latex(presented(net.active_params, net))}$.")
     exact_when = set(net.exact_when) if net.mode == "ideal" else set()
     exist = [c for c in net.condition_details if c not in exact_when]
     if exist:
@@ -580,6 +582,8 @@ def latex_repr(net: Network) -> str:
     lines += [r"\hline", rf"\text{{Total}} & {total_shape} & {latex(presented(net.params, net))} \\"]
     if net.non_trainable != 0:
         lines.append(rf"\text{{Non-trainable}} & & {latex(net.non_trainable)} \\")
+    if net.inactive != 0:
+        lines.append(rf"\text{{Active per token}} & & {latex(presented(net.active_params, net))} \\")
     if net.condition_details:
         conds = r",\ ".join(condition_latex(c) for c in net.condition_details)
         lines.append(rf"\text{{Conditions}} & & {conds} \\")

@@ -60,6 +60,8 @@ def markdown(net: Network, depth: int | None = None) -> str:
             f"- **Trainable params:** {_md_count(net.trainable)}",
             f"- **Non-trainable params:** {_md_count(net.non_trainable)}",
         ]
+    if net.inactive != 0:
+        lines.append(f"- **Active params (per token):** {_md_count(net.active_params)}")
     lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
     if net.condition_details:
         lines.append(
@@ -106,6 +108,11 @@ def html(net: Network, depth: int | None = None) -> str:
         f"<b>Total params:</b> {escape(number(net.params))}<br>",
         f"<b>Trainable params:</b> {escape(number(net.trainable))}<br>",
         f"<b>Non-trainable params:</b> {escape(number(net.non_trainable))}<br>",
+        *(
+            [f"<b>Active params (per token):</b> {escape(number(net.active_params))}<br>"]
+            if net.inactive != 0
+            else []
+        ),
         f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>",
     ]
     if net.condition_details:

@@ -147,6 +147,9 @@ def table(net: Network, depth: int | None = None) -> str:
     Total params: 7,850
     """
     header = ["#", "Layer", "Kind", "Output shape", "Params formula", "Params", "Trainable", "Non-trainable"]
+    # A mixture of experts: a column of the parameters one token touches.
+    sparse = net.inactive != 0
+    header += ["Active"] if sparse else []
     body = []
     for row in visible_rows(net, depth):
         indent = "  " * row.depth
@@ -161,9 +164,10 @@ def table(net: Network, depth: int | None = None) -> str:
                 count_cell(row.trainable, row.params),
                 number(row.non_trainable),
             ]
+            + ([count_cell(row.active_params, row.params)] if sparse else [])
         )
     widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-    right = {0, 5, 6, 7}
+    right = {0, 5, 6, 7, 8}
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -184,6 +188,7 @@ def table(net: Network, depth: int | None = None) -> str:
         f"Total params: {number(net.params)}",
         f"Trainable params: {number(net.trainable)}",
         f"Non-trainable params: {number(net.non_trainable)}",
+        *([f"Active params (per token): {number(net.active_params)}"] if net.inactive != 0 else []),
         f"Output shape: {shape_text(net.shape, net.convention)}",
     ]
     if net.condition_details:
