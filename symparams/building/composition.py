@@ -101,11 +101,24 @@ class CompositionForms:
     ctx: Context
 
     def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
+        self,
+        chain: S.Chain,
+        shape: Shape | None,
+        env: Env,
+        prefix: str,
+        depth: int,
+        first: int = 0,
+        branch: bool = False,
     ) -> tuple[Shape, list[LayerInfo]]:
         raise NotImplementedError
 
     def term(self, term: S.Term, shape: Shape, env: Env, index: str, depth: int) -> Built:
+        raise NotImplementedError
+
+    def tensor_source(self, term: S.Term, env: Env) -> str | None:
+        raise NotImplementedError
+
+    def read(self, term: S.Layer, name: str, index: str, depth: int) -> Built:
         raise NotImplementedError
 
     def block(
@@ -232,8 +245,11 @@ class CompositionForms:
             item = chain.items[0]
             if isinstance(item, S.Layer) and item.name in INPUT_NAMES:
                 raise self.ctx.error("an input layer I can only start the network", item)
+            source = self.tensor_source(item, env)
+            if source is not None:  # `[id | enc]`: a branch that is a named tensor
+                return self.read(item, source, index, depth)  # type: ignore[arg-type]
             return self.term(item, shape, env, index, depth)
-        out, rows = self.chain(chain, shape, env, index, depth + 1)
+        out, rows = self.chain(chain, shape, env, index, depth + 1, branch=True)
         return out, self.block(chain, "Sequential", out, rows, index, depth)
 
     def concat_shape(self, term: S.Branches, outs: list[Shape]) -> Shape:

@@ -86,7 +86,14 @@ class DefinitionUses:
     ctx: Context
 
     def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
+        self,
+        chain: S.Chain,
+        shape: Shape | None,
+        env: Env,
+        prefix: str,
+        depth: int,
+        first: int = 0,
+        branch: bool = False,
     ) -> tuple[Shape, list[LayerInfo]]:
         raise NotImplementedError
 

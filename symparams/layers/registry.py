@@ -27,6 +27,7 @@ PADDING = "padding"  # same | valid | integer >= 0 (or a tuple of them)
 BOOL = "bool"  # true | false
 RATE = "rate"  # a number between 0 and 1
 CHOICE = "choice"  # one keyword of `choices`
+TENSOR = "tensor"  # the name of a tensor of a graph (`memory=enc`): the layer receives its shape
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ def spatial(name: str, default: Any = REQUIRED, doc: str = "") -> Param:
 
 def padding(name: str = "p", default: Any = "valid") -> Param:
     return Param(name, PADDING, default, doc="padding: same, valid or an integer")
+
+
+def tensor(name: str, doc: str = "") -> Param:
+    """A parameter naming a tensor bound earlier (`XA(8, memory=enc)`); the layer's
+    function receives that tensor's shape (channels last)."""
+    return Param(name, TENSOR, doc=doc)
 
 
 def flag(name: str, default: bool) -> Param:

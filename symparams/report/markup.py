@@ -60,7 +60,13 @@ def markdown(net: Network, depth: int | None = None) -> str:
             f"- **Trainable params:** {_md_count(net.trainable)}",
             f"- **Non-trainable params:** {_md_count(net.non_trainable)}",
         ]
-    lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
+    if len(net.outputs) > 1:  # a graph that returns several tensors
+        shapes = "; ".join(
+            f"{name} {_md_code(shape_text(net.tensor_shape(name), net.convention))}" for name in net.outputs
+        )
+        lines.append(f"- **Output shapes:** {shapes}")
+    else:
+        lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
     if net.condition_details:
         lines.append(
             "- **Conditions:** " + ", ".join(_md_code(condition_text(c)) for c in net.condition_details)
@@ -106,7 +112,7 @@ def html(net: Network, depth: int | None = None) -> str:
         f"<b>Total params:</b> {escape(number(net.params))}<br>",
         f"<b>Trainable params:</b> {escape(number(net.trainable))}<br>",
         f"<b>Non-trainable params:</b> {escape(number(net.non_trainable))}<br>",
-        f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>",
+        _html_outputs(net),
     ]
     if net.condition_details:
         out.append(
@@ -114,3 +120,13 @@ def html(net: Network, depth: int | None = None) -> str:
         )
     out += ["</p>", "</div>"]
     return "\n".join(out)
+
+
+def _html_outputs(net: Network) -> str:
+    if len(net.outputs) > 1:  # a graph that returns several tensors
+        shapes = "; ".join(
+            f"{escape(name)} <code>{escape(shape_text(net.tensor_shape(name), net.convention))}</code>"
+            for name in net.outputs
+        )
+        return f"<b>Output shapes:</b> {shapes}"
+    return f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>"
