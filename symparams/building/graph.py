@@ -82,10 +82,9 @@ def check_order(program: S.Program, bindings: dict[str, S.Binding], text: str) -
             other = node.name  # type: ignore[attr-defined]
             if state.get(other) == "open":
                 cycle = path[path.index(other) :] + (name, other) if other in path else (name, other)
-                what = "itself" if other == name else " → ".join(cycle)
+                what = f"tensor '{name}' reads itself" if other == name else " → ".join(cycle)
                 raise GraphError(
-                    f"cycle: tensor '{name}' reads {what}; a graph's lines must read only tensors "
-                    "bound above them",
+                    f"cycle: {what}; a graph's lines must read only tensors bound above them",
                     text,
                     node.start,
                     node.end,
