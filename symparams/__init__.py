@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base.errors import DefinitionError, GraphError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
+from .base.errors import (
+    DefinitionError,
+    GraphError,
+    LimitError,
+    ParseError,
+    ShapeError,
+    SolveError,
+    SymparamsError,
+)
 
 if TYPE_CHECKING:
     from .api import Network, parse

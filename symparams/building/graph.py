@@ -136,9 +136,9 @@ def _only_names(program: S.Program) -> tuple[S.Name, ...] | None:
     if program.chain is None:
         return program.outputs
     items = program.chain.items
-    if len(items) == 1 and isinstance(items[0], S.Layer) and items[0].args is None:
-        if items[0].name in {b.name for b in program.bindings}:
-            return (S.Name(items[0].start, items[0].end, items[0].name),)
+    only = items[0] if len(items) == 1 else None
+    if isinstance(only, S.Layer) and only.args is None and only.name in {b.name for b in program.bindings}:
+        return (S.Name(only.start, only.end, only.name),)
     return None
 
 
@@ -160,4 +160,3 @@ def returned(names: tuple[S.Name, ...], ctx: Context) -> tuple[str, ...]:
 
 def _is_input(term: S.Term) -> bool:
     return isinstance(term, S.Layer) and term.name in INPUT_NAMES
-

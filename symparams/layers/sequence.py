@@ -54,7 +54,10 @@ def embedding(call: LayerCall) -> LayerOut:
     v, d = call.args.v, call.args.d
     if call.args.tied:
         earlier = call.facts.get("embeddings", ())
-        if not any(provably_equal(v, v0, simplify=True) and provably_equal(d, d0, simplify=True) for v0, d0 in earlier):
+        if not any(
+            provably_equal(v, v0, simplify=True) and provably_equal(d, d0, simplify=True)
+            for v0, d0 in earlier
+        ):
             raise ShapeError(f"tied=true needs an earlier E({v}, {d}) whose table it shares")
         # torchinfo counts a shared table's Mult-Adds at each use, as for O(tied=true).
         return LayerOut((call.shape[0], d), "Embedding (tied)", 0, macs=v * d)

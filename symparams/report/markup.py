@@ -123,6 +123,8 @@ def html(net: Network, depth: int | None = None) -> str:
 
 
 def _html_outputs(net: Network) -> str:
+    from html import escape
+
     if len(net.outputs) > 1:  # a graph that returns several tensors
         shapes = "; ".join(
             f"{escape(name)} <code>{escape(shape_text(net.tensor_shape(name), net.convention))}</code>"

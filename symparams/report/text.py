@@ -173,7 +173,9 @@ def sections(net: Network, depth: int | None = None) -> list[tuple[str, list[Lay
         return [("", visible_rows(net, depth))]
     found = []
     for t in net.tensors:
-        rows = [r for top in net.layers[t.first : t.stop] for r in top.walk() if depth is None or r.depth < depth]
+        rows = [
+            r for top in net.layers[t.first : t.stop] for r in top.walk() if depth is None or r.depth < depth
+        ]
         role = " (output)" if t.name in net.outputs else ""
         shape = shape_text(net.tensor_shape(t.name), net.convention)
         found.append((f">> {t.name}{role}: {shape}, params {number(net.subtotal(t.name))}", rows))
