@@ -345,3 +345,39 @@ def test_transformer_base_example():
     decoder_layer = encoder_layer + (4 * d * d + 4 * d) + 2 * d
     assert net.params == 6 * encoder_layer + 6 * decoder_layer + V * d == 63_082_496
     assert net.outputs == ("output",) and net.subtotal("enc") == 6 * encoder_layer + V * d
+
+
+# ---------------------------------------------------------------- NASNet: cells that read the two cells before
+def _keras_nasnet(large: bool):
+    # keras.applications.NASNetMobile refuses the torch backend ("outstanding bug"); the
+    # private NASNet() builds the same graph from NASNetMobile's (NASNetLarge's) arguments.
+    from keras.src.applications.nasnet import NASNet
+
+    if large:
+        args = dict(penultimate_filters=4032, num_blocks=6, stem_block_filters=96, skip_reduction=True, default_size=331)
+        return NASNet((331, 331, 3), filter_multiplier=2, weights=None, **args)
+    args = dict(penultimate_filters=1056, num_blocks=4, stem_block_filters=32, skip_reduction=False, default_size=224)
+    return NASNet((224, 224, 3), filter_multiplier=2, weights=None, **args)
+
+
+def _check_nasnet(large: bool, file: str, published: tuple[int, int]):
+    from nasnet_text import nasnet_text
+
+    text = (EXAMPLES / file).read_text()
+    assert text == nasnet_text(large)
+    net = symparams.parse(text, convention="keras")
+    model = _keras_nasnet(large)
+    frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    assert (net.params, net.non_trainable) == (model.count_params(), frozen) == published
+    assert net.output_shape == tuple(model.output.shape[1:])
+
+
+@pytest.mark.frameworks
+def test_keras_nasnet_mobile():
+    _check_nasnet(False, "nasnet_mobile.arch", (5_326_716, 36_738))
+
+
+@pytest.mark.frameworks
+@pytest.mark.zoo
+def test_keras_nasnet_large():
+    _check_nasnet(True, "nasnet_large.arch", (88_949_818, 196_668))

@@ -60,6 +60,9 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             elif shape is None and self.joins_tensors(term, env):
                 # `[a | b]-O(1)`: a line that starts by joining tensors has no input of its own.
                 shape, row = self.term(term, (), env, index, depth)
+            elif shape is None and isinstance(term, S.Layer) and term.name in self.ctx.definitions:
+                # A definition whose body starts from tensors (a graph's cell, `cell(h, p)`).
+                shape, row = self.use_definition(term, None, env, index, depth)  # type: ignore[arg-type]
             elif shape is None:
                 if not is_input(term):
                     raise self.ctx.error(
@@ -141,7 +144,10 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         return (
             isinstance(term, S.Branches)
             and term.kind != "single"
-            and all(self.tensor_source(c.items[0], env) is not None for c in term.chains)
+            and all(
+                self.tensor_source(c.items[0], env) is not None or self.joins_tensors(c.items[0], env)
+                for c in term.chains
+            )
         )
 
     def read(self, term: S.Layer, name: str, index: str, depth: int) -> Built:
