@@ -381,3 +381,25 @@ def test_keras_nasnet_mobile():
 @pytest.mark.zoo
 def test_keras_nasnet_large():
     _check_nasnet(True, "nasnet_large.arch", (88_949_818, 196_668))
+
+
+@pytest.mark.parametrize("name", ["GOOGLENET", "INCEPTION_V3", "FPN", "BART_BASE", "CLIP_TOWERS"])
+@pytest.mark.parametrize("convention", ["torch", "keras"])
+def test_numeric_build_equals_symbolic(name, convention):
+    text = getattr(G, name)
+    fast = symparams.parse(text, convention=convention, numeric=True)
+    slow = symparams.parse(text, convention=convention)
+    assert (fast.params, fast.trainable, fast.macs) == (slow.params, slow.trainable, slow.macs)
+    assert fast.output_shape == slow.output_shape and fast.tensors == slow.tensors
+    assert [r.index for r in fast.walk()] == [r.index for r in slow.walk()]
+
+
+def test_graph_markdown_and_latex_name_each_tensor():
+    from symparams.report.latex import latex_table
+    from symparams.report.markup import markdown
+
+    net = symparams.parse("x := I(4); y := x-H(2); z := x-H(3); y, z")
+    assert "|  | **y** (output) |  | `[2]` | 10 |" in markdown(net).splitlines()
+    assert r"\multicolumn{4}{@{}l}{\textbf{z} (output): $[3]$, $15$ parameters} \\" in latex_table(net).splitlines()
+    chain = symparams.parse("I(4)-H(2)")
+    assert "**" not in markdown(chain).split("\n\n")[0] and "multicolumn" not in latex_table(chain)

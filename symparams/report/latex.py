@@ -442,8 +442,8 @@ def latex_table(net: Network, depth: int | None = None) -> str:
             *head,
         ]
     for row in rows:
-        if net.is_graph and row in starts:  # a graph: a line naming each tensor above its rows
-            out.append(starts[row])
+        if id(row) in starts:  # a graph: a line naming each tensor above its rows
+            out.append(starts[id(row)])
         # A long layer text wraps under itself, one em in from where it starts.
         indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " if row.depth or len(row.text) > 20 else ""
         indent += rf"\hspace*{{{row.depth}em}}" if row.depth else ""
@@ -461,9 +461,9 @@ def latex_table(net: Network, depth: int | None = None) -> str:
     return "\n".join(out)
 
 
-def _section_lines(net: Network, depth: int | None) -> dict[LayerInfo, str]:
-    """A graph's tensors, as a table line before the first visible row of each."""
-    found: dict[LayerInfo, str] = {}
+def _section_lines(net: Network, depth: int | None) -> dict[int, str]:
+    """A graph's tensors, as a table line before the first visible row of each (by the row's id)."""
+    found: dict[int, str] = {}
     if not net.is_graph:
         return found
     for t, (_, rows) in zip(net.tensors, sections(net, depth)):
@@ -471,7 +471,7 @@ def _section_lines(net: Network, depth: int | None) -> dict[LayerInfo, str]:
             role = " (output)" if t.name in net.outputs else ""
             shape = _shape_latex(net.tensor_shape(t.name), net.convention)
             params = latex(presented(net.subtotal(t.name), net))
-            found[rows[0]] = (
+            found[id(rows[0])] = (
                 rf"\multicolumn{{4}}{{@{{}}l}}{{\textbf{{{escape_text(t.name)}}}{role}: ${shape}$, "
                 rf"${params}$ parameters}} \\"
             )

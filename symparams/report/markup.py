@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..base.expr import is_whole_number
 from ..layers.shapes import shape_text
 from ..result import Network
-from .text import condition_text, number, visible_rows
+from .text import condition_text, number, sections, visible_rows
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -42,7 +42,14 @@ def markdown(net: Network, depth: int | None = None) -> str:
         "| " + " | ".join(header) + " |",
         "|" + "|".join(["---:", "---", "---", "---", "---:"] + (["---:"] if frozen else [])) + "|",
     ]
+    firsts = {id(rows[0]): t for t, (_, rows) in zip(net.tensors, sections(net, depth)) if rows}
     for row in visible_rows(net, depth):
+        if id(row) in firsts:  # a graph: a row naming each tensor, its shape and subtotal
+            t = firsts[id(row)]
+            role = " (output)" if t.name in net.outputs else ""
+            shape = _md_code(shape_text(net.tensor_shape(t.name), net.convention))
+            named = ["", f"**{_md_cell(t.name)}**{role}", "", shape, _md_count(net.subtotal(t.name))]
+            lines.append("| " + " | ".join(named + ([""] if frozen else [])) + " |")
         indent = "&emsp;" * row.depth
         cells = [
             row.index,
