@@ -82,6 +82,7 @@ def test_cross_attention_symbolic_and_keys_from_the_memory_width():
         ("m := I(3); I(5,3)-XA(1, memory=m)", "attends to a sequence", 19),
         ("m := I(5,3); I(5,3)-XA(1, memory=3)", "must be the name of a tensor", 34),
         ("I(5,3)-XA(1, memory=m)", "unknown tensor 'm'", 21),
+        ("enc := I(3); ecn-H(2)", "unknown tensor 'ecn'", 14),
     ],
 )
 def test_graph_errors_have_a_caret(text, message, column, capsys):
@@ -289,7 +290,7 @@ def test_t5_small_without_its_relative_bias():
 @pytest.mark.frameworks
 @needs("RB")
 def test_t5_small_example():
-    net = symparams.parse((EXAMPLES / "t5_small.arch").read_text())
+    net = symparams.parse((EXAMPLES / "needs_i15" / "t5_small.arch").read_text())
     assert net.params == count(_t5_small()) == 60_506_624
 
 
@@ -334,7 +335,7 @@ def test_clip_towers():
 @pytest.mark.frameworks
 @needs("W")
 def test_clip_example():
-    net = symparams.parse((EXAMPLES / "clip_vit_b32.arch").read_text())
+    net = symparams.parse((EXAMPLES / "needs_i15" / "clip_vit_b32.arch").read_text())
     assert net.params == count(_clip()) == 151_277_313
 
 

@@ -64,6 +64,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
                 # A definition whose body starts from tensors (a graph's cell, `cell(h, p)`).
                 shape, row = self.use_definition(term, None, env, index, depth)  # type: ignore[arg-type]
             elif shape is None:
+                if self.ctx.bindings and self.unknown_name(term):
+                    self.ctx.read_tensor(term.name, term)  # type: ignore[union-attr]  # a typo: unknown tensor
                 if not is_input(term):
                     raise self.ctx.error(
                         "a network starts with an input layer, such as I(28,28,1) or I", term, ParseError
@@ -138,6 +140,16 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             if isinstance(value, str) and self.ctx.names_tensor(value):
                 return value
         return name if self.ctx.names_tensor(name) else None
+
+    def unknown_name(self, term: S.Term) -> bool:
+        """True for a bare name that is no layer, definition or tensor (a graph's typo)."""
+        return (
+            isinstance(term, S.Layer)
+            and term.args is None
+            and not is_input(term)
+            and term.name not in self.ctx.definitions
+            and R.lookup(term.name) is None
+        )
 
     def joins_tensors(self, term: S.Term, env: Env) -> bool:
         """True for branches `[a | b]` or `[a + b]` whose every branch starts from a tensor."""
