@@ -404,3 +404,22 @@ def test_graph_markdown_and_latex_name_each_tensor():
     assert r"\multicolumn{4}{@{}l}{\textbf{z} (output): $[3]$, $15$ parameters} \\" in latex_table(net).splitlines()
     chain = symparams.parse("I(4)-H(2)")
     assert "**" not in markdown(chain).split("\n\n")[0] and "multicolumn" not in latex_table(chain)
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("c, m, h, k", [(32, 32, 4, None), (48, 20, 6, None), (24, 40, 3, 16)])
+def test_cross_attention_against_torch_and_keras(c, m, h, k):
+    import keras
+    import torch
+
+    text = f"mem := I(7,{m}); I(5,{c})-XA({h}, memory=mem{'' if k is None else f', k={k}'})"
+    head = c // h if k is None else k
+    keras_layer = keras.layers.MultiHeadAttention(num_heads=h, key_dim=head)
+    out = keras_layer(keras.ops.zeros((1, 5, c)), keras.ops.zeros((1, 7, m)))
+    assert symparams.parse(text, convention="keras").params == keras_layer.count_params()
+    assert symparams.parse(text, convention="keras").output_shape == tuple(out.shape[1:])
+    if k is None:  # nn.MultiheadAttention's heads are always c/h wide
+        torch_layer = torch.nn.MultiheadAttention(c, h, kdim=m, vdim=m, batch_first=True)
+        out, _ = torch_layer(torch.zeros(1, 5, c), torch.zeros(1, 7, m), torch.zeros(1, 7, m))
+        assert symparams.parse(text).params == count(torch_layer)
+        assert symparams.parse(text).output_shape == tuple(out.shape[1:])
