@@ -173,7 +173,7 @@ def _torchvision():
 @pytest.mark.parametrize("name, text, size, heads", [
     ("googlenet", G.GOOGLENET, 224, {"aux1": "aux1", "aux2": "aux2"}),
     ("inception_v3", G.INCEPTION_V3, 299, {"aux": "AuxLogits"}),
-])
+], ids=["googlenet", "inception_v3"])
 def test_torchvision_auxiliary_heads(name, text, size, heads):
     import torch
 
