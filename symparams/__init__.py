@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .base.errors import (
         ArgumentError,
         DefinitionError,
+        GraphError,
         LimitError,
         ParseError,
         ShapeError,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ArgumentError",
     "DefinitionError",
+    "GraphError",
     "LayerInfo",
     "LimitError",
     "Network",

@@ -78,6 +78,18 @@ class LayerInfo:
 
 
 @dataclass(frozen=True)
+class Tensor:
+    """A named tensor of a graph (`enc := I(s)-E(V,d)-...`): its rows are
+    `network.layers[first:stop]`, the last of which gives its shape."""
+
+    name: str
+    first: int
+    stop: int
+    start: int = 0  # where its line is in the text
+    end: int = 0
+
+
+@dataclass(frozen=True)
 class Network:
     """Shapes and parameter counts of an architecture, as sympy expressions.
 
@@ -118,12 +130,60 @@ class Network:
         """
         return self.params - self.inactive
 
+    # A graph (README "Graphs"): its named tensors in the order of the text, and the names
+    # of those it returns; both empty for a chain. `shape` is then the first output's.
+    tensors: tuple[Tensor, ...] = ()
+    outputs: tuple[str, ...] = ()
+
     @property
-    def output_shape(self) -> tuple[Expr, ...]:
+    def is_graph(self) -> bool:
+        return bool(self.tensors)
+
+    def section(self, name: str) -> tuple[LayerInfo, ...]:
+        """The rows of the named tensor `name` of a graph."""
+        for t in self.tensors:
+            if t.name == name:
+                return self.layers[t.first : t.stop]
+        raise SymparamsError(f"no tensor named {name!r}: expected one of {', '.join(self.tensor_names)}")
+
+    @property
+    def tensor_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tensors)
+
+    def tensor_shape(self, name: str) -> tuple[Expr, ...]:
+        """A named tensor's shape, channels last."""
+        return self.section(name)[-1].shape
+
+    def subtotal(self, name: str, what: str = "params") -> Expr:
+        """The parameters (or `trainable`, `non_trainable`, `macs`) of a named tensor's own layers."""
+        return total([getattr(row, what) for row in self.section(name)])
+
+    @property
+    def output_shapes(self) -> tuple[tuple[Expr, ...], ...]:
+        """Every output's shape in the convention's order: one for a chain."""
+        if not self.outputs:
+            return (self.output_shape,)
+        return tuple(ordered_shape(self.tensor_shape(n), self.convention) for n in self.outputs)
+
+    @property
+    def input_shapes(self) -> tuple[tuple[Expr, ...], ...]:
+        """Every input's shape in the convention's order (a graph may have several)."""
+        return tuple(row.output_shape for row in self.layers if row.kind == "Input")
+
+    @property
+    def output_shape(self) -> Any:
+        """The output's shape in the convention's order; a list of shapes when a graph
+        returns several tensors."""
+        if len(self.outputs) > 1:
+            return [ordered_shape(self.tensor_shape(n), self.convention) for n in self.outputs]
         return ordered_shape(self.shape, self.convention)
 
     @property
-    def input_shape(self) -> tuple[Expr, ...]:
+    def input_shape(self) -> Any:
+        """The input's shape; a list of shapes when a graph has several inputs."""
+        shapes = self.input_shapes
+        if len(shapes) > 1:
+            return list(shapes)
         return self.layers[0].output_shape
 
     @property
@@ -260,7 +320,7 @@ def dtype_bytes(dtype: str) -> int:
 
 
 # Layers whose output is a view of their input in PyTorch (flatten, reshape): no new memory.
-VIEW_KINDS = ("Flatten", "Tokens", "Identity")
+VIEW_KINDS = ("Flatten", "Tokens", "Identity", "Tensor")
 
 
 def _activations(row: LayerInfo) -> Expr:

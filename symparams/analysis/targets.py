@@ -118,16 +118,17 @@ def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
 
 def output_axis(net: Network, which: str) -> Expr:
     """An output axis by name (channels-last names: h, w, c ...) or by index in the
-    convention's order."""
+    convention's order. A graph that returns several tensors: its first output's."""
     shape = net.shape
+    ordered = net.output_shapes[0]
     names = AXIS_NAMES.get(len(shape), ())
     if which in names:
         return shape[names.index(which)]
     if which.isdigit() and int(which) < len(shape):
-        return net.output_shape[int(which)]
+        return ordered[int(which)]
     choices = ", ".join(names) or "0"
     raise SolveError(
-        f"the output {list(net.output_shape)} has no axis {which!r}: expected one of {choices} "
+        f"the output {list(ordered)} has no axis {which!r}: expected one of {choices} "
         f"or an index from 0 to {len(shape) - 1}"
     )
 

@@ -104,6 +104,12 @@ class DefinitionError(ShapeError):
     headline = "Invalid definition"
 
 
+class GraphError(DefinitionError):
+    """A graph's named tensors do not fit: one read before its line, a cycle, an unused input."""
+
+    headline = "Invalid graph"
+
+
 class LimitError(SymparamsError):
     """The input exceeds a resource limit (size, depth, counts)."""
 

@@ -17,10 +17,11 @@ from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definiti
 from ..language import syntax as S
 from ..language.parsing import parse_program
 from ..modes import MODES, ideal_network
-from ..result import CONVENTIONS, Network, collected_totals, merge_conditions
+from ..result import CONVENTIONS, Network, Tensor, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context
 from .definitions import check_definitions, definition_uses
+from .graph import build_graph, check_bindings, check_order
 
 
 def network(
@@ -67,14 +68,18 @@ def build(
             raise DefinitionError(f"'{d.name}' is defined twice", text, d.start, d.start + len(d.name))
         definitions[d.name] = d
     check_definitions(definitions, text)
-    check_written_layers(definitions, program.chain, text)
+    bindings = check_bindings(program, text)
+    check_order(program, bindings, text)
+    check_written_layers(definitions, _all_lines(program), text)
     if numeric:
         try:
             # No floor, condition or symbolic count: the ideal form is the exact one.
-            return replace(_build(program, text, convention, definitions, values or {}, INTEGERS), mode=mode)
+            return replace(
+                _build(program, text, convention, definitions, values or {}, INTEGERS, bindings), mode=mode
+            )
         except (NeedsSympy, SymparamsError):
             pass
-    net = _build(program, text, convention, definitions, values or {}, SYMPY)
+    net = _build(program, text, convention, definitions, values or {}, SYMPY, bindings)
     # Ideal mode is a view of the exact network: the exact floors are what tell when
     # the closed form is exact.
     return ideal_network(net) if mode == "ideal" else collected_totals(net)
@@ -102,6 +107,15 @@ def check_written_layers(definitions: Mapping[str, S.Definition], chain: S.Chain
         )
 
 
+def _all_lines(program: S.Program) -> S.Chain:
+    """Every line's chain as one, for counting the layers written (a chain: itself)."""
+    if not program.is_graph and program.chain is not None:
+        return program.chain
+    items = [item for b in program.bindings for item in b.body.items]
+    items += list(program.chain.items) if program.chain is not None else []
+    return S.Chain(program.start, program.end, tuple(items))
+
+
 def _build(
     program: S.Program,
     text: str,
@@ -109,14 +123,21 @@ def _build(
     definitions: Mapping[str, S.Definition],
     values: Mapping[str, int],
     numbers: Numbers,
+    bindings: Mapping[str, S.Binding],
 ) -> Network:
     given = {k: numbers.integer(v) for k, v in values.items()}
     for name, value in given.items():
         if oversize(value):
             raise LimitError(f"the value of {name} has more than {MAX_DIGITS:,} digits")
-    ctx = Context(text, convention, definitions, given, numbers)
+    ctx = Context(text, convention, definitions, given, numbers, bindings=bindings)
+    tensors: tuple[Tensor, ...] = ()
+    outputs: tuple[str, ...] = ()
     try:
-        shape, rows = Builder(ctx).chain(program.chain, None, {}, "", 0)
+        if program.is_graph:
+            rows, tensors, outputs, shape = build_graph(program, ctx, Builder(ctx))
+        else:
+            assert program.chain is not None
+            shape, rows = Builder(ctx).chain(program.chain, None, {}, "", 0)
     except RecursionError:
         raise LimitError("the architecture nests too deeply", text, 0) from None
     weights = total([r.weights for r in rows])
@@ -137,4 +158,6 @@ def _build(
         {k: v for k, v in values.items() if k in ctx.used},
         macs,
         inactive=inactive,
+        tensors=tensors,
+        outputs=outputs,
     )

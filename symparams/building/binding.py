@@ -312,6 +312,10 @@ def convert(
         if ctx.numbers.is_rate(raw):
             return raw
         raise ctx.error(f"{label} must be a number from 0 to 1", node)
+    if param.kind == R.TENSOR:
+        if isinstance(raw, str) and raw not in ("same", "valid", "true", "false"):
+            return ctx.read_tensor(raw, node)
+        raise ctx.error(f"{label} must be the name of a tensor bound earlier with 'name := ...'", node)
     if param.kind == R.PADDING and raw in ("same", "valid"):
         return raw
     if isinstance(raw, str):

@@ -22,10 +22,12 @@ from ..layers.shapes import channels_first_hint
 from ..result import LayerInfo
 from .binding import bind
 from .composition import CompositionForms
-from .context import INPUT_NAMES, Context
+from .context import INPUT_NAMES, Context, Thunk
 from .definitions import DefinitionUses
 from .evaluate import evaluate, refuse_decimal, whole, within_limits
 from .steps import Built, Env, Shape
+
+TENSOR_KIND = "Tensor"  # a row that reads a named tensor (result.VIEW_KINDS: no new memory)
 
 
 class Builder(S.Visitor, CompositionForms, DefinitionUses):
@@ -35,12 +37,33 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         self.ctx = ctx
 
     def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
+        self,
+        chain: S.Chain,
+        shape: Shape | None,
+        env: Env,
+        prefix: str,
+        depth: int,
+        first: int = 0,
+        branch: bool = False,
     ) -> tuple[Shape, list[LayerInfo]]:
+        """The rows of a chain on `shape` (None: the chain starts with its own input).
+        A chain that starts a graph's line or a branch may start from a named tensor;
+        `first` numbers the rows of a graph's later lines after the earlier ones."""
         rows: list[LayerInfo] = []
         for i, term in enumerate(chain.items):
-            index = f"{prefix}{i}" if prefix == "" else f"{prefix}.{i + 1}"
-            if shape is None:
+            index = f"{prefix}{first + i}" if prefix == "" else f"{prefix}.{i + 1}"
+            source = self.tensor_source(term, env) if i == 0 and (shape is None or branch) else None
+            if source is not None:
+                shape, row = self.read(term, source, index, depth)  # type: ignore[arg-type]
+            elif shape is None and self.joins_tensors(term, env):
+                # `[a | b]-O(1)`: a line that starts by joining tensors has no input of its own.
+                shape, row = self.term(term, (), env, index, depth)
+            elif shape is None and isinstance(term, S.Layer) and term.name in self.ctx.definitions:
+                # A definition whose body starts from tensors (a graph's cell, `cell(h, p)`).
+                shape, row = self.use_definition(term, None, env, index, depth)  # type: ignore[arg-type]
+            elif shape is None:
+                if self.ctx.bindings and self.unknown_name(term):
+                    self.ctx.read_tensor(term.name, term)  # type: ignore[union-attr]  # a typo: unknown tensor
                 if not is_input(term):
                     raise self.ctx.error(
                         "a network starts with an input layer, such as I(28,28,1) or I", term, ParseError
@@ -110,7 +133,72 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         )
         return shape, row
 
+    def tensor_source(self, term: S.Term, env: Env) -> str | None:
+        """The tensor a chain's first term names (directly, or through a definition's
+        parameter given a tensor's name), or None when it names none."""
+        if not isinstance(term, S.Layer) or term.args is not None:
+            return None
+        name = term.name
+        bound = env.get(name)
+        if isinstance(bound, Thunk) and isinstance(bound.node, S.Name):
+            value = evaluate(bound.node, self.ctx, bound.env, R.CHOICE)
+            if isinstance(value, str) and self.ctx.names_tensor(value):
+                return value
+        return name if self.ctx.names_tensor(name) else None
+
+    def unknown_name(self, term: S.Term) -> bool:
+        """True for a bare name that is no layer, definition or tensor (a graph's typo)."""
+        return (
+            isinstance(term, S.Layer)
+            and term.args is None
+            and not is_input(term)
+            and term.name not in self.ctx.definitions
+            and R.lookup(term.name) is None
+        )
+
+    def joins_tensors(self, term: S.Term, env: Env) -> bool:
+        """True for branches `[a | b]` or `[a + b]` whose every branch starts from a tensor."""
+        return (
+            isinstance(term, S.Branches)
+            and term.kind != "single"
+            and all(
+                self.tensor_source(c.items[0], env) is not None or self.joins_tensors(c.items[0], env)
+                for c in term.chains
+            )
+        )
+
+    def read(self, term: S.Layer, name: str, index: str, depth: int) -> Built:
+        """A row that reads a named tensor: no parameters, its shape (README "Graphs")."""
+        shape = self.ctx.read_tensor(name, term)
+        zero = self.ctx.number(0)
+        text = self.ctx.snippet(term)
+        row = LayerInfo(
+            index,
+            text if text == name else f"{text} = {name}",
+            TENSOR_KIND,
+            shape,
+            zero,
+            zero,
+            zero,
+            self.ctx.convention,
+            depth=depth,
+            start=term.start,
+            end=term.end,
+            macs=zero,
+            count=self.ctx.number(1),
+        )
+        return shape, row
+
     def visit_Layer(self, term: S.Layer, shape: Shape, env: Env, index: str, depth: int) -> Built:
+        if self.tensor_source(term, env) is not None or (
+            self.ctx.names_tensor(term.name) and term.name not in env
+        ):
+            raise self.ctx.error(
+                f"tensor '{term.name}' can only start a line or a branch: to join it with the "
+                f"tensor before it write [id | {term.name}] (concatenated) or [id + {term.name}] (summed)",
+                term,
+                ParseError,
+            )
         if term.name in self.ctx.definitions:
             return self.use_definition(term, shape, env, index, depth)
         spec = self.spec(term)

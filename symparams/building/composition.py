@@ -224,8 +224,11 @@ class CompositionForms(BuildSteps):
             item = chain.items[0]
             if isinstance(item, S.Layer) and item.name in INPUT_NAMES:
                 raise self.ctx.error("an input layer I can only start the network", item)
+            source = self.tensor_source(item, env)
+            if source is not None:  # `[id | enc]`: a branch that is a named tensor
+                return self.read(item, source, index, depth)  # type: ignore[arg-type]
             return self.term(item, shape, env, index, depth)
-        out, rows = self.chain(chain, shape, env, index, depth + 1)
+        out, rows = self.chain(chain, shape, env, index, depth + 1, branch=True)
         return out, self.block(chain, "Sequential", out, rows, index, depth)
 
     def concat_shape(self, term: S.Branches, outs: list[Shape]) -> Shape:

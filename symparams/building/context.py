@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..base.errors import ShapeError, SymparamsError
+from ..base.errors import GraphError, ShapeError, SymparamsError, locate
 from ..base.expr import Condition, Numbers
 from ..base.limits import Budget
 from ..language import syntax as S
@@ -40,6 +40,44 @@ class Context:
     active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
     unrolled: int = 0  # applications of shape-changing repeated blocks so far (composition.MAX_UNROLL)
     budget: Budget = field(default_factory=Budget)  # layers built (base/limits.py)
+    # A graph (README "Graphs"): every binding of the text, the shapes of those built so
+    # far, the one being built, and the names read.
+    bindings: Mapping[str, S.Binding] = field(default_factory=dict)
+    tensors: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    current: str | None = None
+    reads: set[str] = field(default_factory=set)
+
+    def names_tensor(self, name: str) -> bool:
+        """True when `name` is bound by `name := ...` somewhere in the text."""
+        return name in self.bindings
+
+    def read_tensor(self, name: str, node: S.Node) -> tuple[Any, ...]:
+        """The shape of the tensor `name` read at `node`; reading one bound later, or the
+        one being bound, is an error (a graph is built in the order of its lines)."""
+        if name in self.tensors:
+            self.reads.add(name)
+            return self.tensors[name]
+        if name == self.current:
+            raise self.error(
+                f"cycle: tensor '{name}' reads itself; a tensor can read only tensors bound above it",
+                node,
+                GraphError,
+            )
+        if name in self.bindings:
+            line, col, _ = locate(self.text, self.bindings[name].start)
+            raise self.error(
+                f"tensor '{name}' is used before it is defined (it is bound later, at line {line}, "
+                f"column {col + 1}); bind it above the line that reads it",
+                node,
+                GraphError,
+            )
+        known = tuple(self.tensors)
+        raise self.error(
+            f"unknown tensor '{name}'" + ("" if known else ": no tensor is bound above this line"),
+            node,
+            GraphError,
+            expected=known,
+        )
 
     def error(
         self, message: str, node: S.Node, cls: type[SymparamsError] = ShapeError, **kw: Any

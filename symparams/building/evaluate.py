@@ -35,7 +35,7 @@ class Evaluator(S.Visitor):
             return self.visit(bound.node, bound.env, kind)
         if bound is not None:
             return bound
-        if node.name in KEYWORDS or kind in (R.CHOICE, R.LETTERS):
+        if node.name in KEYWORDS or kind in (R.CHOICE, R.LETTERS, R.TENSOR):
             return node.name
         if node.name in self.ctx.values:
             self.ctx.used.add(node.name)

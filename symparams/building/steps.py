@@ -27,11 +27,24 @@ class BuildSteps:
     ctx: Context
 
     def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
+        self,
+        chain: S.Chain,
+        shape: Shape | None,
+        env: Env,
+        prefix: str,
+        depth: int,
+        first: int = 0,
+        branch: bool = False,
     ) -> tuple[Shape, list[LayerInfo]]:
         raise NotImplementedError
 
     def term(self, term: S.Term, shape: Shape, env: Env, index: str, depth: int) -> Built:
+        raise NotImplementedError
+
+    def tensor_source(self, term: S.Term, env: Env) -> str | None:
+        raise NotImplementedError
+
+    def read(self, term: S.Layer, name: str, index: str, depth: int) -> Built:
         raise NotImplementedError
 
     def block(

@@ -38,6 +38,7 @@ _TERMINAL_WORDS = {
     "INT": "a number",
     "DECIMAL": "a decimal number",
     "DEF_HEAD": "a definition",
+    "BIND_HEAD": "a tensor binding",
     "REPLICAS": "a count",
     "_SEMI": "';'",
     "$END": "end of input",
@@ -214,9 +215,10 @@ def _describe_terminal(name: str) -> str:
 
 def _expected_words(names: set[str] | frozenset[str]) -> list[str]:
     words = {_describe_terminal(n) for n in names}
-    if "a definition" in words:
-        words.discard("a definition")
-        words.add("a name")
+    for word in ("a definition", "a tensor binding"):
+        if word in words:
+            words.discard(word)
+            words.add("a name")
     return sorted(words, key=lambda w: (_ORDER.index(w) if w in _ORDER else len(_ORDER), w))
 
 
@@ -248,6 +250,12 @@ def _translate(err: UnexpectedInput, text: str) -> ParseError:
             )
         if token.type == "DEF_HEAD":
             message = "a definition must come before the chain, each on its own line or after ';'"
+            return ParseError(message, text, pos, end)
+        if token.type == "BIND_HEAD":
+            message = (
+                "a tensor binding 'name := ...' must come before the network's last line "
+                "(a chain, or the names of its outputs), each on its own line or after ';'"
+            )
             return ParseError(message, text, pos, end)
         return ParseError(
             f"unexpected {_describe_token(token)}",
@@ -318,8 +326,20 @@ class _ToSyntax(Transformer):
     """One method per tree shape, the lark-examples way."""
 
     def start(self, meta, children):
-        *definitions, chain = children
-        return S.Program(*_span(meta), tuple(definitions), chain)
+        *statements, last = children
+        definitions = tuple(s for s in statements if isinstance(s, S.Definition))
+        bindings = tuple(s for s in statements if isinstance(s, S.Binding))
+        if isinstance(last, S.Chain):
+            return S.Program(*_span(meta), definitions, last, bindings)
+        return S.Program(*_span(meta), definitions, None, bindings, last)
+
+    def binding(self, meta, children):
+        head, body = children
+        name = head.value.split(":")[0].strip()
+        return S.Binding(head.start_pos, body.end, name, body, head.start_pos + len(name))
+
+    def outputs(self, meta, children):
+        return tuple(S.Name(t.start_pos, t.end_pos, t.value) for t in children)
 
     def definition(self, meta, children):
         head, body = children

@@ -120,9 +120,24 @@ class Definition(Node):
 
 
 @dataclass(frozen=True)
+class Binding(Node):
+    """`name := chain`: a named tensor of a graph (README "Graphs")."""
+
+    name: str
+    body: Chain
+    name_end: int = -1
+
+
+@dataclass(frozen=True)
 class Program(Node):
     definitions: tuple[Definition, ...]
-    chain: Chain
+    chain: Chain | None  # None when the network returns a list of tensors (`outputs`)
+    bindings: tuple[Binding, ...] = ()
+    outputs: tuple[Name, ...] = ()  # `a, b`: the tensors a graph returns
+
+    @property
+    def is_graph(self) -> bool:
+        return bool(self.bindings) or self.chain is None
 
 
 class Visitor:
@@ -162,7 +177,8 @@ _CHILDREN: dict[type, Callable[[Any], tuple[Node, ...]]] = {
     BinOp: lambda n: (n.left, n.right),
     Neg: lambda n: (n.operand,),
     Definition: lambda n: (n.body,),
-    Program: lambda n: (*n.definitions, n.chain),
+    Binding: lambda n: (n.body,),
+    Program: lambda n: (*n.definitions, *n.bindings, *((n.chain,) if n.chain is not None else n.outputs)),
 }
 
 

@@ -2,6 +2,7 @@
 
 from . import (
     core,  # noqa: F401  (registers the layers)
+    cross,  # noqa: F401  (registers the layers that read a second tensor)
     llm,  # noqa: F401  (registers the layers of large language models)
     rearrange,  # noqa: F401  (registers channel slices, pixel moves, resizing)
     sequence,  # noqa: F401  (registers the sequence layers)

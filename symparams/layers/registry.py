@@ -30,6 +30,7 @@ CHOICE = "choice"  # one keyword of `choices`
 # true | false | letters naming which of `choices` (one letter each: q, k, v, o) have a bias;
 # bound as the letters, in `choices` order ("qkvo" for true, "" for false)
 LETTERS = "letters"
+TENSOR = "tensor"  # the name of a tensor of a graph (`memory=enc`): the layer receives its shape
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,12 @@ def spatial(name: str, default: Any = REQUIRED, doc: str = "") -> Param:
 
 def padding(name: str = "p", default: Any = "valid") -> Param:
     return Param(name, PADDING, default, doc="padding: same, valid or an integer")
+
+
+def tensor(name: str, doc: str = "") -> Param:
+    """A parameter naming a tensor bound earlier (`XA(8, memory=enc)`); the layer's
+    function receives that tensor's shape (channels last)."""
+    return Param(name, TENSOR, doc=doc)
 
 
 def flag(name: str, default: bool) -> Param:

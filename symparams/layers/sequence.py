@@ -43,19 +43,34 @@ def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
 
 
 # ---------------------------------------------------------------- embeddings and tokens
-@register("E", "Embedding", params=(size("v", doc="vocabulary size"), size("d", doc="width")))
+@register(
+    "E", "Embedding", params=(size("v", doc="vocabulary size"), size("d", doc="width"), flag("tied", False))
+)
 def embedding(call: LayerCall) -> LayerOut:
-    """Token ids (t) → (t, d): a table of v·d weights, which `O(v, tied=true)` may share.
+    """Token ids (t) → (t, d): a table of v·d weights, which `O(v, tied=true)` may share;
+    `tied=true` reads the table of an earlier E(v, d) (an encoder–decoder's shared
+    embedding: BART's and T5's `shared`), so it has no parameters of its own.
 
     >>> import symparams
     >>> symparams.parse("I(t)-E(50257,768)").params
     38597376
+    >>> symparams.parse("a := I(s)-E(100,8); b := I(t)-E(100,8,tied=true); a, b").params
+    800
     """
     if call.rank != 1:
         raise ShapeError(
             f"needs token ids (t), got a tensor of shape {shape_text(call.shape, call.convention)}"
         )
     v, d = call.args.v, call.args.d
+    if call.args.tied:
+        earlier = call.facts.get("embeddings", ())
+        if not any(
+            provably_equal(v, v0, simplify=True) and provably_equal(d, d0, simplify=True)
+            for v0, d0 in earlier
+        ):
+            raise ShapeError(f"tied=true needs an earlier E({v}, {d}) whose table it shares")
+        # torchinfo counts a shared table's Mult-Adds at each use, as for O(tied=true).
+        return LayerOut((call.shape[0], d), "Embedding (tied)", 0, macs=v * d)
     # torchinfo counts nn.Embedding's table once as its Mult-Adds.
     return LayerOut((call.shape[0], d), "Embedding", v * d, macs=v * d, facts={"embeddings": (v, d)})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..layers.shapes import ordered_shape
 from ..result import LayerInfo, Network, dtype_bytes
 from .text import condition_text, json_value
 
@@ -39,14 +40,34 @@ def to_dict(net: Network) -> dict[str, Any]:
         "trainable": json_value(net.trainable),
         "non_trainable": json_value(net.non_trainable),
         "active_params": json_value(net.active_params),
-        "input_shape": [json_value(x) for x in net.input_shape],
-        "output_shape": [json_value(x) for x in net.output_shape],
+        "input_shape": _shapes(net.input_shapes, len(net.input_shapes) > 1),
+        "output_shape": _shapes(net.output_shapes, len(net.outputs) > 1),
         # As people write them (`k = c`); `conditions_sympy` holds what sympy reads back.
         "conditions": [condition_text(c) for c in net.condition_details],
         "conditions_sympy": [str(c) for c in net.conditions],
         "symbols": sorted(s.name for s in net.free_symbols),
         "layers": [layer_dict(r) for r in net.layers],
-    }
+    } | (graph_dict(net) if net.is_graph else {})
+
+
+def graph_dict(net: Network) -> dict[str, Any]:
+    """A graph's named tensors (their rows' indices, shape and subtotal) and its outputs."""
+    tensors = {}
+    for t in net.tensors:
+        tensors[t.name] = {
+            "layers": [row.index for row in net.layers[t.first : t.stop]],
+            "output_shape": [json_value(x) for x in ordered_shape(net.tensor_shape(t.name), net.convention)],
+            "params": json_value(net.subtotal(t.name)),
+            "trainable": json_value(net.subtotal(t.name, "trainable")),
+            "non_trainable": json_value(net.subtotal(t.name, "non_trainable")),
+        }
+    return {"tensors": tensors, "outputs": list(net.outputs)}
+
+
+def _shapes(shapes: tuple[tuple[Any, ...], ...], several: bool) -> list[Any]:
+    """One shape as a list of axes; several (a graph's) as a list of such lists."""
+    lists = [[json_value(x) for x in shape] for shape in shapes]
+    return lists if several else lists[0]
 
 
 def to_json(net: Network) -> str:

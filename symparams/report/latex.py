@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..base.expr import Condition, is_whole_number
 from ..layers.shapes import shape_text
 from ..result import LayerInfo, Network
-from .text import visible_rows
+from .text import sections, visible_rows
 
 _LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)\Z")
 
@@ -420,6 +420,7 @@ def latex_table(
     (True, True)
     """
     rows = visible_rows(net, depth)
+    starts = _section_lines(net, depth)
     long = len(rows) > LONGTABLE_ROWS
     numeric = is_whole_number(net.params)
     # Fixed widths only: longtable measures natural-width columns over two runs.
@@ -466,6 +467,8 @@ def latex_table(
             *head,
         ]
     for row in rows:
+        if id(row) in starts:  # a graph: a line naming each tensor above its rows
+            out.append(starts[id(row)])
         # A long layer text wraps under itself, one em in from where it starts.
         indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " if row.depth or len(row.text) > 20 else ""
         indent += rf"\hspace*{{{row.depth}em}}" if row.depth else ""
@@ -489,6 +492,23 @@ def _paragraphs(notes: list[str]) -> list[str]:
     for note in notes:
         out += ([""] if out else []) + [note]
     return out
+
+
+def _section_lines(net: Network, depth: int | None) -> dict[int, str]:
+    """A graph's tensors, as a table line before the first visible row of each (by the row's id)."""
+    found: dict[int, str] = {}
+    if not net.is_graph:
+        return found
+    for t, (_, rows) in zip(net.tensors, sections(net, depth)):
+        if rows:
+            role = " (output)" if t.name in net.outputs else ""
+            shape = _shape_latex(net.tensor_shape(t.name), net.convention)
+            params = latex(presented(net.subtotal(t.name), net))
+            found[id(rows[0])] = (
+                rf"\multicolumn{{4}}{{@{{}}l}}{{\textbf{{{escape_text(t.name)}}}{role}: ${shape}$, "
+                rf"${params}$ parameters}} \\"
+            )
+    return found
 
 
 def _needs_landscape(net: Network, depth: int | None) -> bool:

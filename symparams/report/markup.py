@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..base.expr import is_whole_number, printed
 from ..layers.shapes import shape_text
 from ..result import Network
-from .text import condition_text, number, visible_rows
+from .text import condition_text, number, sections, visible_rows
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -42,7 +42,14 @@ def markdown(net: Network, depth: int | None = None) -> str:
         "| " + " | ".join(header) + " |",
         "|" + "|".join(["---:", "---", "---", "---", "---:"] + (["---:"] if frozen else [])) + "|",
     ]
+    firsts = {id(rows[0]): t for t, (_, rows) in zip(net.tensors, sections(net, depth)) if rows}
     for row in visible_rows(net, depth):
+        if id(row) in firsts:  # a graph: a row naming each tensor, its shape and subtotal
+            t = firsts[id(row)]
+            role = " (output)" if t.name in net.outputs else ""
+            shape = _md_code(shape_text(net.tensor_shape(t.name), net.convention))
+            named = ["", f"**{_md_cell(t.name)}**{role}", "", shape, _md_count(net.subtotal(t.name))]
+            lines.append("| " + " | ".join(named + ([""] if frozen else [])) + " |")
         indent = "&emsp;" * row.depth
         cells = [
             row.index,
@@ -62,7 +69,13 @@ def markdown(net: Network, depth: int | None = None) -> str:
         ]
     if net.inactive != 0:
         lines.append(f"- **Active params (per token):** {_md_count(net.active_params)}")
-    lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
+    if len(net.outputs) > 1:  # a graph that returns several tensors
+        shapes = "; ".join(
+            f"{name} {_md_code(shape_text(net.tensor_shape(name), net.convention))}" for name in net.outputs
+        )
+        lines.append(f"- **Output shapes:** {shapes}")
+    else:
+        lines.append(f"- **Output shape:** {_md_code(shape_text(net.shape, net.convention))}")
     if net.condition_details:
         lines.append(
             "- **Conditions:** " + ", ".join(_md_code(condition_text(c)) for c in net.condition_details)
@@ -113,7 +126,7 @@ def html(net: Network, depth: int | None = None) -> str:
             if net.inactive != 0
             else []
         ),
-        f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>",
+        _html_outputs(net),
     ]
     if net.condition_details:
         out.append(
@@ -121,3 +134,15 @@ def html(net: Network, depth: int | None = None) -> str:
         )
     out += ["</p>", "</div>"]
     return "\n".join(out)
+
+
+def _html_outputs(net: Network) -> str:
+    from html import escape
+
+    if len(net.outputs) > 1:  # a graph that returns several tensors
+        shapes = "; ".join(
+            f"{escape(name)} <code>{escape(shape_text(net.tensor_shape(name), net.convention))}</code>"
+            for name in net.outputs
+        )
+        return f"<b>Output shapes:</b> {shapes}"
+    return f"<b>Output shape:</b> <code>{escape(shape_text(net.shape, net.convention))}</code>"

@@ -150,23 +150,14 @@ def table(net: Network, depth: int | None = None) -> str:
     # A mixture of experts: a column of the parameters one token touches.
     sparse = net.inactive != 0
     header += ["Active"] if sparse else []
-    body = []
-    for row in visible_rows(net, depth):
-        indent = "  " * row.depth
-        body.append(
-            [
-                row.index,
-                indent + clip(row.text),
-                kind_text(row),
-                shape_text(row.shape, net.convention),
-                formula(row) if is_number(row.params) else printed(row.params),
-                count_cell(row.params),
-                count_cell(row.trainable, row.params),
-                number(row.non_trainable),
-            ]
-            + ([count_cell(row.active_params, row.params)] if sparse else [])
-        )
-    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    body: list[list[str] | str] = []
+    for section, rows in sections(net, depth):
+        if section:
+            body.append(section)
+        for row in rows:
+            body.append(_cells(row, net.convention, sparse))
+    cells = [r for r in body if isinstance(r, list)]
+    widths = [max(len(r[i]) for r in [header] + cells) for i in range(len(header))]
     right = {0, 5, 6, 7, 8}
 
     def line(cells: list[str]) -> str:
@@ -182,18 +173,64 @@ def table(net: Network, depth: int | None = None) -> str:
         line(header),
         "-" * rule_width,
     ]
-    out += [line(r).rstrip() for r in body]
+    out += [line(r).rstrip() if isinstance(r, list) else r for r in body]
     out += [
         "=" * rule_width,
         f"Total params: {number(net.params)}",
         f"Trainable params: {number(net.trainable)}",
         f"Non-trainable params: {number(net.non_trainable)}",
         *([f"Active params (per token): {number(net.active_params)}"] if net.inactive != 0 else []),
-        f"Output shape: {shape_text(net.shape, net.convention)}",
+        output_line(net),
     ]
     if net.condition_details:
         out.append("Conditions: " + ", ".join(condition_text(c) for c in net.condition_details))
     return "\n".join(out)
+
+
+def sections(net: Network, depth: int | None = None) -> list[tuple[str, list[LayerInfo]]]:
+    """The visible rows of each named tensor of a graph under a line that names it, with
+    its shape and subtotal; a chain is one section without a line.
+
+    >>> import symparams
+    >>> net = symparams.parse("x := I(4); y := x-H(2); y")
+    >>> [(line, [row.text for row in rows]) for line, rows in sections(net)]
+    [('>> x: [4], params 0', ['I(4)']), ('>> y (output): [2], params 10', ['x', 'H(2)'])]
+    """
+    if not net.tensors:
+        return [("", visible_rows(net, depth))]
+    found = []
+    for t in net.tensors:
+        rows = [
+            r for top in net.layers[t.first : t.stop] for r in top.walk() if depth is None or r.depth < depth
+        ]
+        role = " (output)" if t.name in net.outputs else ""
+        shape = shape_text(net.tensor_shape(t.name), net.convention)
+        found.append((f">> {t.name}{role}: {shape}, params {number(net.subtotal(t.name))}", rows))
+    return found
+
+
+def output_line(net: Network) -> str:
+    """`Output shape: [10]`; a graph that returns several tensors lists each by name."""
+    if len(net.outputs) > 1:
+        shapes = "; ".join(f"{n} {shape_text(net.tensor_shape(n), net.convention)}" for n in net.outputs)
+        return f"Output shapes: {shapes}"
+    return f"Output shape: {shape_text(net.shape, net.convention)}"
+
+
+def _cells(row: LayerInfo, convention: str, sparse: bool = False) -> list[str]:
+    indent = "  " * row.depth
+    active = [count_cell(row.active_params, row.params)] if sparse else []
+    return [
+        row.index,
+        indent + clip(row.text),
+        kind_text(row),
+        shape_text(row.shape, convention),
+        formula(row) if is_number(row.params) else printed(row.params),
+        count_cell(row.params),
+        count_cell(row.trainable, row.params),
+        number(row.non_trainable),
+        *active,
+    ]
 
 
 # ---------------------------------------------------------------- MACs and memory beside the table

@@ -1,0 +1,79 @@
+"""Layers that read a second tensor of a graph (README "Graphs"): cross-attention.
+
+Sources (parameter shapes, read in the frameworks' code):
+- torch nn.MultiheadAttention(embed_dim=c, num_heads=h, kdim=m, vdim=m): with kdim or vdim
+  different from embed_dim it keeps q_proj_weight (c, c), k_proj_weight (c, kdim),
+  v_proj_weight (c, vdim) instead of in_proj_weight (3c, c); in_proj_bias (3c) and out_proj
+  (c, c) + c either way (torch/nn/modules/activation.py). nn.TransformerDecoderLayer's
+  multihead_attn is one with kdim = vdim = c.
+- transformers' cross-attention (T5 EncDecAttention, BartAttention and WhisperAttention with
+  is_cross_attention, CLIP has none): q from the decoder's hidden states, k and v from the
+  encoder's, each an nn.Linear; the widths are the two stacks' widths.
+- Keras MultiHeadAttention(num_heads=h, key_dim=k) called on (query, value): query kernel
+  (c, h, k), key and value kernels (m, h, k) built from the value's last axis, output (h, k, c).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..base.errors import ShapeError
+from ..base.expr import Condition, divides, exact_div, expand
+from .registry import SIZE, LayerCall, LayerOut, Param, flag, register, size, tensor
+from .sequence import need_sequence
+from .shapes import shape_text
+
+if TYPE_CHECKING:
+    from sympy import Expr
+
+
+@register(
+    "XA",
+    "CrossAttention",
+    params=(
+        size("h", doc="heads"),
+        tensor("memory", doc="the tensor attended to, bound earlier with 'name := ...'"),
+        Param("k", SIZE, None, doc="width of a head"),
+        Param("kv", SIZE, None, doc="key/value heads"),
+        flag("bias", True),
+    ),
+)
+def cross_attention(call: LayerCall) -> LayerOut:
+    """Attention from the current sequence (t, c) to a named one (s, m): queries from the
+    current width (c·h·k), keys and values from the memory's width (2·m·kv·k), back to c
+    (h·k·c), each with its bias; the output keeps the shape (t, c).
+
+    >>> import symparams
+    >>> symparams.parse("enc := I(s,m); I(t,d)-XA(h, memory=enc)").params
+    2*d**2 + 2*d*m + 4*d
+    """
+    t, c = need_sequence(call)
+    memory = call.args.memory
+    if len(memory) != 2:
+        raise ShapeError(f"attends to a sequence (s, m), got a memory of shape {shape_text(memory, 'keras')}")
+    s, m = memory
+    a = call.args
+    h = a.h
+    kv = h if a.kv is None else a.kv
+    conditions: list[Condition] = [
+        divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")
+    ]
+    if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
+        conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
+        k = exact_div(c, h)
+    else:
+        k = a.k
+    query_out: Expr = c * h * k + h * k * c
+    key_value: Expr = 2 * m * kv * k
+    query_out_biases: Expr = h * k + c if a.bias else 0
+    key_value_biases: Expr = 2 * kv * k if a.bias else 0
+    return LayerOut(
+        call.shape,
+        "CrossAttention",
+        expand(query_out + key_value),
+        expand(query_out_biases + key_value_biases),
+        conditions=tuple(conditions),
+        # Projections run once per position of the sequence they read: q and out on the t
+        # positions, k and v on the memory's s.
+        macs=expand(t * (query_out + query_out_biases) + s * (key_value + key_value_biases)),
+    )

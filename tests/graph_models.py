@@ -1,0 +1,98 @@
+"""Graph models written in the language (README "Graphs"), shared by tests/test_graphs.py."""
+
+# PyTorch's nn.Transformer (post-norm, relu, final norms) with two embeddings and an output
+# layer: an encoder-decoder family in d, h, ff, L_enc, L_dec, V, on lengths s and t.
+TRANSFORMER = """\
+enc_layer = [MHA(h) + id]-LN-[H(ff)-relu-H(d) + id]-LN
+dec_layer = [MHA(h) + id]-LN-[XA(h, memory=enc) + id]-LN-[H(ff)-relu-H(d) + id]-LN
+src := I(s)-E(V,d)
+enc := src-enc_layer*L_enc-LN
+I(t)-E(V,d)-dec_layer*L_dec-LN-O(V)
+"""
+
+# torchvision googlenet(aux_logits=True): BasicConv2d is conv without bias, BatchNorm, relu;
+# torchvision's "5x5" branch is a 3x3 conv (a known quirk kept for its weights).
+GOOGLENET = """\
+cv(n, f, p) = C(n, f, p=p, bias=false)-BN-relu
+pool = P(3, s=2, ceil=true)
+inc(a, b1, b2, c1, c2, d) = [cv(a,1,0) | cv(b1,1,0)-cv(b2,3,1) | cv(c1,1,0)-cv(c2,3,1) | P(3,s=1,p=1,ceil=true)-cv(d,1,0)]
+aux = AAP(4)-cv(128,1,0)-F-H(1024)-relu-D(0.7)-O(1000)
+a4 := I(224,224,3)-C(64,7,s=2,p=3,bias=false)-BN-relu-pool-cv(64,1,0)-cv(192,3,1)-pool
+      -inc(64,96,128,16,32,32)-inc(128,128,192,32,96,64)-pool-inc(192,96,208,16,48,64)
+aux1 := a4-aux
+d4 := a4-inc(160,112,224,24,64,64)-inc(128,128,256,24,64,64)-inc(112,144,288,32,64,64)
+aux2 := d4-aux
+logits := d4-inc(256,160,320,32,128,128)-P(2,s=2,ceil=true)-inc(256,160,320,32,128,128)
+          -inc(384,192,384,48,128,128)-AAP(1)-F-D(0.2)-O(1000)
+logits, aux2, aux1
+"""
+
+# torchvision inception_v3(aux_logits=True): the auxiliary head reads Mixed_6e.
+INCEPTION_V3 = """\
+cv(n, f, p) = C(n, f, p=p, bias=false)-BN-relu
+cv2(n, f) = C(n, f, s=2, bias=false)-BN-relu
+mixA(pf) = [cv(64,1,0) | cv(48,1,0)-cv(64,5,2) | cv(64,1,0)-cv(96,3,1)-cv(96,3,1) | A(3,s=1,p=1)-cv(pf,1,0)]
+mixB = [cv2(384,3) | cv(64,1,0)-cv(96,3,1)-cv2(96,3) | P(3,s=2)]
+mixC(c7) = [cv(192,1,0)
+          | cv(c7,1,0)-cv(c7,(1,7),(0,3))-cv(192,(7,1),(3,0))
+          | cv(c7,1,0)-cv(c7,(7,1),(3,0))-cv(c7,(1,7),(0,3))-cv(c7,(7,1),(3,0))-cv(192,(1,7),(0,3))
+          | A(3,s=1,p=1)-cv(192,1,0)]
+mixD = [cv(192,1,0)-cv2(320,3) | cv(192,1,0)-cv(192,(1,7),(0,3))-cv(192,(7,1),(3,0))-cv2(192,3) | P(3,s=2)]
+split = [cv(384,(1,3),(0,1)) | cv(384,(3,1),(1,0))]
+mixE = [cv(320,1,0) | cv(384,1,0)-split | cv(448,1,0)-cv(384,3,1)-split | A(3,s=1,p=1)-cv(192,1,0)]
+m6e := I(299,299,3)-cv2(32,3)-cv(32,3,0)-cv(64,3,1)-P(3,s=2)-cv(80,1,0)-cv(192,3,0)-P(3,s=2)
+       -mixA(32)-mixA(64)-mixA(64)-mixB-mixC(128)-mixC(160)-mixC(160)-mixC(192)
+aux := m6e-A(5,s=3)-cv(128,1,0)-cv(768,5,0)-AAP(1)-F-O(1000)
+logits := m6e-mixD-mixE-mixE-AAP(1)-D(0.5)-F-O(1000)
+logits, aux
+"""
+
+# A small feature pyramid (Lin et al. 2017) by hand: three stride-2 stages, 1x1 laterals,
+# a top-down path upsampled by learned 2x2 transposed convs, 3x3 output convs.
+FPN = """\
+c2 := I(64,64,3)-C(16,3,s=2,p=same)-BN-relu
+c3 := c2-C(32,3,s=2,p=same)-BN-relu
+c4 := c3-C(64,3,s=2,p=same)-BN-relu
+p4 := c4-C(24,1)
+p3 := [c3-C(24,1) + p4-T(24,2,s=2)]
+p2 := [c2-C(24,1) + p3-T(24,2,s=2)]
+o2 := p2-C(24,3,p=same)
+o3 := p3-C(24,3,p=same)
+o4 := p4-C(24,3,p=same)
+o2, o3, o4
+"""
+
+# facebook/bart-base: shared embedding (encoder, decoder, tied head), 1024 + 2 learned
+# positions per stack, layernorm_embedding, post-norm layers with every bias.
+BART_BASE = """\
+enc_layer = [MHA(12) + id]-LN-[H(3072)-gelu-H(768) + id]-LN
+dec_layer = [MHA(12) + id]-LN-[XA(12, memory=enc) + id]-LN-[H(3072)-gelu-H(768) + id]-LN
+enc := I(s)-E(50265,768)-PE(1026)-LN-enc_layer*6
+I(t)-E(50265,768,tied=true)-PE(1026)-LN-dec_layer*6-O(50265,bias=false,tied=true)
+"""
+
+# google-t5/t5-small without its two relative-position bias tables (32 buckets x 8 heads, in
+# block 0 of each stack): they need RB(32,8) (branch i15); T5_SMALL below has them.
+T5_SMALL_NO_RELATIVE_BIAS = """\
+ff = RMS-H(2048,bias=false)-relu-H(512,bias=false)
+enc_block = [RMS-MHA(8,bias=false) + id]-[ff + id]
+dec_block = [RMS-MHA(8,bias=false) + id]-[RMS-XA(8, memory=enc, bias=false) + id]-[ff + id]
+enc := I(s)-E(32128,512)-enc_block*6-RMS
+I(t)-E(32128,512,tied=true)-dec_block*6-RMS-O(32128,bias=false,tied=true)
+"""
+
+# openai/whisper-tiny with a bias on every attention key projection; the real model has
+# none there (k_proj bias=False), which needs MHA/XA(bias=qvo) (branch i15).
+WHISPER_TINY_KEY_BIASES = """\
+mlp = [LN-H(1536)-gelu-H(384) + id]
+enc := I(3000,80)-C(384,3,p=1)-gelu-C(384,3,s=2,p=1)-gelu-PE(1500)-([LN-MHA(6) + id]-mlp)*4-LN
+I(t)-E(51865,384)-PE(448)-([LN-MHA(6) + id]-[LN-XA(6, memory=enc) + id]-mlp)*4-LN-O(51865,bias=false,tied=true)
+"""
+
+# openai/clip-vit-base-patch32, both towers and their projections; the logit scale (one
+# parameter) needs W(1) (branch i15): examples/clip_vit_b32.arch has it.
+CLIP_TOWERS = """\
+text := I(77)-E(49408,512)-PE(77)-TB(8,2048)*12-LN-FIRST-H(512,bias=false)
+image := I(224,224,3)-C(768,32,s=32,bias=false)-SEQ-CLS-PE(50)-LN-TB(12,3072)*12-FIRST-LN-H(512,bias=false)
+image, text
+"""
