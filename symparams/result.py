@@ -40,6 +40,10 @@ class LayerInfo:
     macs: Any = 0
     start: int = 0
     end: int = 0
+    # What the row was built from, for exporters: a layer's short name (`C`) and its bound
+    # arguments, a definition's name, or "" for a composition form (whose `kind` names it).
+    name: str = ""
+    args: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def trainable(self) -> Expr:

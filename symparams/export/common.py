@@ -1,0 +1,207 @@
+"""What both exporters share: numeric rows, names, literals, and the refusal of what
+cannot be exported.
+
+An exporter walks the rows of a `Network` (result.py): a layer row carries its short
+name (`row.name`, `C`) and its bound arguments (`row.args`); a block row is a
+composition form (`row.kind` Sequential, Repeat, Concat, Add, Parallel), a definition's
+use (`row.name` the definition) or a layer built from layers (`TB`), with its children.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from ..base.errors import SymparamsError
+from ..base.expr import free_symbols, is_number
+from ..result import LayerInfo, Network
+
+FORMS = ("Sequential", "Repeat", "Concat", "Add", "Parallel")
+ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "softmax", "elu", "id")
+
+# The stem of a layer's attribute or layer name in the exported code.
+STEMS = {
+    "C": "conv",
+    "T": "deconv",
+    "DW": "depthwise",
+    "SC": "separable",
+    "P": "maxpool",
+    "A": "avgpool",
+    "GAP": "gap",
+    "GMP": "gmp",
+    "AAP": "avgpool",
+    "AMP": "maxpool",
+    "SEQ": "tokens",
+    "CLS": "cls",
+    "FIRST": "first",
+    "F": "flatten",
+    "H": "dense",
+    "O": "out",
+    "D": "dropout",
+    "BN": "bn",
+    "LN": "ln",
+    "RMS": "rms",
+    "Z": "pad",
+    "E": "embed",
+    "PE": "pos",
+    "R": "rnn",
+    "L": "lstm",
+    "G": "gru",
+    "MHA": "attn",
+    "SwiGLU": "swiglu",
+    "TB": "block",
+}
+
+
+class ExportError(SymparamsError):
+    headline = "Cannot export"
+
+
+def numeric_network(net: Network) -> None:
+    """Refuse a network with free symbols left, naming them."""
+    names: set[str] = {s.name for s in net.free_symbols}
+    for row in net.walk():
+        for value in row.args.values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if item is not None and not isinstance(item, bool):
+                    names |= {s.name for s in free_symbols(item)}
+        names |= {s.name for s in free_symbols(row.count)}
+    if names:
+        listed = ", ".join(sorted(names))
+        raise ExportError(
+            f"the network has free symbols ({listed}); framework code needs numbers: "
+            f"give them values, e.g. --subs {','.join(f'{n}=...' for n in sorted(names))}"
+        )
+
+
+def num(value: Any) -> int:
+    """A numeric size as a Python int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if is_number(value):
+        return int(value)
+    raise ExportError(f"expected a number, got {value}")
+
+
+def ints(values: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(num(v) for v in values)
+
+
+def literal(value: Any) -> str:
+    """A value as Python source: 3, (3, 1), True, 0.5, 'same'; a tuple of equal values as one."""
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        items = tuple(literal(v) for v in value)
+        if items and all(i == items[0] for i in items):
+            return items[0]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Fraction) or (hasattr(value, "is_Rational") and not getattr(value, "is_Integer", True)):
+        return repr(float(value))
+    return str(num(value))
+
+
+def rate(value: Any) -> str:
+    return repr(float(Fraction(str(value)))) if not isinstance(value, float) else repr(value)
+
+
+def count(value: Any) -> str:
+    """A parameter count as people read it: 36,928."""
+    return f"{num(value):,}"
+
+
+def identifier(text: str) -> str:
+    """A Python identifier from a name of the text (`bottleneck` stays, `class` becomes `class_`)."""
+    name = re.sub(r"\W", "_", text)
+    if not name or name[0].isdigit():
+        name = "_" + name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def camel(text: str) -> str:
+    """A class name from a definition's name: `bottleneck` → `Bottleneck`, `conv_bn` → `ConvBn`."""
+    parts = [p for p in re.split(r"[\W_]+", text) if p]
+    name = "".join(p[0].upper() + p[1:] for p in parts) or "Block"
+    return "_" + name if name[0].isdigit() else name
+
+
+def stem(row: LayerInfo) -> str:
+    """The stem of a row's name in the code: `conv`, `bottleneck`, `residual`, ..."""
+    if row.kind in FORMS and row.name in ("", None):
+        if row.kind == "Add":
+            return "residual" if any(c.name == "id" for c in row.children) else "sum"
+        if row.kind == "Concat":
+            return "concat"
+        if row.kind == "Parallel":
+            return "parallel"
+        if row.kind == "Repeat":
+            inner = stem(row.children[0]) if row.children else "block"
+            return inner if inner.endswith("s") else inner + "s"
+        return "seq"
+    if row.name in STEMS:
+        return STEMS[row.name]
+    if row.name in ACTIVATIONS:
+        return "identity" if row.name == "id" else row.name
+    return identifier((row.name or row.kind).lower())
+
+
+def variant_suffix(row: LayerInfo) -> str:
+    """The numbers of a use (`bottleneck(128)` → `128`), to tell classes of one definition apart."""
+    numbers = re.findall(r"\d+", row.text)
+    return "_".join(numbers)
+
+
+class Names:
+    """Attribute or layer names, numbered per stem (`conv1`, `conv2`), unique in one scope."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, int] = {}
+
+    def new(self, base: str) -> str:
+        self.used[base] = self.used.get(base, 0) + 1
+        return f"{base}{self.used[base]}"
+
+
+def row_count(row: LayerInfo) -> int:
+    return num(row.params)
+
+
+def repeat_applications(row: LayerInfo) -> list[tuple[list[LayerInfo], int]]:
+    """A Repeat row as (rows of one application, how many times) in order: a block that
+    keeps its shape is its children run `count` times; one that changes it lists each
+    application (the last maybe with a count of its own)."""
+    if not row.args.get("unrolled"):
+        return [(list(row.children), num(row.count))]
+    applications = []
+    for child in row.children:
+        k = num(child.count)
+        if k != 1 and child.kind in ("Repeat", "Parallel") and not child.name:
+            raise ExportError(f"{row.text}: a repetition of a repetition that changes the shape; write it as a group")
+        applications.append(([single(child)], k))
+    return applications
+
+
+def single(row: LayerInfo) -> LayerInfo:
+    """The row of one run of a row repeated `count` times by an unrolled repetition."""
+    k = num(row.count)
+    if k == 1:
+        return row
+    return replace(row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1)
+
+
+def module_name(path: str | None) -> str:
+    """The class name of an exported network: the file's stem (`resnet50.arch` → `Resnet50`),
+    or `Net`."""
+    if not path:
+        return "Net"
+    base = re.sub(r"\.arch\Z", "", path.replace("\\", "/").rsplit("/", 1)[-1])
+    name = camel(base)
+    return name if name.isidentifier() else "Net"
