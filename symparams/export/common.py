@@ -18,6 +18,7 @@ from typing import Any
 
 from ..base.errors import SymparamsError
 from ..base.expr import free_symbols, is_number
+from ..layers.registry import lookup
 from ..result import LayerInfo, Network
 
 FORMS = ("Sequential", "Repeat", "Concat", "Add", "Parallel")
@@ -133,6 +134,19 @@ def camel(text: str) -> str:
     return "_" + name if name[0].isdigit() else name
 
 
+def block_base(row: LayerInfo) -> str:
+    """The name of the class or function of a definition's use (`bottleneck`), or of a
+    layer made of layers (its kind: `TransformerBlock`)."""
+    if row.name and lookup(row.name) is not None:
+        return row.kind
+    return row.name or row.kind
+
+
+def snake(text: str) -> str:
+    """`TransformerBlock` → `transformer_block`; a definition's name stays as written."""
+    return identifier(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower())
+
+
 def stem(row: LayerInfo) -> str:
     """The stem of a row's name in the code: `conv`, `bottleneck`, `residual`, ..."""
     if row.kind in FORMS and row.name in ("", None):
@@ -195,6 +209,29 @@ def single(row: LayerInfo) -> LayerInfo:
     if k == 1:
         return row
     return replace(row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1)
+
+
+def safe(text: str) -> str:
+    """Text of the architecture made safe for a comment or a docstring of the exported code:
+    one line, no quotes or backslashes that could end the string."""
+    text = " ".join(text.split())
+    text = text.replace("\\", "/").replace('"', "'")
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def program_text(text: str, width: int = 200) -> str:
+    """The architecture without its comments, on one line, for the module's docstring."""
+    plain = safe(re.sub(r"#[^\n]*", "", text))
+    return plain if len(plain) <= width else plain[: width - 3] + "..."
+
+
+def describe(row: LayerInfo) -> str:
+    """The comment of a row: its text and parameter count (`C(64,3,p=1): 1,792 params`)."""
+    text = safe(row.text)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    params = num(row.params)
+    return f"{text}: {params:,} params" if params else text
 
 
 def module_name(path: str | None) -> str:

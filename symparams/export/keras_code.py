@@ -20,16 +20,21 @@ from typing import Any
 from ..result import LayerInfo, Network
 from .common import (
     ACTIVATIONS,
+    block_base,
     FORMS,
     ExportError,
     Names,
+    describe,
     identifier,
     ints,
     literal,
     num,
+    program_text,
     rate,
+    safe,
     repeat_applications,
     single,
+    snake,
     stem,
     variant_suffix,
 )
@@ -262,7 +267,7 @@ class KerasWriter:
             return lines
         if row.kind in FORMS and not row.name:
             return self.form(row, shape, src, dst, scope, local, comment)
-        fn = self.function(list(row.children), shape, identifier(row.name or row.kind).lower(), row)
+        fn = self.function(list(row.children), shape, snake(block_base(row)), row)
         return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
 
     def chain(self, rows: list[LayerInfo], shape: Shape, src: str, dst: str, scope: Scope) -> list[str]:
@@ -332,7 +337,7 @@ class KerasWriter:
                 doc = describe(row)
             else:
                 total = sum(num(r.params) for r in rows)
-                text = " - ".join(" ".join(r.text.split()) for r in rows)
+                text = " - ".join(safe(r.text) for r in rows)
                 text = text[:57] + "..." if len(text) > 60 else text
                 doc = f"{text}: {total:,} params" if total else text
             self.known[key] = len(self.functions)
@@ -356,7 +361,7 @@ class KerasWriter:
             body.append("    x = inputs")
         self.name_functions()
         out = [
-            f'"""{model_name}: {" ".join(net.text.split())[:200]}',
+            f'"""{model_name}: {program_text(net.text)}',
             "",
             f"Exported by symparams: {num(net.params):,} parameters (Keras counts, "
             f"{num(net.non_trainable):,} of them non-trainable).",
@@ -422,14 +427,6 @@ class KerasWriter:
 
 def tuple_text(values: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
-
-
-def describe(row: LayerInfo) -> str:
-    text = " ".join(row.text.split())
-    if len(text) > 60:
-        text = text[:57] + "..."
-    params = num(row.params)
-    return f"{text}: {params:,} params" if params else text
 
 
 # ---------------------------------------------------------------- layer entries

@@ -21,14 +21,18 @@ from typing import Any
 from ..result import LayerInfo, Network
 from .common import (
     ACTIVATIONS,
+    block_base,
     FORMS,
     ExportError,
     Names,
     camel,
+    describe,
     ints,
     literal,
     num,
+    program_text,
     rate,
+    safe,
     repeat_applications,
     single,
     stem,
@@ -255,15 +259,6 @@ def one_line(code: Any) -> bool:
     return isinstance(code, str)
 
 
-def describe(row: LayerInfo) -> str:
-    """The comment of a row: its text and parameter count."""
-    text = " ".join(row.text.split())
-    if len(text) > 60:
-        text = text[:57] + "..."
-    params = num(row.params)
-    return f"{text}: {params:,} params" if params else text
-
-
 # ---------------------------------------------------------------- the writer
 @dataclass
 class ClassCode:
@@ -319,7 +314,7 @@ class TorchWriter:
             n = num(row.count)
             return f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
         # A definition's use, or a layer made of layers (TB): a class of its own.
-        return self.instance(list(row.children), shape, camel(row.name or row.kind), row)
+        return self.instance(list(row.children), shape, camel(block_base(row)), row)
 
     def chain_items(self, rows: list[LayerInfo], shape: Shape) -> list[tuple[Any, str]]:
         items = []
@@ -357,7 +352,7 @@ class TorchWriter:
         lines = self.class_body(rows, shape)
         key = base + "\n" + "\n".join(lines)
         if key not in self.known:
-            doc = describe(row) if row is not None else f"{' - '.join(r.text for r in rows)}"
+            doc = describe(row) if row is not None else " - ".join(safe(r.text) for r in rows)
             if row is None:
                 total = sum(num(r.params) for r in rows)
                 doc = (doc[:57] + "...") if len(doc) > 60 else doc
@@ -414,7 +409,7 @@ class TorchWriter:
         top = self.class_body(rows, shape, top=True)
         self.name_classes(class_name)
         out = [
-            f'"""{class_name}: {" ".join(self.net.text.split())[:200]}',
+            f'"""{class_name}: {program_text(self.net.text)}',
             "",
             f"Exported by symparams: {num(self.net.params):,} parameters (PyTorch counts).",
             '"""',
