@@ -152,6 +152,30 @@ class Subsample(layers.Layer):
         spatial = tuple(None if x is None else -(-x // s) for x, s in zip(input_shape[1:-1], self.strides))
         return (input_shape[0],) + spatial + (input_shape[-1],)
 ''',
+    "ZeroInsert": '''
+class ZeroInsert(layers.Layer):
+    """s - 1 zeros between neighbouring positions of each spatial axis (a transposed
+    convolution's stride, as a layer of its own)."""
+
+    def __init__(self, strides, **kwargs):
+        super().__init__(**kwargs)
+        self.strides = tuple(strides)
+
+    def call(self, x):
+        for axis, s in enumerate(self.strides, start=1):
+            if s == 1:
+                continue
+            n = x.shape[axis]
+            spread = ops.stack([x] + [ops.zeros_like(x)] * (s - 1), axis=axis + 1)
+            shape = tuple(x.shape[1:axis]) + (n * s,) + tuple(x.shape[axis + 1 :])
+            x = ops.reshape(spread, (-1,) + shape)
+            x = x[(slice(None),) * axis + (slice(0, (n - 1) * s + 1),)]
+        return x
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple((x - 1) * s + 1 for x, s in zip(input_shape[1:-1], self.strides))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+''',
     "GroupedConvTranspose": '''
 class GroupedConvTranspose(layers.Layer):
     """A transposed convolution with groups, which Keras's ConvTranspose lacks: one
@@ -525,17 +549,29 @@ def _depthwise(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
 
 @keras_layer("T")
 def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    a, c = row.args, shape[-1]
+    a = row.args
     f, s, d = ints(a["f"]), ints(a["s"]), ints(a["d"])
-    if any(x != 1 for x in s) and any(x != 1 for x in d):
-        raise ExportError(f"{row.text}: Keras cannot build a transposed convolution with both strides and dilation")
     p = a["p"] if a["p"] is not None else "valid"
+    pre: list[str] = []
     post: list[str] = []
-    if not isinstance(p, str):
-        # Keras's ConvTranspose takes 'same' or 'valid': 'valid', then crop (or pad) to PyTorch's size.
+    strided_dilated = any(x != 1 for x in s) and any(x != 1 for x in d)
+    if strided_dilated or not isinstance(p, str):
         target = ints(row.shape[:-1])
-        full = [x * si + max(di * (fi - 1) + 1 - si, 0) for x, si, di, fi in zip(shape[:-1], s, d, f)]
-        start = ints(p)
+        if strided_dilated:
+            # Keras refuses strides with dilation: the stride's zeros put between the inputs,
+            # then a stride-1 transposed conv, whose output is PyTorch's full one.
+            pre.append(f"{w.helper('ZeroInsert')}({tuple_text(s)}, {name('upsample')})")
+            full = [(x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f)]
+            s = (1,) * len(s)
+        else:  # Keras's 'valid' output, which PyTorch's padding then crops
+            full = [x * si + max(di * (fi - 1) + 1 - si, 0) for x, si, di, fi in zip(shape[:-1], s, d, f)]
+        if p == "same":
+            start = [max(u - t, 0) // 2 for u, t in zip(full, target)]
+        elif p == "valid":
+            start = [0] * len(full)
+        else:
+            start = list(ints(p))
+        # Keras's ConvTranspose takes 'same' or 'valid': 'valid', then crop (or pad) to the size.
         end = [u - b - t for u, b, t in zip(full, start, target)]
         crops = [(b, max(e, 0)) for b, e in zip(start, end)]
         if any(b or e for b, e in crops):
@@ -555,8 +591,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
         conv = f"{w.helper('GroupedConvTranspose')}({rank}, {num(a['n'])}, {literal(f)}, {g}{options}, {name('')})"
     else:
         conv = f"layers.Conv{dims(shape)}Transpose({num(a['n'])}, {literal(f)}{options}, {name('')})"
-    del c
-    return [conv] + post
+    return pre + [conv] + post
 
 
 @keras_layer("P", "A")
