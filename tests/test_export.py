@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import symparams
 from symparams.cli import main
-from symparams.export import ExportError, to_keras, to_torch
+from symparams.export import ExportError, class_name, to_keras, to_torch
 from symparams.export.check import check, check_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,8 +167,7 @@ GOLDEN = [("mnist_cnn", "torch"), ("mnist_cnn", "keras"), ("resnet18", "torch"),
 
 def exported(stem: str, framework: str) -> str:
     net = example(ROOT / "examples" / f"{stem}.arch", framework)
-    name = stem[0].upper() + stem[1:]
-    return (to_torch if framework == "torch" else to_keras)(net, name)
+    return (to_torch if framework == "torch" else to_keras)(net, class_name(f"{stem}.arch"))
 
 
 @pytest.mark.parametrize("stem,framework", GOLDEN)
@@ -271,7 +270,7 @@ def test_check_exits_1_on_a_difference(capsys, monkeypatch):
 
 def test_export_prints_the_module(capsys):
     code, out, _ = run_cli(capsys, "export", "I(28,28,1)-C(8,3)-relu-F-O(10)", "--to", "torch")
-    assert code == 0 and out.startswith('"""Net: I(28,28,1)-C(8,3)-relu-F-O(10)')
+    assert code == 0 and out.startswith('"""Net, exported by symparams from:\n\n    I(28,28,1)-C(8,3)-relu-F-O(10)')
     code, out, _ = run_cli(capsys, "export", "I(t)-E(10,4)", "--to", "keras", "--subs", "t=5", "--name", "Tiny")
     assert code == 0 and "INPUT_SHAPE = (5,)" in out and 'name="tiny"' in out
 

@@ -10,6 +10,7 @@ use (`row.name` the definition) or a layer built from layers (`TB`), with its ch
 from __future__ import annotations
 
 import keyword
+import textwrap
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -219,10 +220,13 @@ def safe(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
-def program_text(text: str, width: int = 200) -> str:
-    """The architecture without its comments, on one line, for the module's docstring."""
-    plain = safe(re.sub(r"#[^\n]*", "", text))
-    return plain if len(plain) <= width else plain[: width - 3] + "..."
+def program_text(text: str, max_lines: int = 40) -> str:
+    """The architecture without its comments, line by line, for the module's docstring."""
+    lines = [safe(re.sub(r"#.*", "", line)).rstrip() for line in text.splitlines()]
+    lines = [line if not line.startswith("-") else "  " + line for line in lines if line.strip()]
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + ["..."]
+    return "\n".join(lines)
 
 
 def describe(row: LayerInfo) -> str:
@@ -232,6 +236,17 @@ def describe(row: LayerInfo) -> str:
         text = text[:57] + "..."
     params = num(row.params)
     return f"{text}: {params:,} params" if params else text
+
+
+def fit(line: str, width: int = 110) -> str:
+    """A line of code with its comment, the comment put on a line of its own before the code
+    when both do not fit in `width`."""
+    code, sep, comment = line.partition("  # ")
+    if not sep or len(line) <= width or code.lstrip().startswith("#"):
+        return line
+    indent = code[: len(code) - len(code.lstrip())]
+    wrapped = textwrap.wrap(comment, width - len(indent) - 2, break_on_hyphens=False, break_long_words=False)
+    return "\n".join(f"{indent}# {part}" for part in wrapped) + f"\n{code}"
 
 
 def module_name(path: str | None) -> str:

@@ -25,6 +25,7 @@ from .common import (
     ExportError,
     Names,
     describe,
+    fit,
     identifier,
     ints,
     literal,
@@ -91,7 +92,8 @@ class PositionalEmbedding(layers.Layer):
         self.m = m
 
     def build(self, input_shape):
-        self.positions = self.add_weight(shape=(self.m, input_shape[-1]), initializer="zeros", name="positions")
+        shape = (self.m, input_shape[-1])
+        self.positions = self.add_weight(shape=shape, initializer="zeros", name="positions")
 
     def call(self, x):
         return x + ops.cast(self.positions[: ops.shape(x)[1]], x.dtype)
@@ -121,12 +123,15 @@ class TiedOutput(layers.Layer):
 
     def __init__(self, embedding, use_bias=True, **kwargs):
         super().__init__(**kwargs)
-        self.embedding = [embedding]  # a list: the embedding's weights stay the embedding's
+        # In a list, the embedding's weights stay the embedding's: counted once.
+        self.embedding = [embedding]
         self.use_bias = use_bias
 
     def build(self, input_shape):
         vocabulary = self.embedding[0].input_dim
-        self.bias = self.add_weight(shape=(vocabulary,), initializer="zeros", name="bias") if self.use_bias else None
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(vocabulary,), initializer="zeros", name="bias")
 
     def call(self, x):
         y = ops.matmul(x, ops.transpose(self.embedding[0].embeddings))
@@ -253,6 +258,12 @@ class KerasWriter:
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)
     var_count: int = 0
 
+    notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+
+    def note(self, text: str) -> None:
+        """A comment for the row being written: what the code does in place of a missing layer."""
+        self.notes.append(text)
+
     def helper(self, name: str) -> str:
         if name not in self.helpers:
             self.helpers.append(name)
@@ -276,6 +287,8 @@ class KerasWriter:
             if id(row) in self.ties and not top:
                 raise ExportError(f"{row.text}: tied weights are exported when the output and its embedding are in the main chain")
             applied = entry(row, shape, self, scope.name_arg(local))
+            notes, self.notes = self.notes, []
+            comment = "; ".join([comment] + notes)
             lines = []
             if id(row) in self.tied_embeddings:
                 if not top:
@@ -290,7 +303,7 @@ class KerasWriter:
                 src = dst
             return lines
         if row.kind in FORMS and not row.name:
-            return self.form(row, shape, src, dst, scope, local, comment)
+            return self.form(row, shape, src, dst, scope, local, comment, top)
         fn = self.function(list(row.children), shape, snake(block_base(row)), row)
         return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
 
@@ -305,10 +318,12 @@ class KerasWriter:
         return lines
 
     def form(
-        self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, local: str, comment: str
+        self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, local: str, comment: str, top: bool
     ) -> list[str]:
         pad = " " * scope.indent
-        inner = scope.sub(local)
+        # The layers of a row of the main chain are named after it (`residual1_conv1`), so
+        # that `check` finds them; deeper, a group's layers share the names of its scope.
+        inner = scope.sub(local) if top or row.kind != "Sequential" else scope
         lines = [f"{pad}# {comment}"]
         if row.kind == "Sequential":
             return lines + self.chain(list(row.children), shape, src, dst, inner)
@@ -385,9 +400,11 @@ class KerasWriter:
             body.append("    x = inputs")
         self.name_functions()
         out = [
-            f'"""{model_name}: {program_text(net.text)}',
+            f'"""{model_name}, exported by symparams from:',
             "",
-            f"Exported by symparams: {num(net.params):,} parameters (Keras counts, "
+            *_indented(program_text(net.text)),
+            "",
+            f"{num(net.params):,} parameters (Keras counts, "
             f"{num(net.non_trainable):,} of them non-trainable).",
             '"""',
             "",
@@ -396,7 +413,7 @@ class KerasWriter:
         uses_ops = any("ops." in HELPERS[h] for h in self.helpers)
         out.append("from keras import layers, ops" if uses_ops else "from keras import layers")
         out += ["", f"INPUT_SHAPE = {tuple_text(ints(net.layers[0].shape))}  # one sample, without the batch axis"]
-        out += [f"INPUT_DTYPE = {'int32' if ids else 'float32'!r}"]
+        out += [f'INPUT_DTYPE = "{"int32" if ids else "float32"}"']
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
         for fn in self.functions:
@@ -412,7 +429,7 @@ class KerasWriter:
         ]
         out += [self.resolve(line) for line in body]
         out += [f'    return keras.Model(inputs, x, name="{identifier(model_name).lower()}")', ""]
-        return "\n".join(line.rstrip() for line in out)
+        return "\n".join(fit(line.rstrip()) for line in "\n".join(out).split("\n"))
 
     def find_ties(self) -> None:
         embeddings = [r for r in self.net.walk() if r.name == "E"]
@@ -475,7 +492,9 @@ def pairs(pads: list[tuple[int, int]]) -> str:
     return "(" + ", ".join(tuple_text(p) for p in pads) + ")"
 
 
-def _conv_common(row: LayerInfo, shape: Shape, name: Namer) -> tuple[list[str], str, tuple[int, ...], str]:
+def _conv_common(
+    row: LayerInfo, shape: Shape, name: Namer, w: KerasWriter
+) -> tuple[list[str], str, tuple[int, ...], str]:
     """Layers before the conv (explicit padding), its keyword arguments, and the strides
     to take after it (Keras refuses strides with dilation)."""
     a = row.args
@@ -485,16 +504,16 @@ def _conv_common(row: LayerInfo, shape: Shape, name: Namer) -> tuple[list[str], 
     if not isinstance(p, str):
         q = ints(p)
         if any(q):
-            # Keras convolutions take no integer padding: the zeros, as a layer of their own.
+            w.note("Keras convolutions take no integer padding: the zeros as a layer of their own")
             pre.append(f"layers.ZeroPadding{dims(shape)}({literal(q)}, {name('pad')})")
         p = "valid"
     after: tuple[int, ...] = ()
     if any(x != 1 for x in s) and any(x != 1 for x in d):
-        # Keras refuses strides > 1 with dilation > 1: stride 1, then every s-th position.
+        w.note("Keras refuses strides with dilation: stride 1, then every s-th position (Subsample)")
         after, s = s, (1,) * len(s)
     options = kw(
         strides=literal(s) if any(x != 1 for x in s) else None,
-        padding=repr(p) if p != "valid" else None,
+        padding=f'"{p}"' if p != "valid" else None,
         dilation_rate=literal(d) if any(x != 1 for x in d) else None,
         use_bias=None if a["bias"] else "False",
     )
@@ -508,7 +527,7 @@ def _subsample(after: tuple[int, ...], w: KerasWriter, name: Namer) -> list[str]
 @keras_layer("C")
 def _conv(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    pre, options, after, _ = _conv_common(row, shape, name)
+    pre, options, after, _ = _conv_common(row, shape, name, w)
     groups = kw(groups=num(a["g"]) if num(a["g"]) != 1 else None)
     conv = f"layers.Conv{dims(shape)}({num(a['n'])}, {literal(ints(a['f']))}{options}{groups}, {name('')})"
     return pre + [conv] + _subsample(after, w, name)
@@ -517,10 +536,10 @@ def _conv(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str
 @keras_layer("DW", "SC")
 def _depthwise(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a, c = row.args, shape[-1]
-    pre, options, after, p = _conv_common(row, shape, name)
+    pre, options, after, p = _conv_common(row, shape, name, w)
     f, m = literal(ints(a["f"])), num(a["m"])
     if len(shape) == 4:
-        # Keras has no DepthwiseConv3D / SeparableConv3D: a Conv3D with one group per channel.
+        w.note("Keras has no DepthwiseConv3D / SeparableConv3D: a Conv3D with one group per channel")
         if row.name == "DW":
             return pre + [f"layers.Conv3D({c * m}, {f}{options}, groups={c}, {name('')})"] + _subsample(after, w, name)
         depthwise_options = options.replace(", use_bias=False", "") + ", use_bias=False"
@@ -558,8 +577,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
     if strided_dilated or not isinstance(p, str):
         target = ints(row.shape[:-1])
         if strided_dilated:
-            # Keras refuses strides with dilation: the stride's zeros put between the inputs,
-            # then a stride-1 transposed conv, whose output is PyTorch's full one.
+            w.note("Keras refuses strides with dilation: the stride's zeros inserted, then a stride-1 transposed conv")
             pre.append(f"{w.helper('ZeroInsert')}({tuple_text(s)}, {name('upsample')})")
             full = [(x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f)]
             s = (1,) * len(s)
@@ -571,7 +589,8 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
             start = [0] * len(full)
         else:
             start = list(ints(p))
-        # Keras's ConvTranspose takes 'same' or 'valid': 'valid', then crop (or pad) to the size.
+        if not strided_dilated:
+            w.note("Keras's ConvTranspose takes no integer padding: 'valid', then cropped (or padded) to the size")
         end = [u - b - t for u, b, t in zip(full, start, target)]
         crops = [(b, max(e, 0)) for b, e in zip(start, end)]
         if any(b or e for b, e in crops):
@@ -581,12 +600,13 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
         p = "valid"
     options = kw(
         strides=literal(s) if any(x != 1 for x in s) else None,
-        padding=repr(p) if p != "valid" else None,
+        padding=f'"{p}"' if p != "valid" else None,
         dilation_rate=literal(d) if any(x != 1 for x in d) else None,
         use_bias=None if a["bias"] else "False",
     )
     g = num(a["g"])
     if g != 1:
+        w.note("Keras's ConvTranspose has no groups: one per group, concatenated (GroupedConvTranspose)")
         rank = len(shape) - 1
         conv = f"{w.helper('GroupedConvTranspose')}({rank}, {num(a['n'])}, {literal(f)}, {g}{options}, {name('')})"
     else:
@@ -603,15 +623,17 @@ def _pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str
     p = a["p"]
     pre: list[str] = []
     if not isinstance(p, str) or a["ceil"]:
-        # Keras pools take 'same' or 'valid': PyTorch's padding (and ceil mode's extra room at
-        # the end) as zeros before a 'valid' pool; a max pool sees zeros where PyTorch sees -inf.
+        w.note(
+            "Keras pools take no integer padding or ceil mode: the padding as zeros before a 'valid' pool"
+            + (" (a max pool sees zeros where PyTorch sees -inf)" if kind == "Max" else "")
+        )
         q = ints(p) if not isinstance(p, str) else (0,) * len(f)
         target = ints(row.shape[:-1])
         pads = [(qi, qi + max((o - 1) * si + fi - (x + 2 * qi), 0)) for qi, o, si, fi, x in zip(q, target, s, f, shape[:-1])]
         if any(b or e for b, e in pads):
             pre.append(f"layers.ZeroPadding{dims(shape)}({pairs(pads)}, {name('pad')})")
         p = "valid"
-    options = kw(strides=literal(s) if s != f else None, padding=repr(p) if p != "valid" else None)
+    options = kw(strides=literal(s) if s != f else None, padding=f'"{p}"' if p != "valid" else None)
     return pre + [f"layers.{kind}Pooling{dims(shape)}({literal(f)}{options}, {name('')})"]
 
 
@@ -691,7 +713,7 @@ def _rms_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list
 def _activation(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     if row.name == "id":
         return [f"layers.Identity({name('')})"]
-    return [f"layers.Activation({row.name!r}, {name('')})"]
+    return [f'layers.Activation("{row.name}", {name("")})']
 
 
 @keras_layer("E")
@@ -741,3 +763,7 @@ def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple
     writer = KerasWriter(net)
     source = writer.source(model_name)
     return source, writer.top_rows
+
+
+def _indented(text: str) -> list[str]:
+    return ["    " + line for line in text.split("\n")]

@@ -27,6 +27,7 @@ from .common import (
     Names,
     camel,
     describe,
+    fit,
     ints,
     literal,
     num,
@@ -279,6 +280,16 @@ class TorchWriter:
     ties: list[tuple[LayerInfo, LayerInfo]] = field(default_factory=list)  # (O, E) of tied weights
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)  # the main class's attributes
 
+    notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+
+    def note(self, text: str) -> None:
+        """A comment for the row being written: what the code does in place of a missing module."""
+        self.notes.append(text)
+
+    def comment(self, row: LayerInfo) -> str:
+        notes, self.notes = self.notes, []
+        return "; ".join([describe(row)] + notes)
+
     def helper(self, name: str) -> str:
         if name not in self.helpers:
             self.helpers.append(name)
@@ -305,7 +316,7 @@ class TorchWriter:
         if kind == "Repeat":
             return self.repeat(row, shape)
         if kind in ("Concat", "Add"):
-            items = [(self.module(child, shape), describe(child)) for child in row.children]
+            items = [(self.module(child, shape), self.comment(child)) for child in row.children]
             if kind == "Add":
                 return Call(f"{self.helper('Sum')}(", items)
             return Call(f"{self.helper('Concat')}(", items + [(f"dim={self.channel_dim(row.shape)}", "")])
@@ -319,7 +330,7 @@ class TorchWriter:
     def chain_items(self, rows: list[LayerInfo], shape: Shape) -> list[tuple[Any, str]]:
         items = []
         for child in rows:
-            items.append((self.module(child, shape), describe(child)))
+            items.append((self.module(child, shape), self.comment(child)))
             shape = ints(child.shape)
         return items
 
@@ -327,7 +338,7 @@ class TorchWriter:
         items: list[tuple[Any, str]] = []
         for rows, k in repeat_applications(row):
             body = self.one_line_body(rows, shape, camel(stem(rows[0])) if len(rows) == 1 else "Block")
-            one = describe(single(rows[0])) if len(rows) == 1 else ""
+            one = self.comment(single(rows[0])) if len(rows) == 1 else ""
             if k == 1:
                 items.append((body, one))
             else:
@@ -392,7 +403,8 @@ class TorchWriter:
         return init + [""] + forward
 
     def assign(self, attr: str, row: LayerInfo, shape: Shape) -> list[str]:
-        lines = render(self.module(row, shape), 8, describe(row))
+        code = self.module(row, shape)
+        lines = render(code, 8, self.comment(row))
         first = lines[0].lstrip()
         lines[0] = f"        self.{attr} = {first}"
         return lines
@@ -409,9 +421,11 @@ class TorchWriter:
         top = self.class_body(rows, shape, top=True)
         self.name_classes(class_name)
         out = [
-            f'"""{class_name}: {program_text(self.net.text)}',
+            f'"""{class_name}, exported by symparams from:',
             "",
-            f"Exported by symparams: {num(self.net.params):,} parameters (PyTorch counts).",
+            *_indented(program_text(self.net.text)),
+            "",
+            f"{num(self.net.params):,} parameters (PyTorch counts).",
             '"""',
             "",
             "from __future__ import annotations",
@@ -426,7 +440,7 @@ class TorchWriter:
         out += [f"INPUT_SHAPE = {literal_tuple(first)}  # one sample, without the batch axis"]
         out += [f"INPUT_DTYPE = torch.{'long' if ids else 'float32'}"]
         for name in self.helpers:
-            out += ["", HELPERS[name].strip("\n")]
+            out += ["", "", HELPERS[name].strip("\n")]
         for cls in self.classes:
             out += ["", "", f"class {cls.name}(nn.Module):", f'    """{cls.doc}."""', ""]
             out += [self.resolve(line) for line in cls.lines]
@@ -488,7 +502,7 @@ def _tidy(lines: list[str]) -> list[str]:
     for line in "\n".join(lines).split("\n"):
         if line == "" and len(out) >= 2 and out[-1] == "" and out[-2] == "":
             continue
-        out.append(line.rstrip())
+        out.append(fit(line.rstrip()))
     return out
 
 
@@ -536,14 +550,14 @@ def _conv_like(row: LayerInfo, shape: Shape, w: TorchWriter, out_channels: int, 
     padding: str | None = None
     if p == "same":
         if all(si == 1 for si in s):
-            padding = "'same'"
+            padding = '"same"'
         else:
             out = ints(row.shape[:-1]) if row.name != "SC" else ints(row.shape[:-1])
             pads = same_pads(shape[:-1], f, s, d, out)
             if all(b == e for b, e in pads):
                 padding = literal(tuple(b for b, _ in pads))
             else:
-                # PyTorch refuses padding='same' with a stride: the same zeros, written out.
+                w.note("PyTorch refuses padding='same' with a stride: the same zeros, padded first")
                 pre = f"nn.ZeroPad{dims(shape)}({torch_pads(pads)}), "
     elif p != "valid":
         padding = literal(ints(p)) if any(ints(p)) else None
@@ -588,8 +602,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     p = a["p"] if a["p"] is not None else (0,) * len(f)
     crop = ""
     if isinstance(p, str):
-        # Keras's 'same'/'valid': torch's full output (p=0), output_padding where it is short,
-        # and a crop where it is long.
+        w.note(f"PyTorch takes no padding={p!r} here: its full output, output_padding or a crop to the size")
         target = ints(row.shape[:-1])
         full = tuple((x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f))
         op = tuple(max(0, t - u) for t, u in zip(target, full))
@@ -624,18 +637,20 @@ def _pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     padding: tuple[int, ...] = (0,) * len(f)
     if p == "same":
         pads = same_pads(shape[:-1], f, s, (1,) * len(f), ints(row.shape[:-1]))
-        value = "float('-inf')" if kind == "MaxPool" else "0.0"
-        # PyTorch's pools take no padding='same': Keras's padding written out (-inf for a max
-        # pool; an average pool here counts the zeros, where Keras leaves them out).
+        value = 'float("-inf")' if kind == "MaxPool" else "0.0"
         if any(b or e for b, e in pads):
+            w.note(
+                "PyTorch pools take no padding='same': Keras's padding written out"
+                + ("" if kind == "MaxPool" else " (the average counts the zeros, as count_include_pad does)")
+            )
             pre = f"{w.helper('Pad')}({torch_pads(pads)}, value={value}), "
     elif p != "valid":
         padding = ints(p)
         if any(2 * q > fi for q, fi in zip(padding, f)):
             if a["ceil"]:
                 raise ExportError(f"{row.text}: PyTorch pools pad at most f/2, and ceil mode depends on the padding")
-            value = "float('-inf')" if kind == "MaxPool" else "0.0"
-            # PyTorch pools pad at most half the kernel: the padding written out.
+            value = 'float("-inf")' if kind == "MaxPool" else "0.0"
+            w.note("PyTorch pools pad at most half the kernel: the padding written out")
             pre = f"{w.helper('Pad')}({torch_pads([(q, q) for q in padding])}, value={value}), "
             padding = (0,) * len(f)
     code = f"nn.{kind}{dims(shape)}({literal(f)}" + keywords(
@@ -789,3 +804,7 @@ def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple
     writer = TorchWriter(net)
     source = writer.source(class_name)
     return source, writer.top_rows
+
+
+def _indented(text: str) -> list[str]:
+    return ["    " + line for line in text.split("\n")]
