@@ -73,9 +73,13 @@ class CheckResult:
     def first_difference(self) -> str | None:
         for row in self.rows:
             if row.params != row.framework_params:
-                return f"{row.text}: symparams counts {row.params:,}, {self.framework} {row.framework_params:,}"
+                return (
+                    f"{row.text}: symparams counts {row.params:,}, {self.framework} {row.framework_params:,}"
+                )
             if row.framework_shape is not None and row.shape != row.framework_shape:
-                return f"{row.text}: symparams gives shape {row.shape}, {self.framework} {row.framework_shape}"
+                return (
+                    f"{row.text}: symparams gives shape {row.shape}, {self.framework} {row.framework_shape}"
+                )
         if self.params != self.framework_params:
             return f"total: symparams counts {self.params:,}, {self.framework} {self.framework_params:,}"
         if self.trainable != self.framework_trainable:
@@ -148,7 +152,7 @@ def _check_torch(net: Network) -> CheckResult:
         return record
 
     handles = [getattr(model, attr).register_forward_hook(hook(attr)) for _, attr in rows]
-    model.eval()
+    model.train(False)  # inference mode (nn.Module.eval)
     try:
         with torch.no_grad():
             model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE, device="meta"))
@@ -162,7 +166,7 @@ def _check_torch(net: Network) -> CheckResult:
         model = module.build()
         for _, attr in rows:
             getattr(model, attr).register_forward_hook(hook(attr))
-        model.eval()
+        model.train(False)  # inference mode (nn.Module.eval)
         with torch.no_grad():
             model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE))
         out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
@@ -174,7 +178,9 @@ def _check_torch(net: Network) -> CheckResult:
         own = [p for p in getattr(model, attr).parameters() if id(p) not in seen]
         seen |= {id(p) for p in own}
         checked.append(
-            RowCheck(row.text, num(row.params), sum(p.numel() for p in own), _shape(row, "torch"), shapes.get(attr))
+            RowCheck(
+                row.text, num(row.params), sum(p.numel() for p in own), _shape(row, "torch"), shapes.get(attr)
+            )
         )
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -206,14 +212,21 @@ def _check_keras(net: Network) -> CheckResult:
         try:
             x = keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
             out_shape = tuple(model(x, training=False).shape[1:])
-        except Exception:  # a kernel the meta device lacks: the shapes Keras infers instead
+        except (
+            ValueError,
+            RuntimeError,
+            NotImplementedError,
+            TypeError,
+        ):  # a kernel the meta device lacks: the shapes Keras infers instead
             notes.append("the forward pass cannot run on the meta device; the shapes are those Keras infers")
             out_shape = tuple(model.output_shape[1:])
     order = {layer.name: i for i, layer in enumerate(model.layers)}
     seen: set[int] = set()
     checked = []
     for row, prefix in rows:
-        own_layers = [layer for layer in model.layers if layer.name == prefix or layer.name.startswith(prefix + "_")]
+        own_layers = [
+            layer for layer in model.layers if layer.name == prefix or layer.name.startswith(prefix + "_")
+        ]
         weights = [w for layer in own_layers for w in layer.weights if id(w) not in seen]
         seen |= {id(w) for w in weights}
         count = int(sum(int(np.prod(w.shape)) for w in weights))
@@ -243,7 +256,14 @@ def check_text(result: CheckResult) -> str:
         text = row.text if len(row.text) <= 40 else row.text[:37] + "..."
         shown = "-" if row.framework_shape is None else _shape_text(row.framework_shape)
         lines.append(
-            (text, f"{row.params:,}", f"{row.framework_params:,}", _shape_text(row.shape), shown, "" if row.agrees else "<-")
+            (
+                text,
+                f"{row.params:,}",
+                f"{row.framework_params:,}",
+                _shape_text(row.shape),
+                shown,
+                "" if row.agrees else "<-",
+            )
         )
     lines.append(
         (
@@ -256,7 +276,13 @@ def check_text(result: CheckResult) -> str:
         )
     )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) if i in (0, 3, 4) else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip() for line in lines]
+    out = [
+        "  ".join(
+            cell.ljust(w) if i in (0, 3, 4) else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths))
+        ).rstrip()
+        for line in lines
+    ]
     out.append(f"trainable: {result.trainable:,} (symparams), {result.framework_trainable:,} ({fw})")
     out += [f"note: {note}" for note in result.notes]
     difference = result.first_difference()

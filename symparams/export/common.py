@@ -10,8 +10,8 @@ use (`row.name` the definition) or a layer built from layers (`TB`), with its ch
 from __future__ import annotations
 
 import keyword
-import textwrap
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import replace
 from fractions import Fraction
@@ -106,7 +106,9 @@ def literal(value: Any) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, Fraction) or (hasattr(value, "is_Rational") and not getattr(value, "is_Integer", True)):
+    if isinstance(value, Fraction) or (
+        hasattr(value, "is_Rational") and not getattr(value, "is_Integer", True)
+    ):
         return repr(float(value))
     return str(num(value))
 
@@ -199,7 +201,9 @@ def repeat_applications(row: LayerInfo) -> list[tuple[list[LayerInfo], int]]:
     for child in row.children:
         k = num(child.count)
         if k != 1 and child.kind in ("Repeat", "Parallel") and not child.name:
-            raise ExportError(f"{row.text}: a repetition of a repetition that changes the shape; write it as a group")
+            raise ExportError(
+                f"{row.text}: a repetition of a repetition that changes the shape; write it as a group"
+            )
         applications.append(([single(child)], k))
     return applications
 
@@ -209,7 +213,9 @@ def single(row: LayerInfo) -> LayerInfo:
     k = num(row.count)
     if k == 1:
         return row
-    return replace(row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1)
+    return replace(
+        row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1
+    )
 
 
 def safe(text: str) -> str:

@@ -20,10 +20,10 @@ from typing import Any
 from ..result import LayerInfo, Network
 from .common import (
     ACTIVATIONS,
-    block_base,
     FORMS,
     ExportError,
     Names,
+    block_base,
     describe,
     fit,
     identifier,
@@ -32,9 +32,8 @@ from .common import (
     num,
     program_text,
     rate,
-    safe,
     repeat_applications,
-    single,
+    safe,
     snake,
     stem,
     variant_suffix,
@@ -274,7 +273,9 @@ class KerasWriter:
         return f"{base}_{self.var_count}"
 
     # -------------------------------------------------------- rows to lines
-    def emit(self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, top: bool = False) -> list[str]:
+    def emit(
+        self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, top: bool = False
+    ) -> list[str]:
         local = scope.names.new(stem(row))
         if top:
             self.top_rows.append((row, local))
@@ -285,14 +286,18 @@ class KerasWriter:
             if entry is None:
                 raise ExportError(f"{row.text}: no Keras exporter for the layer {row.name or row.kind}")
             if id(row) in self.ties and not top:
-                raise ExportError(f"{row.text}: tied weights are exported when the output and its embedding are in the main chain")
+                raise ExportError(
+                    f"{row.text}: tied weights are exported when the output and its embedding are in the main chain"
+                )
             applied = entry(row, shape, self, scope.name_arg(local))
             notes, self.notes = self.notes, []
             comment = "; ".join([comment] + notes)
             lines = []
             if id(row) in self.tied_embeddings:
                 if not top:
-                    raise ExportError(f"{row.text}: a tied embedding is exported when it is in the main chain")
+                    raise ExportError(
+                        f"{row.text}: a tied embedding is exported when it is in the main chain"
+                    )
                 self.embedding_vars[id(row)] = local
                 lines.append(f"{pad}{local} = {applied[0]}  # {comment}")
                 lines.append(f"{pad}{dst} = {local}({src})")
@@ -318,7 +323,15 @@ class KerasWriter:
         return lines
 
     def form(
-        self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, local: str, comment: str, top: bool
+        self,
+        row: LayerInfo,
+        shape: Shape,
+        src: str,
+        dst: str,
+        scope: Scope,
+        local: str,
+        comment: str,
+        top: bool,
     ) -> list[str]:
         pad = " " * scope.indent
         # The layers of a row of the main chain are named after it (`residual1_conv1`), so
@@ -347,9 +360,9 @@ class KerasWriter:
             where = inner.name_value("column_{i + 1}")
             if n == 1:
                 return lines + [f"{pad}{dst} = {fn}({src}, {inner.name_value('column_1')})"]
+            copies = f"[{fn}({src}, {where}) for i in range({n})]"
             return lines + [
-                f"{pad}{dst} = layers.Concatenate(axis=-1, {scope.name_arg(local)()})("
-                f"[{fn}({src}, {where}) for i in range({n})])"
+                f"{pad}{dst} = layers.Concatenate(axis=-1, {scope.name_arg(local)('')})({copies})"
             ]
         outs = []
         for child in row.children:
@@ -361,7 +374,7 @@ class KerasWriter:
             outs.append(var)
         join = "layers.Add" if row.kind == "Add" else "layers.Concatenate"
         axis = "axis=-1, " if row.kind == "Concat" else ""
-        lines.append(f"{pad}{dst} = {join}({axis}{scope.name_arg(local)()})([{', '.join(outs)}])")
+        lines.append(f"{pad}{dst} = {join}({axis}{scope.name_arg(local)('')})([{', '.join(outs)}])")
         return lines
 
     def function(self, rows: list[LayerInfo], shape: Shape, base: str, row: LayerInfo | None) -> str:
@@ -380,7 +393,9 @@ class KerasWriter:
                 text = text[:57] + "..." if len(text) > 60 else text
                 doc = f"{text}: {total:,} params" if total else text
             self.known[key] = len(self.functions)
-            self.functions.append(FunctionCode(base, variant_suffix(row) if row is not None else "", doc, body))
+            self.functions.append(
+                FunctionCode(base, variant_suffix(row) if row is not None else "", doc, body)
+            )
         return f"\x00{self.known[key]}\x00"
 
     # -------------------------------------------------------- the module
@@ -404,15 +419,17 @@ class KerasWriter:
             "",
             *_indented(program_text(net.text)),
             "",
-            f"{num(net.params):,} parameters (Keras counts, "
-            f"{num(net.non_trainable):,} of them non-trainable).",
+            f"{num(net.params):,} parameters (Keras counts, {num(net.non_trainable):,} of them non-trainable).",
             '"""',
             "",
             "import keras",
         ]
         uses_ops = any("ops." in HELPERS[h] for h in self.helpers)
         out.append("from keras import layers, ops" if uses_ops else "from keras import layers")
-        out += ["", f"INPUT_SHAPE = {tuple_text(ints(net.layers[0].shape))}  # one sample, without the batch axis"]
+        out += [
+            "",
+            f"INPUT_SHAPE = {tuple_text(ints(net.layers[0].shape))}  # one sample, without the batch axis",
+        ]
         out += [f'INPUT_DTYPE = "{"int32" if ids else "float32"}"']
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
@@ -536,14 +553,20 @@ def _conv(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str
 @keras_layer("DW", "SC")
 def _depthwise(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a, c = row.args, shape[-1]
-    pre, options, after, p = _conv_common(row, shape, name, w)
+    pre, options, after, _ = _conv_common(row, shape, name, w)
     f, m = literal(ints(a["f"])), num(a["m"])
     if len(shape) == 4:
         w.note("Keras has no DepthwiseConv3D / SeparableConv3D: a Conv3D with one group per channel")
         if row.name == "DW":
-            return pre + [f"layers.Conv3D({c * m}, {f}{options}, groups={c}, {name('')})"] + _subsample(after, w, name)
+            return (
+                pre
+                + [f"layers.Conv3D({c * m}, {f}{options}, groups={c}, {name('')})"]
+                + _subsample(after, w, name)
+            )
         depthwise_options = options.replace(", use_bias=False", "") + ", use_bias=False"
-        pointwise = f"layers.Conv3D({num(a['n'])}, 1{kw(use_bias=None if a['bias'] else 'False')}, {name('')})"
+        pointwise = (
+            f"layers.Conv3D({num(a['n'])}, 1{kw(use_bias=None if a['bias'] else 'False')}, {name('')})"
+        )
         return (
             pre
             + [f"layers.Conv3D({c * m}, {f}{depthwise_options}, groups={c}, {name('depthwise')})"]
@@ -577,7 +600,9 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
     if strided_dilated or not isinstance(p, str):
         target = ints(row.shape[:-1])
         if strided_dilated:
-            w.note("Keras refuses strides with dilation: the stride's zeros inserted, then a stride-1 transposed conv")
+            w.note(
+                "Keras refuses strides with dilation: the stride's zeros inserted, then a stride-1 transposed conv"
+            )
             pre.append(f"{w.helper('ZeroInsert')}({tuple_text(s)}, {name('upsample')})")
             full = [(x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f)]
             s = (1,) * len(s)
@@ -590,13 +615,17 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
         else:
             start = list(ints(p))
         if not strided_dilated:
-            w.note("Keras's ConvTranspose takes no integer padding: 'valid', then cropped (or padded) to the size")
+            w.note(
+                "Keras's ConvTranspose takes no integer padding: 'valid', then cropped (or padded) to the size"
+            )
         end = [u - b - t for u, b, t in zip(full, start, target)]
         crops = [(b, max(e, 0)) for b, e in zip(start, end)]
         if any(b or e for b, e in crops):
             post.append(f"layers.Cropping{dims(shape)}({pairs(crops)}, {name('crop')})")
         if any(e < 0 for e in end):
-            post.append(f"layers.ZeroPadding{dims(shape)}({pairs([(0, max(-e, 0)) for e in end])}, {name('pad')})")
+            post.append(
+                f"layers.ZeroPadding{dims(shape)}({pairs([(0, max(-e, 0)) for e in end])}, {name('pad')})"
+            )
         p = "valid"
     options = kw(
         strides=literal(s) if any(x != 1 for x in s) else None,
@@ -629,7 +658,10 @@ def _pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str
         )
         q = ints(p) if not isinstance(p, str) else (0,) * len(f)
         target = ints(row.shape[:-1])
-        pads = [(qi, qi + max((o - 1) * si + fi - (x + 2 * qi), 0)) for qi, o, si, fi, x in zip(q, target, s, f, shape[:-1])]
+        pads = [
+            (qi, qi + max((o - 1) * si + fi - (x + 2 * qi), 0))
+            for qi, o, si, fi, x in zip(q, target, s, f, shape[:-1])
+        ]
         if any(b or e for b, e in pads):
             pre.append(f"layers.ZeroPadding{dims(shape)}({pairs(pads)}, {name('pad')})")
         p = "valid"

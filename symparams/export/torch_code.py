@@ -21,10 +21,10 @@ from typing import Any
 from ..result import LayerInfo, Network
 from .common import (
     ACTIVATIONS,
-    block_base,
     FORMS,
     ExportError,
     Names,
+    block_base,
     camel,
     describe,
     fit,
@@ -33,8 +33,8 @@ from .common import (
     num,
     program_text,
     rate,
-    safe,
     repeat_applications,
+    safe,
     single,
     stem,
     variant_suffix,
@@ -323,7 +323,9 @@ class TorchWriter:
         if kind == "Parallel":
             body = self.one_line_body(list(row.children), shape, "Column")
             n = num(row.count)
-            return f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
+            return (
+                f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
+            )
         # A definition's use, or a layer made of layers (TB): a class of its own.
         return self.instance(list(row.children), shape, camel(block_base(row)), row)
 
@@ -398,7 +400,9 @@ class TorchWriter:
                     f"  # {out.text}: the embedding's weights, counted once"
                 )
         elif any(tied for tied, _ in self.ties if any(tied is r for r in rows)):
-            raise ExportError("tied weights are exported when the output and its embedding are in the main chain")
+            raise ExportError(
+                "tied weights are exported when the output and its embedding are in the main chain"
+            )
         forward.append("        return x")
         return init + [""] + forward
 
@@ -452,7 +456,7 @@ class TorchWriter:
             "",
             f"def build() -> {class_name}:",
             f'    """A new {class_name}; on the meta device it allocates nothing:',
-            f"    `with torch.device('meta'): model = build()`.\"\"\"",
+            '    `with torch.device(\'meta\'): model = build()`."""',
             f"    return {class_name}()",
             "",
         ]
@@ -540,7 +544,9 @@ def torch_pads(pads: list[tuple[int, int]]) -> str:
     return literal_tuple(tuple(q for pair in reversed(pads) for q in pair))
 
 
-def _conv_like(row: LayerInfo, shape: Shape, w: TorchWriter, out_channels: int, groups: int, bias: bool) -> str:
+def _conv_like(
+    row: LayerInfo, shape: Shape, w: TorchWriter, out_channels: int, groups: int, bias: bool
+) -> str:
     a = row.args
     f, s, d = ints(a["f"]), ints(a["s"]), ints(a["d"])
     c = shape[-1]
@@ -552,7 +558,7 @@ def _conv_like(row: LayerInfo, shape: Shape, w: TorchWriter, out_channels: int, 
         if all(si == 1 for si in s):
             padding = '"same"'
         else:
-            out = ints(row.shape[:-1]) if row.name != "SC" else ints(row.shape[:-1])
+            out = ints(row.shape[:-1])
             pads = same_pads(shape[:-1], f, s, d, out)
             if all(b == e for b, e in pads):
                 padding = literal(tuple(b for b, _ in pads))
@@ -648,7 +654,9 @@ def _pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         padding = ints(p)
         if any(2 * q > fi for q, fi in zip(padding, f)):
             if a["ceil"]:
-                raise ExportError(f"{row.text}: PyTorch pools pad at most f/2, and ceil mode depends on the padding")
+                raise ExportError(
+                    f"{row.text}: PyTorch pools pad at most f/2, and ceil mode depends on the padding"
+                )
             value = 'float("-inf")' if kind == "MaxPool" else "0.0"
             w.note("PyTorch pools pad at most half the kernel: the padding written out")
             pre = f"{w.helper('Pad')}({torch_pads([(q, q) for q in padding])}, value={value}), "
@@ -733,7 +741,9 @@ def _last_axis(code: str, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("LN")
 def _layer_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    return _last_axis(f"nn.LayerNorm({shape[-1]}{keywords(bias=None if row.args['bias'] else 'False')})", shape, w)
+    return _last_axis(
+        f"nn.LayerNorm({shape[-1]}{keywords(bias=None if row.args['bias'] else 'False')})", shape, w
+    )
 
 
 @torch_layer("RMS")
