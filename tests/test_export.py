@@ -122,6 +122,25 @@ def test_sequence_layers_and_forms_export(text, convention):
     assert_agrees(symparams.parse(text, convention=convention), convention)
 
 
+@pytest.mark.frameworks
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I(10)-[E(30,16) + E(30,16)]-O(30,tied=true)",
+        "I(10)-E(30,16)-(LN-O(30,tied=true))",
+        "head = LN-O(30,tied=true)\nI(10)-E(30,16)-TB(2,32)-head",
+        "I(10)-E(30,16)-[O(30,tied=true) | O(30,bias=false,tied=true)]",
+    ],
+)
+def test_tied_weights_inside_blocks(text):
+    """torch ties an output inside a block with TiedLinear.tie; Keras's functional code ties
+    only outputs of the main chain, and says so."""
+    assert_agrees(symparams.parse(text), "torch")
+    assert "TiedLinear.tie(self)" in to_torch(symparams.parse(text))
+    with pytest.raises(ExportError, match="in the main chain"):
+        to_keras(symparams.parse(text, convention="keras"))
+
+
 # ---------------------------------------------------------------- the hypothesis generators
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -218,6 +218,21 @@ class GroupedAttention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v)
         return self.o(y.transpose(1, 2).reshape(b, t, -1))
 ''',
+    "TiedLinear": '''
+class TiedLinear(nn.Linear):
+    """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
+    TiedLinear of a model the weight of the model's first nn.Embedding of its vocabulary."""
+
+    @staticmethod
+    def tie(model: nn.Module) -> None:
+        embeddings: dict[int, nn.Embedding] = {}
+        for module in model.modules():
+            if isinstance(module, nn.Embedding):
+                embeddings.setdefault(module.num_embeddings, module)
+        for module in model.modules():
+            if isinstance(module, TiedLinear):
+                module.weight = embeddings[module.out_features].weight
+''',
     "SwiGLU": '''
 class SwiGLU(nn.Module):
     """The gated half of a SwiGLU MLP (LLaMA): silu(x W_gate) * (x W_up)."""
@@ -278,6 +293,7 @@ class TorchWriter:
     classes: list[ClassCode] = field(default_factory=list)
     known: dict[str, int] = field(default_factory=dict)  # class body -> its index in `classes`
     ties: list[tuple[LayerInfo, LayerInfo]] = field(default_factory=list)  # (O, E) of tied weights
+    nested_ties: set[int] = field(default_factory=set)  # ids of tied O rows not in the main chain
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)  # the main class's attributes
 
     notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
@@ -390,19 +406,17 @@ class TorchWriter:
             shape = ints(row.shape)
         if top:
             for out, embed in self.ties:
-                if id(out) not in attrs or id(embed) not in attrs:
-                    raise ExportError(
-                        f"{out.text}: tied weights are exported when the output and its embedding "
-                        "are both in the main chain"
-                    )
+                if id(out) in self.nested_ties:
+                    continue
                 init.append(
                     f"        self.{attrs[id(out)]}.weight = self.{attrs[id(embed)]}.weight"
                     f"  # {out.text}: the embedding's weights, counted once"
                 )
-        elif any(tied for tied, _ in self.ties if any(tied is r for r in rows)):
-            raise ExportError(
-                "tied weights are exported when the output and its embedding are in the main chain"
-            )
+            if self.nested_ties:
+                init.append(
+                    f"        {self.helper('TiedLinear')}.tie(self)"
+                    "  # each TiedLinear shares the weight of its embedding, counted once"
+                )
         forward.append("        return x")
         return init + [""] + forward
 
@@ -471,6 +485,9 @@ class TorchWriter:
                 if not match:
                     raise ExportError(f"{row.text}: no embedding to tie to")
                 self.ties.append((row, match[0]))
+                main = {id(r) for r in self.net.layers}
+                if id(row) not in main or id(match[0]) not in main:
+                    self.nested_ties.add(id(row))
 
     def name_classes(self, top_name: str) -> None:
         by_base: dict[str, list[ClassCode]] = {}
@@ -715,12 +732,16 @@ def _flatten(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 def _dense(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args
     bias = keywords(bias=None if a["bias"] else "False")
+    linear = "nn.Linear"
+    if id(row) in w.nested_ties:
+        linear = w.helper("TiedLinear")
+        w.note("its weight is the embedding's, tied by TiedLinear.tie")
     if len(shape) <= 2:  # a vector, or a sequence: per position
-        return f"nn.Linear({shape[-1]}, {num(a['n'])}{bias})"
+        return f"{linear}({shape[-1]}, {num(a['n'])}{bias})"
     fan_in = 1
     for x in shape:
         fan_in *= x
-    return f"nn.Sequential(nn.Flatten(), nn.Linear({fan_in}, {num(a['n'])}{bias}))"
+    return f"nn.Sequential(nn.Flatten(), {linear}({fan_in}, {num(a['n'])}{bias}))"
 
 
 @torch_layer("D")
