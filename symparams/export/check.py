@@ -13,6 +13,7 @@ docstrings made safe (`common.safe`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -207,7 +208,9 @@ def _check_keras(net: Network) -> CheckResult:
     source, rows = keras_source(net, "Net")
     module = load(source, "symparams_check_keras")
     notes: list[str] = []
-    with keras.device("meta"):
+    # The meta device is torch's: under another back-end the model is built for real.
+    place = keras.device("meta") if keras.backend.backend() == "torch" else contextlib.nullcontext()
+    with place:
         model = module.build()
         try:
             x = keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
