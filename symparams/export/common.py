@@ -117,11 +117,6 @@ def rate(value: Any) -> str:
     return repr(float(Fraction(str(value)))) if not isinstance(value, float) else repr(value)
 
 
-def count(value: Any) -> str:
-    """A parameter count as people read it: 36,928."""
-    return f"{num(value):,}"
-
-
 def identifier(text: str) -> str:
     """A Python identifier from a name of the text (`bottleneck` stays, `class` becomes `class_`)."""
     name = re.sub(r"\W", "_", text)
@@ -185,10 +180,6 @@ class Names:
     def new(self, base: str) -> str:
         self.used[base] = self.used.get(base, 0) + 1
         return f"{base}{self.used[base]}"
-
-
-def row_count(row: LayerInfo) -> int:
-    return num(row.params)
 
 
 def repeat_applications(row: LayerInfo) -> list[tuple[list[LayerInfo], int]]:

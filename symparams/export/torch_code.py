@@ -324,9 +324,7 @@ class TorchWriter:
         return entry(row, shape, self)
 
     def block(self, row: LayerInfo, shape: Shape) -> Any:
-        kind = row.kind if not row.name or row.kind not in FORMS else ""
-        if row.kind in FORMS and not row.name:
-            kind = row.kind
+        kind = row.kind if row.kind in FORMS and not row.name else ""
         if kind == "Sequential":
             return Call("nn.Sequential(", self.chain_items(list(row.children), shape))
         if kind == "Repeat":
