@@ -44,6 +44,10 @@ class LayerInfo:
     # Parameters one token does not touch (the routed experts a mixture of experts does
     # not choose), already multiplied by `count` like the other counts.
     inactive: Any = 0
+    # What the row was built from, for exporters: a layer's short name (`C`) and its bound
+    # arguments, a definition's name, or "" for a composition form (whose `kind` names it).
+    name: str = ""
+    args: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def active_params(self) -> Expr:

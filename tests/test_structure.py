@@ -24,7 +24,7 @@ LAYERS = (
     ("modes",),
     ("building",),
     ("analysis",),
-    ("report", "render", "latex", "plot"),
+    ("report", "render", "latex", "plot", "export"),
     ("api",),
     ("cli", "__main__"),
 )

@@ -130,6 +130,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             end=term.end,
             macs=zero,
             count=self.ctx.number(1),
+            name="I",
         )
         return shape, row
 
@@ -211,7 +212,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         kept = self.settle(pending + list(out.conditions), term)
         if spec.expand is not None:  # a layer made of layers: built as a block of rows
             inner, rows = self.chain(spec.expand(call, term), shape, {}, index, depth + 1)
-            return inner, self.block(term, out.kind, inner, rows, index, depth)
+            block = self.block(term, out.kind, inner, rows, index, depth)
+            return inner, replace(block, name=spec.name, args=call.args)
         for key, value in out.facts.items():
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(
@@ -230,6 +232,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             macs=out.macs,
             count=self.ctx.number(1),
             inactive=out.inactive,
+            name=spec.name,
+            args=call.args,
         )
         return out.shape, row
 

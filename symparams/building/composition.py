@@ -183,8 +183,11 @@ class CompositionForms(BuildSteps):
             current = out
         # The rows already hold every application: their sum is the total, and `count`
         # still says how many times the block runs.
+        # `args` tells an exporter that the children are the applications, not one body.
         return current, replace(
-            self.block(term, "Repeat", current, rows, index, depth), count=self.ctx.number(n)
+            self.block(term, "Repeat", current, rows, index, depth),
+            count=self.ctx.number(n),
+            args={"unrolled": True},
         )
 
     def _count_unrolled(self, term: S.Repeat, n: int, done: int) -> None:

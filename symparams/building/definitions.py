@@ -102,7 +102,7 @@ class DefinitionUses(BuildSteps):
             ctx.active = saved
         written = {(node.start, node.end): node for node in S.walk(d.body) if isinstance(node, _STRUCTURE)}
         rows = [with_arguments(row, written, body_env, ctx) for row in rows]
-        return out, self.block(term, d.name, out, rows, index, depth)
+        return out, replace(self.block(term, d.name, out, rows, index, depth), name=d.name)
 
 
 def with_arguments(

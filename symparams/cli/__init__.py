@@ -18,6 +18,8 @@ SUBCOMMANDS = {
     "solve": ("solve", "run_solve"),
     "sweep": ("sweep", "run_sweep"),
     "plot": ("plot", "plot_main"),
+    "export": ("export", "run_export"),
+    "check": ("check", "run_check"),
 }
 
 

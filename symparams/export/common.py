@@ -1,0 +1,256 @@
+"""What both exporters share: numeric rows, names, literals, and the refusal of what
+cannot be exported.
+
+An exporter walks the rows of a `Network` (result.py): a layer row carries its short
+name (`row.name`, `C`) and its bound arguments (`row.args`); a block row is a
+composition form (`row.kind` Sequential, Repeat, Concat, Add, Parallel), a definition's
+use (`row.name` the definition) or a layer built from layers (`TB`), with its children.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import textwrap
+from collections.abc import Iterable
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from ..base.errors import SymparamsError
+from ..base.expr import free_symbols, is_number
+from ..layers.registry import lookup
+from ..result import LayerInfo, Network
+
+FORMS = ("Sequential", "Repeat", "Concat", "Add", "Parallel")
+ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "softmax", "elu", "id")
+
+# The stem of a layer's attribute or layer name in the exported code.
+STEMS = {
+    "C": "conv",
+    "T": "deconv",
+    "DW": "depthwise",
+    "SC": "separable",
+    "P": "maxpool",
+    "A": "avgpool",
+    "GAP": "gap",
+    "GMP": "gmp",
+    "AAP": "avgpool",
+    "AMP": "maxpool",
+    "SEQ": "tokens",
+    "CLS": "cls",
+    "FIRST": "first",
+    "F": "flatten",
+    "H": "dense",
+    "O": "out",
+    "D": "dropout",
+    "BN": "bn",
+    "LN": "ln",
+    "RMS": "rms",
+    "Z": "pad",
+    "E": "embed",
+    "PE": "pos",
+    "R": "rnn",
+    "L": "lstm",
+    "G": "gru",
+    "MHA": "attn",
+    "SwiGLU": "swiglu",
+    "TB": "block",
+}
+
+
+class ExportError(SymparamsError):
+    headline = "Cannot export"
+
+
+def numeric_network(net: Network) -> None:
+    """Refuse a network with free symbols left, naming them."""
+    names: set[str] = {s.name for s in net.free_symbols}
+    for row in net.walk():
+        for value in row.args.values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if item is not None and not isinstance(item, bool):
+                    names |= {s.name for s in free_symbols(item)}
+        names |= {s.name for s in free_symbols(row.count)}
+    if names:
+        listed = ", ".join(sorted(names))
+        raise ExportError(
+            f"the network has free symbols ({listed}); framework code needs numbers: "
+            f"give them values, e.g. --subs {','.join(f'{n}=...' for n in sorted(names))}"
+        )
+
+
+def num(value: Any) -> int:
+    """A numeric size as a Python int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if is_number(value):
+        return int(value)
+    raise ExportError(f"expected a number, got {value}")
+
+
+def ints(values: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(num(v) for v in values)
+
+
+def literal(value: Any) -> str:
+    """A value as Python source: 3, (3, 1), True, 0.5, 'same'; a tuple of equal values as one."""
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        items = tuple(literal(v) for v in value)
+        if items and all(i == items[0] for i in items):
+            return items[0]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Fraction) or (
+        hasattr(value, "is_Rational") and not getattr(value, "is_Integer", True)
+    ):
+        return repr(float(value))
+    return str(num(value))
+
+
+def rate(value: Any) -> str:
+    return repr(float(Fraction(str(value)))) if not isinstance(value, float) else repr(value)
+
+
+def identifier(text: str) -> str:
+    """A Python identifier from a name of the text (`bottleneck` stays, `class` becomes `class_`)."""
+    name = re.sub(r"\W", "_", text)
+    if not name or name[0].isdigit():
+        name = "_" + name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def camel(text: str) -> str:
+    """A class name from a definition's name: `bottleneck` → `Bottleneck`, `conv_bn` → `ConvBn`."""
+    parts = [p for p in re.split(r"[\W_]+", text) if p]
+    name = "".join(p[0].upper() + p[1:] for p in parts) or "Block"
+    return "_" + name if name[0].isdigit() else name
+
+
+def block_base(row: LayerInfo) -> str:
+    """The name of the class or function of a definition's use (`bottleneck`), or of a
+    layer made of layers (its kind: `TransformerBlock`)."""
+    if row.name and lookup(row.name) is not None:
+        return row.kind
+    return row.name or row.kind
+
+
+def snake(text: str) -> str:
+    """`TransformerBlock` → `transformer_block`; a definition's name stays as written."""
+    return identifier(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower())
+
+
+def stem(row: LayerInfo) -> str:
+    """The stem of a row's name in the code: `conv`, `bottleneck`, `residual`, ..."""
+    if row.kind in FORMS and row.name in ("", None):
+        if row.kind == "Add":
+            return "residual" if any(c.name == "id" for c in row.children) else "sum"
+        if row.kind == "Concat":
+            return "concat"
+        if row.kind == "Parallel":
+            return "parallel"
+        if row.kind == "Repeat":
+            inner = stem(row.children[0]) if row.children else "block"
+            return inner if inner.endswith("s") else inner + "s"
+        return "seq"
+    if row.name in STEMS:
+        return STEMS[row.name]
+    if row.name in ACTIVATIONS:
+        return "identity" if row.name == "id" else row.name
+    return identifier((row.name or row.kind).lower())
+
+
+def variant_suffix(row: LayerInfo) -> str:
+    """The numbers of a use (`bottleneck(128)` → `128`), to tell classes of one definition apart."""
+    numbers = re.findall(r"\d+", row.text)
+    return "_".join(numbers)
+
+
+class Names:
+    """Attribute or layer names, numbered per stem (`conv1`, `conv2`), unique in one scope."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, int] = {}
+
+    def new(self, base: str) -> str:
+        self.used[base] = self.used.get(base, 0) + 1
+        return f"{base}{self.used[base]}"
+
+
+def repeat_applications(row: LayerInfo) -> list[tuple[list[LayerInfo], int]]:
+    """A Repeat row as (rows of one application, how many times) in order: a block that
+    keeps its shape is its children run `count` times; one that changes it lists each
+    application (the last maybe with a count of its own)."""
+    if not row.args.get("unrolled"):
+        return [(list(row.children), num(row.count))]
+    applications = []
+    for child in row.children:
+        k = num(child.count)
+        if k != 1 and child.kind in ("Repeat", "Parallel") and not child.name:
+            raise ExportError(
+                f"{row.text}: a repetition of a repetition that changes the shape; write it as a group"
+            )
+        applications.append(([single(child)], k))
+    return applications
+
+
+def single(row: LayerInfo) -> LayerInfo:
+    """The row of one run of a row repeated `count` times by an unrolled repetition."""
+    k = num(row.count)
+    if k == 1:
+        return row
+    return replace(
+        row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1
+    )
+
+
+def safe(text: str) -> str:
+    """Text of the architecture made safe for a comment or a docstring of the exported code:
+    one line, no quotes or backslashes that could end the string."""
+    text = " ".join(text.split())
+    text = text.replace("\\", "/").replace('"', "'")
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def program_text(text: str, max_lines: int = 40) -> str:
+    """The architecture without its comments, line by line, for the module's docstring."""
+    lines = [safe(re.sub(r"#.*", "", line)).rstrip() for line in text.splitlines()]
+    lines = [line if not line.startswith("-") else "  " + line for line in lines if line.strip()]
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + ["..."]
+    return "\n".join(lines)
+
+
+def describe(row: LayerInfo) -> str:
+    """The comment of a row: its text and parameter count (`C(64,3,p=1): 1,792 params`)."""
+    text = safe(row.text)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    params = num(row.params)
+    return f"{text}: {params:,} params" if params else text
+
+
+def fit(line: str, width: int = 110) -> str:
+    """A line of code with its comment, the comment put on a line of its own before the code
+    when both do not fit in `width`."""
+    code, sep, comment = line.partition("  # ")
+    if not sep or len(line) <= width or code.lstrip().startswith("#"):
+        return line
+    indent = code[: len(code) - len(code.lstrip())]
+    wrapped = textwrap.wrap(comment, width - len(indent) - 2, break_on_hyphens=False, break_long_words=False)
+    return "\n".join(f"{indent}# {part}" for part in wrapped) + f"\n{code}"
+
+
+def module_name(path: str | None) -> str:
+    """The class name of an exported network: the file's stem (`resnet50.arch` → `Resnet50`),
+    or `Net`."""
+    if not path:
+        return "Net"
+    base = re.sub(r"\.arch\Z", "", path.replace("\\", "/").rsplit("/", 1)[-1])
+    name = camel(base)
+    return name if name.isidentifier() else "Net"

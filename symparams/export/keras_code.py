@@ -1,0 +1,801 @@
+"""A network as a Keras 3 functional model: `to_keras(net)` returns the source.
+
+The module's `build()` applies one layer per line to `keras.Input`; a definition (and a
+layer made of layers, such as TB) is a function `def name(x, name)` that applies its
+layers, each named after the use (`name=f"{name}_conv1"`), as keras.applications does.
+Tensors are channels-last, as in the language. The counts are the keras convention's
+(BatchNormalization's moving statistics non-trainable, one recurrent bias vector).
+
+Adding a layer to symparams adds one entry to `KERAS`: a function of the row (its bound
+`args`), its input shape (channels last), the writer and the layer's `name=` argument,
+returning the layers to apply, one per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..result import LayerInfo, Network
+from .common import (
+    ACTIVATIONS,
+    FORMS,
+    ExportError,
+    Names,
+    block_base,
+    describe,
+    fit,
+    identifier,
+    ints,
+    literal,
+    num,
+    program_text,
+    rate,
+    repeat_applications,
+    safe,
+    snake,
+    stem,
+    variant_suffix,
+)
+
+Shape = tuple[int, ...]
+Namer = Callable[[str], str]  # a suffix ("" or "pad") -> `name="conv1_pad"`
+Entry = Callable[[LayerInfo, Shape, "KerasWriter", Namer], list[str]]
+KERAS: dict[str, Entry] = {}
+
+
+def keras_layer(*names: str) -> Callable[[Entry], Entry]:
+    """Register the exporter of the layers `names` (their short names)."""
+
+    def decorate(fn: Entry) -> Entry:
+        for name in names:
+            KERAS[name] = fn
+        return fn
+
+    return decorate
+
+
+HELPERS: dict[str, str] = {
+    "ClassToken": '''
+class ClassToken(layers.Layer):
+    """A learned token put before the sequence (ViT, BERT): (t, c) -> (t+1, c)."""
+
+    def build(self, input_shape):
+        self.token = self.add_weight(shape=(1, 1, input_shape[-1]), initializer="zeros", name="token")
+
+    def call(self, x):
+        token = ops.broadcast_to(self.token, (ops.shape(x)[0], 1, ops.shape(x)[-1]))
+        return ops.concatenate([ops.cast(token, x.dtype), x], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        t = None if input_shape[1] is None else input_shape[1] + 1
+        return (input_shape[0], t, input_shape[2])
+''',
+    "FirstToken": '''
+class FirstToken(layers.Layer):
+    """A sequence's first position: (t, c) -> (c)."""
+
+    def call(self, x):
+        return x[:, 0]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+''',
+    "PositionalEmbedding": '''
+class PositionalEmbedding(layers.Layer):
+    """Learned positions, up to m of them, added to a (t, d) sequence."""
+
+    def __init__(self, m, **kwargs):
+        super().__init__(**kwargs)
+        self.m = m
+
+    def build(self, input_shape):
+        shape = (self.m, input_shape[-1])
+        self.positions = self.add_weight(shape=shape, initializer="zeros", name="positions")
+
+    def call(self, x):
+        return x + ops.cast(self.positions[: ops.shape(x)[1]], x.dtype)
+''',
+    "SwiGLU": '''
+class SwiGLU(layers.Layer):
+    """The gated half of a SwiGLU MLP (LLaMA): silu(x W_gate) * (x W_up)."""
+
+    def __init__(self, n, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = layers.Dense(n, use_bias=use_bias, name="gate")
+        self.up = layers.Dense(n, use_bias=use_bias, name="up")
+
+    def build(self, input_shape):
+        self.gate.build(input_shape)
+        self.up.build(input_shape)
+
+    def call(self, x):
+        return ops.silu(self.gate(x)) * self.up(x)
+
+    def compute_output_shape(self, input_shape):
+        return self.gate.compute_output_shape(input_shape)
+''',
+    "TiedOutput": '''
+class TiedOutput(layers.Layer):
+    """A dense output that shares an Embedding's weights (x @ E^T): only its bias is its own."""
+
+    def __init__(self, embedding, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        # In a list, the embedding's weights stay the embedding's: counted once.
+        self.embedding = [embedding]
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        vocabulary = self.embedding[0].input_dim
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(vocabulary,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        y = ops.matmul(x, ops.transpose(self.embedding[0].embeddings))
+        return y + self.bias if self.bias is not None else y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.embedding[0].input_dim,)
+''',
+    "Subsample": '''
+class Subsample(layers.Layer):
+    """Every s-th position of each spatial axis: a stride after a dilated convolution at
+    stride 1, which Keras cannot combine in one layer."""
+
+    def __init__(self, strides, **kwargs):
+        super().__init__(**kwargs)
+        self.strides = tuple(strides)
+
+    def call(self, x):
+        index = (slice(None),) + tuple(slice(None, None, s) for s in self.strides) + (slice(None),)
+        return x[index]
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple(None if x is None else -(-x // s) for x, s in zip(input_shape[1:-1], self.strides))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+''',
+    "ZeroInsert": '''
+class ZeroInsert(layers.Layer):
+    """s - 1 zeros between neighbouring positions of each spatial axis (a transposed
+    convolution's stride, as a layer of its own)."""
+
+    def __init__(self, strides, **kwargs):
+        super().__init__(**kwargs)
+        self.strides = tuple(strides)
+
+    def call(self, x):
+        for axis, s in enumerate(self.strides, start=1):
+            if s == 1:
+                continue
+            n = x.shape[axis]
+            spread = ops.stack([x] + [ops.zeros_like(x)] * (s - 1), axis=axis + 1)
+            shape = tuple(x.shape[1:axis]) + (n * s,) + tuple(x.shape[axis + 1 :])
+            x = ops.reshape(spread, (-1,) + shape)
+            x = x[(slice(None),) * axis + (slice(0, (n - 1) * s + 1),)]
+        return x
+
+    def compute_output_shape(self, input_shape):
+        spatial = tuple((x - 1) * s + 1 for x, s in zip(input_shape[1:-1], self.strides))
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+''',
+    "GroupedConvTranspose": '''
+class GroupedConvTranspose(layers.Layer):
+    """A transposed convolution with groups, which Keras's ConvTranspose lacks: one
+    ConvTranspose of filters/groups per group of input channels, concatenated."""
+
+    def __init__(self, rank, filters, kernel_size, groups, **kwargs):
+        options = {k: kwargs.pop(k) for k in ("strides", "padding", "dilation_rate", "use_bias") if k in kwargs}
+        super().__init__(**kwargs)
+        make = {1: layers.Conv1DTranspose, 2: layers.Conv2DTranspose, 3: layers.Conv3DTranspose}[rank]
+        self.groups = groups
+        self.convs = [make(filters // groups, kernel_size, name=f"group{i}", **options) for i in range(groups)]
+
+    def build(self, input_shape):
+        part = tuple(input_shape[:-1]) + (input_shape[-1] // self.groups,)
+        for conv in self.convs:
+            conv.build(part)
+
+    def call(self, x):
+        parts = ops.split(x, self.groups, axis=-1)
+        return ops.concatenate([conv(p) for conv, p in zip(self.convs, parts)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        part = tuple(input_shape[:-1]) + (input_shape[-1] // self.groups,)
+        shape = self.convs[0].compute_output_shape(part)
+        return tuple(shape[:-1]) + (shape[-1] * self.groups,)
+''',
+}
+
+
+@dataclass
+class Scope:
+    """Where code is written: its indentation, the template of its layer names (inside an
+    f-string: "" at the top, "{name}_" in a function) and their counter."""
+
+    indent: int
+    template: str
+    names: Names = field(default_factory=Names)
+
+    def name_arg(self, local: str) -> Namer:
+        def namer(suffix: str = "") -> str:
+            full = self.template + local + (f"_{suffix}" if suffix else "")
+            return f'name=f"{full}"' if "{" in full else f'name="{full}"'
+
+        return namer
+
+    def sub(self, local: str) -> Scope:
+        return Scope(self.indent, self.template + local + "_")
+
+    def name_value(self, local: str) -> str:
+        full = self.template + local
+        return f'f"{full}"' if "{" in full else f'"{full}"'
+
+
+@dataclass
+class FunctionCode:
+    base: str
+    variant: str
+    doc: str
+    lines: list[str]
+    name: str = ""
+
+
+RESERVED = {"keras", "layers", "ops", "build", "inputs", "x", "name", "i"}
+
+
+@dataclass
+class KerasWriter:
+    net: Network
+    helpers: list[str] = field(default_factory=list)
+    functions: list[FunctionCode] = field(default_factory=list)
+    known: dict[str, int] = field(default_factory=dict)
+    ties: dict[int, LayerInfo] = field(default_factory=dict)  # id(O row) -> its E row
+    tied_embeddings: set[int] = field(default_factory=set)
+    embedding_vars: dict[int, str] = field(default_factory=dict)
+    top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)
+    var_count: int = 0
+
+    notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+
+    def note(self, text: str) -> None:
+        """A comment for the row being written: what the code does in place of a missing layer."""
+        self.notes.append(text)
+
+    def helper(self, name: str) -> str:
+        if name not in self.helpers:
+            self.helpers.append(name)
+        return name
+
+    def fresh(self, base: str) -> str:
+        self.var_count += 1
+        return f"{base}_{self.var_count}"
+
+    # -------------------------------------------------------- rows to lines
+    def emit(
+        self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, top: bool = False
+    ) -> list[str]:
+        local = scope.names.new(stem(row))
+        if top:
+            self.top_rows.append((row, local))
+        pad = " " * scope.indent
+        comment = describe(row)
+        if not row.children:
+            entry = KERAS.get(row.name)
+            if entry is None:
+                raise ExportError(f"{row.text}: no Keras exporter for the layer {row.name or row.kind}")
+            if id(row) in self.ties and not top:
+                raise ExportError(
+                    f"{row.text}: tied weights are exported when the output and its embedding are in the main chain"
+                )
+            applied = entry(row, shape, self, scope.name_arg(local))
+            notes, self.notes = self.notes, []
+            comment = "; ".join([comment] + notes)
+            lines = []
+            if id(row) in self.tied_embeddings:
+                if not top:
+                    raise ExportError(
+                        f"{row.text}: a tied embedding is exported when it is in the main chain"
+                    )
+                self.embedding_vars[id(row)] = local
+                lines.append(f"{pad}{local} = {applied[0]}  # {comment}")
+                lines.append(f"{pad}{dst} = {local}({src})")
+                return lines
+            for j, code in enumerate(applied):
+                call = code.replace("{x}", src) if "{x}" in code else f"{code}({src})"
+                lines.append(f"{pad}{dst} = {call}" + (f"  # {comment}" if j == 0 else ""))
+                src = dst
+            return lines
+        if row.kind in FORMS and not row.name:
+            return self.form(row, shape, src, dst, scope, local, comment, top)
+        fn = self.function(list(row.children), shape, snake(block_base(row)), row)
+        return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
+
+    def chain(self, rows: list[LayerInfo], shape: Shape, src: str, dst: str, scope: Scope) -> list[str]:
+        lines: list[str] = []
+        for row in rows:
+            lines += self.emit(row, shape, src, dst, scope)
+            src = dst
+            shape = ints(row.shape)
+        if not rows and src != dst:
+            lines.append(f"{' ' * scope.indent}{dst} = {src}")
+        return lines
+
+    def form(
+        self,
+        row: LayerInfo,
+        shape: Shape,
+        src: str,
+        dst: str,
+        scope: Scope,
+        local: str,
+        comment: str,
+        top: bool,
+    ) -> list[str]:
+        pad = " " * scope.indent
+        # The layers of a row of the main chain are named after it (`residual1_conv1`), so
+        # that `check` finds them; deeper, a group's layers share the names of its scope.
+        inner = scope.sub(local) if top or row.kind != "Sequential" else scope
+        lines = [f"{pad}# {comment}"]
+        if row.kind == "Sequential":
+            return lines + self.chain(list(row.children), shape, src, dst, inner)
+        if row.kind == "Repeat":
+            for rows, k in repeat_applications(row):
+                if k == 1:
+                    lines += self.chain(rows, shape, src, dst, inner)
+                else:
+                    fn = self.function(rows, shape, "block", None)
+                    if src != dst:
+                        lines.append(f"{pad}{dst} = {src}")
+                    where = inner.name_value(inner.names.new("block") + "_{i + 1}")
+                    lines.append(f"{pad}for i in range({k}):")
+                    lines.append(f"{pad}    {dst} = {fn}({dst}, {where})")
+                src = dst
+                shape = ints(rows[-1].shape)
+            return lines
+        if row.kind == "Parallel":
+            n = num(row.count)
+            fn = self.function(list(row.children), shape, "column", None)
+            where = inner.name_value("column_{i + 1}")
+            if n == 1:
+                return lines + [f"{pad}{dst} = {fn}({src}, {inner.name_value('column_1')})"]
+            copies = f"[{fn}({src}, {where}) for i in range({n})]"
+            return lines + [
+                f"{pad}{dst} = layers.Concatenate(axis=-1, {scope.name_arg(local)('')})({copies})"
+            ]
+        outs = []
+        for child in row.children:
+            if child.name == "id" and not child.children:
+                outs.append(src)
+                continue
+            var = self.fresh("branch")
+            lines += self.emit(child, shape, src, var, inner)
+            outs.append(var)
+        join = "layers.Add" if row.kind == "Add" else "layers.Concatenate"
+        axis = "axis=-1, " if row.kind == "Concat" else ""
+        lines.append(f"{pad}{dst} = {join}({axis}{scope.name_arg(local)('')})([{', '.join(outs)}])")
+        return lines
+
+    def function(self, rows: list[LayerInfo], shape: Shape, base: str, row: LayerInfo | None) -> str:
+        """A function `def f(x, name)` applying `rows`, made once per body; its placeholder."""
+        saved = self.var_count
+        self.var_count = 0
+        body = self.chain(rows, shape, "x", "x", Scope(4, "{name}_"))
+        self.var_count = saved
+        key = base + "\n" + "\n".join(body)
+        if key not in self.known:
+            if row is not None:
+                doc = describe(row)
+            else:
+                total = sum(num(r.params) for r in rows)
+                text = " - ".join(safe(r.text) for r in rows)
+                text = text[:57] + "..." if len(text) > 60 else text
+                doc = f"{text}: {total:,} params" if total else text
+            self.known[key] = len(self.functions)
+            self.functions.append(
+                FunctionCode(base, variant_suffix(row) if row is not None else "", doc, body)
+            )
+        return f"\x00{self.known[key]}\x00"
+
+    # -------------------------------------------------------- the module
+    def source(self, model_name: str) -> str:
+        net = self.net
+        self.find_ties()
+        shape = ints(net.layers[0].shape)
+        ids = len(shape) == 1 and any(r.name == "E" for r in net.walk())
+        top = Scope(4, "")
+        body: list[str] = []
+        src = "inputs"
+        for row in net.layers[1:]:
+            body += self.emit(row, shape, src, "x", top, top=True)
+            src = "x"
+            shape = ints(row.shape)
+        if src == "inputs":
+            body.append("    x = inputs")
+        self.name_functions()
+        out = [
+            f'"""{model_name}, exported by symparams from:',
+            "",
+            *_indented(program_text(net.text)),
+            "",
+            f"{num(net.params):,} parameters (Keras counts, {num(net.non_trainable):,} of them non-trainable).",
+            '"""',
+            "",
+            "import keras",
+        ]
+        uses_ops = any("ops." in HELPERS[h] for h in self.helpers)
+        out.append("from keras import layers, ops" if uses_ops else "from keras import layers")
+        out += [
+            "",
+            f"INPUT_SHAPE = {tuple_text(ints(net.layers[0].shape))}  # one sample, without the batch axis",
+        ]
+        out += [f'INPUT_DTYPE = "{"int32" if ids else "float32"}"']
+        for name in self.helpers:
+            out += ["", "", HELPERS[name].strip("\n")]
+        for fn in self.functions:
+            out += ["", "", f"def {fn.name}(x, name):", f'    """{fn.doc}."""']
+            out += [self.resolve(line) for line in fn.lines]
+            out.append("    return x")
+        out += [
+            "",
+            "",
+            "def build():",
+            f'    """{model_name} as a keras.Model: {num(net.params):,} params."""',
+            "    inputs = keras.Input(shape=INPUT_SHAPE, dtype=INPUT_DTYPE)",
+        ]
+        out += [self.resolve(line) for line in body]
+        out += [f'    return keras.Model(inputs, x, name="{identifier(model_name).lower()}")', ""]
+        return "\n".join(fit(line.rstrip()) for line in "\n".join(out).split("\n"))
+
+    def find_ties(self) -> None:
+        embeddings = [r for r in self.net.walk() if r.name == "E"]
+        for row in self.net.walk():
+            if row.name == "O" and row.args.get("tied"):
+                v = num(row.args["n"])
+                match = [e for e in embeddings if num(e.args["v"]) == v]
+                if not match:
+                    raise ExportError(f"{row.text}: no embedding to tie to")
+                self.ties[id(row)] = match[0]
+                self.tied_embeddings.add(id(match[0]))
+
+    def name_functions(self) -> None:
+        by_base: dict[str, list[FunctionCode]] = {}
+        for fn in self.functions:
+            by_base.setdefault(fn.base, []).append(fn)
+        taken = set(RESERVED) | {h.lower() for h in HELPERS}
+        for base, group in by_base.items():
+            for fn in group:
+                name = base if len(group) == 1 or not fn.variant else f"{base}_{fn.variant}"
+                if name in taken and name == base:
+                    name = base + "_block"
+                candidate, k = name, 2
+                while candidate in taken:
+                    candidate, k = f"{name}_{k}", k + 1
+                fn.name = candidate
+                taken.add(candidate)
+
+    def resolve(self, line: str) -> str:
+        while "\x00" in line:
+            start = line.index("\x00")
+            end = line.index("\x00", start + 1)
+            line = line[:start] + self.functions[int(line[start + 1 : end])].name + line[end + 1 :]
+        return line
+
+
+def tuple_text(values: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+# ---------------------------------------------------------------- layer entries
+_DIMS = {1: "1D", 2: "2D", 3: "3D"}
+
+
+def dims(shape: Shape) -> str:
+    rank = len(shape) - 1
+    if rank not in _DIMS:
+        raise ExportError(f"Keras has no layer over {rank} spatial axes")
+    return _DIMS[rank]
+
+
+def kw(**values: Any) -> str:
+    return "".join(f", {k}={v}" for k, v in values.items() if v is not None)
+
+
+def pairs(pads: list[tuple[int, int]]) -> str:
+    """Keras's padding/cropping argument: one (before, after) pair per spatial axis."""
+    if len(pads) == 1:
+        return tuple_text(pads[0])
+    return "(" + ", ".join(tuple_text(p) for p in pads) + ")"
+
+
+def _conv_common(
+    row: LayerInfo, shape: Shape, name: Namer, w: KerasWriter
+) -> tuple[list[str], str, tuple[int, ...], str]:
+    """Layers before the conv (explicit padding), its keyword arguments, and the strides
+    to take after it (Keras refuses strides with dilation)."""
+    a = row.args
+    s, d = ints(a["s"]), ints(a["d"])
+    p = a["p"]
+    pre: list[str] = []
+    if not isinstance(p, str):
+        q = ints(p)
+        if any(q):
+            w.note("Keras convolutions take no integer padding: the zeros as a layer of their own")
+            pre.append(f"layers.ZeroPadding{dims(shape)}({literal(q)}, {name('pad')})")
+        p = "valid"
+    after: tuple[int, ...] = ()
+    if any(x != 1 for x in s) and any(x != 1 for x in d):
+        w.note("Keras refuses strides with dilation: stride 1, then every s-th position (Subsample)")
+        after, s = s, (1,) * len(s)
+    options = kw(
+        strides=literal(s) if any(x != 1 for x in s) else None,
+        padding=f'"{p}"' if p != "valid" else None,
+        dilation_rate=literal(d) if any(x != 1 for x in d) else None,
+        use_bias=None if a["bias"] else "False",
+    )
+    return pre, options, after, p
+
+
+def _subsample(after: tuple[int, ...], w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('Subsample')}({tuple_text(after)}, {name('stride')})"] if after else []
+
+
+@keras_layer("C")
+def _conv(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    pre, options, after, _ = _conv_common(row, shape, name, w)
+    groups = kw(groups=num(a["g"]) if num(a["g"]) != 1 else None)
+    conv = f"layers.Conv{dims(shape)}({num(a['n'])}, {literal(ints(a['f']))}{options}{groups}, {name('')})"
+    return pre + [conv] + _subsample(after, w, name)
+
+
+@keras_layer("DW", "SC")
+def _depthwise(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a, c = row.args, shape[-1]
+    pre, options, after, _ = _conv_common(row, shape, name, w)
+    f, m = literal(ints(a["f"])), num(a["m"])
+    if len(shape) == 4:
+        w.note("Keras has no DepthwiseConv3D / SeparableConv3D: a Conv3D with one group per channel")
+        if row.name == "DW":
+            return (
+                pre
+                + [f"layers.Conv3D({c * m}, {f}{options}, groups={c}, {name('')})"]
+                + _subsample(after, w, name)
+            )
+        depthwise_options = options.replace(", use_bias=False", "") + ", use_bias=False"
+        pointwise = (
+            f"layers.Conv3D({num(a['n'])}, 1{kw(use_bias=None if a['bias'] else 'False')}, {name('')})"
+        )
+        return (
+            pre
+            + [f"layers.Conv3D({c * m}, {f}{depthwise_options}, groups={c}, {name('depthwise')})"]
+            + _subsample(after, w, name)
+            + [pointwise]
+        )
+    multiplier = kw(depth_multiplier=m if m != 1 else None)
+    if row.name == "DW":
+        conv = f"layers.DepthwiseConv{dims(shape)}({f}{options}{multiplier}, {name('')})"
+        return pre + [conv] + _subsample(after, w, name)
+    if after:  # the stride between the depthwise and the pointwise part
+        depthwise_options = options.replace(", use_bias=False", "") + ", use_bias=False"
+        pointwise = f"layers.Conv{dims(shape)}({num(a['n'])}, 1{kw(use_bias=None if a['bias'] else 'False')}, {name('')})"
+        return (
+            pre
+            + [f"layers.DepthwiseConv{dims(shape)}({f}{depthwise_options}{multiplier}, {name('depthwise')})"]
+            + _subsample(after, w, name)
+            + [pointwise]
+        )
+    return pre + [f"layers.SeparableConv{dims(shape)}({num(a['n'])}, {f}{options}{multiplier}, {name('')})"]
+
+
+@keras_layer("T")
+def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    f, s, d = ints(a["f"]), ints(a["s"]), ints(a["d"])
+    p = a["p"] if a["p"] is not None else "valid"
+    pre: list[str] = []
+    post: list[str] = []
+    strided_dilated = any(x != 1 for x in s) and any(x != 1 for x in d)
+    if strided_dilated or not isinstance(p, str):
+        target = ints(row.shape[:-1])
+        if strided_dilated:
+            w.note(
+                "Keras refuses strides with dilation: the stride's zeros inserted, then a stride-1 transposed conv"
+            )
+            pre.append(f"{w.helper('ZeroInsert')}({tuple_text(s)}, {name('upsample')})")
+            full = [(x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f)]
+            s = (1,) * len(s)
+        else:  # Keras's 'valid' output, which PyTorch's padding then crops
+            full = [x * si + max(di * (fi - 1) + 1 - si, 0) for x, si, di, fi in zip(shape[:-1], s, d, f)]
+        if p == "same":
+            start = [max(u - t, 0) // 2 for u, t in zip(full, target)]
+        elif p == "valid":
+            start = [0] * len(full)
+        else:
+            start = list(ints(p))
+        if not strided_dilated:
+            w.note(
+                "Keras's ConvTranspose takes no integer padding: 'valid', then cropped (or padded) to the size"
+            )
+        end = [u - b - t for u, b, t in zip(full, start, target)]
+        crops = [(b, max(e, 0)) for b, e in zip(start, end)]
+        if any(b or e for b, e in crops):
+            post.append(f"layers.Cropping{dims(shape)}({pairs(crops)}, {name('crop')})")
+        if any(e < 0 for e in end):
+            post.append(
+                f"layers.ZeroPadding{dims(shape)}({pairs([(0, max(-e, 0)) for e in end])}, {name('pad')})"
+            )
+        p = "valid"
+    options = kw(
+        strides=literal(s) if any(x != 1 for x in s) else None,
+        padding=f'"{p}"' if p != "valid" else None,
+        dilation_rate=literal(d) if any(x != 1 for x in d) else None,
+        use_bias=None if a["bias"] else "False",
+    )
+    g = num(a["g"])
+    if g != 1:
+        w.note("Keras's ConvTranspose has no groups: one per group, concatenated (GroupedConvTranspose)")
+        rank = len(shape) - 1
+        conv = f"{w.helper('GroupedConvTranspose')}({rank}, {num(a['n'])}, {literal(f)}, {g}{options}, {name('')})"
+    else:
+        conv = f"layers.Conv{dims(shape)}Transpose({num(a['n'])}, {literal(f)}{options}, {name('')})"
+    return pre + [conv] + post
+
+
+@keras_layer("P", "A")
+def _pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    f = ints(a["f"])
+    s = ints(a["s"]) if a["s"] is not None else f
+    kind = "Max" if row.name == "P" else "Average"
+    p = a["p"]
+    pre: list[str] = []
+    if not isinstance(p, str) or a["ceil"]:
+        w.note(
+            "Keras pools take no integer padding or ceil mode: the padding as zeros before a 'valid' pool"
+            + (" (a max pool sees zeros where PyTorch sees -inf)" if kind == "Max" else "")
+        )
+        q = ints(p) if not isinstance(p, str) else (0,) * len(f)
+        target = ints(row.shape[:-1])
+        pads = [
+            (qi, qi + max((o - 1) * si + fi - (x + 2 * qi), 0))
+            for qi, o, si, fi, x in zip(q, target, s, f, shape[:-1])
+        ]
+        if any(b or e for b, e in pads):
+            pre.append(f"layers.ZeroPadding{dims(shape)}({pairs(pads)}, {name('pad')})")
+        p = "valid"
+    options = kw(strides=literal(s) if s != f else None, padding=f'"{p}"' if p != "valid" else None)
+    return pre + [f"layers.{kind}Pooling{dims(shape)}({literal(f)}{options}, {name('')})"]
+
+
+@keras_layer("GAP", "GMP")
+def _global_pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    kind = "Average" if row.name == "GAP" else "Max"
+    return [f"layers.Global{kind}Pooling{dims(shape)}({name('')})"]
+
+
+@keras_layer("AAP", "AMP")
+def _adaptive_pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    kind = "Average" if row.name == "AAP" else "Max"
+    return [f"layers.Adaptive{kind}Pooling{dims(shape)}({literal(ints(row.args['o']))}, {name('')})"]
+
+
+@keras_layer("Z")
+def _zero_pad(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.ZeroPadding{dims(shape)}({literal(ints(row.args['p']))}, {name('')})"]
+
+
+@keras_layer("SEQ")
+def _tokens(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Reshape((-1, {shape[-1]}), {name('')})"]
+
+
+@keras_layer("CLS")
+def _class_token(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('ClassToken')}({name('')})"]
+
+
+@keras_layer("FIRST")
+def _first_token(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('FirstToken')}({name('')})"]
+
+
+@keras_layer("F")
+def _flatten(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Flatten({name('')})"]
+
+
+@keras_layer("H", "O")
+def _dense(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    bias = kw(use_bias=None if a["bias"] else "False")
+    flat = [f"layers.Flatten({name('flatten')})"] if len(shape) >= 3 else []
+    if id(row) in w.ties:
+        embedding = w.embedding_vars.get(id(w.ties[id(row)]))
+        if embedding is None:
+            raise ExportError(f"{row.text}: the tied embedding must come first in the main chain")
+        return flat + [f"{w.helper('TiedOutput')}({embedding}{bias}, {name('')})"]
+    return flat + [f"layers.Dense({num(a['n'])}{bias}, {name('')})"]
+
+
+@keras_layer("D")
+def _dropout(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Dropout({rate(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("BN")
+def _batch_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    off = "" if row.args["affine"] else "center=False, scale=False, "
+    return [f"layers.BatchNormalization({off}{name('')})"]
+
+
+@keras_layer("LN")
+def _layer_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    off = "" if row.args["bias"] else "center=False, "
+    return [f"layers.LayerNormalization({off}{name('')})"]
+
+
+@keras_layer("RMS")
+def _rms_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.RMSNormalization({name('')})"]
+
+
+@keras_layer(*ACTIVATIONS)
+def _activation(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    if row.name == "id":
+        return [f"layers.Identity({name('')})"]
+    return [f'layers.Activation("{row.name}", {name("")})']
+
+
+@keras_layer("E")
+def _embedding(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Embedding({num(row.args['v'])}, {num(row.args['d'])}, {name('')})"]
+
+
+@keras_layer("PE")
+def _positions(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('PositionalEmbedding')}({num(row.args['m'])}, {name('')})"]
+
+
+@keras_layer("R", "L", "G")
+def _recurrent(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    kind = {"R": "SimpleRNN", "L": "LSTM", "G": "GRU"}[row.name]
+    options = kw(
+        return_sequences="True" if a["seq"] else None,
+        use_bias=None if a["bias"] else "False",
+        reset_after="False" if row.name == "G" and not a["reset_after"] else None,
+    )
+    if a["bi"]:
+        return [f"layers.Bidirectional(layers.{kind}({num(a['n'])}{options}), {name('')})"]
+    return [f"layers.{kind}({num(a['n'])}{options}, {name('')})"]
+
+
+@keras_layer("MHA")
+def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a, c = row.args, shape[-1]
+    h = num(a["h"])
+    k = num(a["k"]) if a["k"] is not None else c // h
+    kv = num(a["kv"]) if a["kv"] is not None else h
+    bias = kw(use_bias=None if a["bias"] else "False")
+    if kv == h:
+        return [f"layers.MultiHeadAttention({h}, {k}{bias}, {name('')})({{x}}, {{x}})"]
+    return [f"layers.GroupQueryAttention({k}, {h}, {kv}{bias}, {name('')})({{x}}, {{x}})"]
+
+
+@keras_layer("SwiGLU")
+def _swiglu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    bias = kw(use_bias=None if row.args["bias"] else "False")
+    return [f"{w.helper('SwiGLU')}({num(row.args['n'])}{bias}, {name('')})"]
+
+
+def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
+    """The source, and the layer-name prefix of each row of the main chain."""
+    writer = KerasWriter(net)
+    source = writer.source(model_name)
+    return source, writer.top_rows
+
+
+def _indented(text: str) -> list[str]:
+    return ["    " + line for line in text.split("\n")]

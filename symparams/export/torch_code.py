@@ -1,0 +1,839 @@
+"""A network as a PyTorch module: `to_torch(net)` returns the source.
+
+The module holds one `nn.Module` class for the network, one class per definition (and
+per layer made of layers, such as TB), each with one attribute per row; the forward
+runs them in order. Tensors are batch-first and, like symparams' torch convention,
+channels-first for images and volumes and (t, c) for sequences, so a layer that works
+on the other layout is wrapped (`ChannelsFirst(nn.Conv1d(...))` on a sequence,
+`ChannelsLast(nn.LayerNorm(c))` on an image).
+
+Adding a layer to symparams adds one entry to `TORCH`: a function of the row (its
+bound `args`), its input shape (channels last) and the writer, returning one line of
+code that builds the module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..result import LayerInfo, Network
+from .common import (
+    ACTIVATIONS,
+    FORMS,
+    ExportError,
+    Names,
+    block_base,
+    camel,
+    describe,
+    fit,
+    ints,
+    literal,
+    num,
+    program_text,
+    rate,
+    repeat_applications,
+    safe,
+    single,
+    stem,
+    variant_suffix,
+)
+
+Shape = tuple[int, ...]
+Entry = Callable[[LayerInfo, Shape, "TorchWriter"], str]
+TORCH: dict[str, Entry] = {}
+
+
+def torch_layer(*names: str) -> Callable[[Entry], Entry]:
+    """Register the exporter of the layers `names` (their short names)."""
+
+    def decorate(fn: Entry) -> Entry:
+        for name in names:
+            TORCH[name] = fn
+        return fn
+
+    return decorate
+
+
+# ---------------------------------------------------------------- helper modules
+# Small modules the exported code defines when it uses them: what torch.nn has no module for.
+HELPERS: dict[str, str] = {
+    "Sum": '''
+class Sum(nn.Module):
+    """[A + B]: branches on one input, their outputs summed (nn.Identity() is the skip path)."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.branches[0](x)
+        for branch in self.branches[1:]:
+            out = out + branch(x)
+        return out
+''',
+    "Concat": '''
+class Concat(nn.Module):
+    """[A | B] and n[A]: branches on one input, their outputs concatenated on the channels."""
+
+    def __init__(self, *branches: nn.Module, dim: int = 1) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=self.dim)
+''',
+    "ChannelsFirst": '''
+class ChannelsFirst(nn.Module):
+    """Runs a channels-first layer (Conv1d, BatchNorm1d, ...) on a (batch, t, c) sequence."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.inner(x.transpose(1, 2))
+        return y.transpose(1, 2) if y.dim() == 3 else y
+''',
+    "ChannelsLast": '''
+class ChannelsLast(nn.Module):
+    """Runs a last-axis layer (LayerNorm, RMSNorm) on a channels-first image or volume."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.movedim(1, -1)).movedim(-1, 1)
+''',
+    "Pad": '''
+class Pad(nn.Module):
+    """Constant padding, in F.pad's order (last axis first: left, right, top, bottom, ...)."""
+
+    def __init__(self, pads: tuple[int, ...], value: float = 0.0) -> None:
+        super().__init__()
+        self.pads = pads
+        self.value = value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, self.pads, value=self.value)
+''',
+    "Crop": '''
+class Crop(nn.Module):
+    """Cuts (before, after) positions off each spatial axis of a channels-first tensor."""
+
+    def __init__(self, *crops: tuple[int, int]) -> None:
+        super().__init__()
+        self.crops = crops
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for axis, (before, after) in enumerate(self.crops, start=2):
+            x = x.narrow(axis, before, x.shape[axis] - before - after)
+        return x
+''',
+    "Tokens": '''
+class Tokens(nn.Module):
+    """An image or volume (batch, c, h, w) as a sequence of positions (batch, h*w, c)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(2).transpose(1, 2)
+''',
+    "ClassToken": '''
+class ClassToken(nn.Module):
+    """A learned token put before the sequence (ViT, BERT): (batch, t, c) -> (batch, t+1, c)."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 1, c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+''',
+    "FirstToken": '''
+class FirstToken(nn.Module):
+    """A sequence's first position: (batch, t, c) -> (batch, c)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, 0]
+''',
+    "PositionalEmbedding": '''
+class PositionalEmbedding(nn.Module):
+    """Learned positions, up to m of them, added to a (batch, t, d) sequence."""
+
+    def __init__(self, m: int, d: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, m, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.weight[:, : x.shape[1]]
+''',
+    "Recurrent": '''
+class Recurrent(nn.Module):
+    """An nn.RNN, nn.LSTM or nn.GRU on (batch, t, c): every step's output, or the last state
+    of each direction, concatenated."""
+
+    def __init__(self, rnn: nn.RNNBase, sequences: bool = False) -> None:
+        super().__init__()
+        self.rnn = rnn
+        self.sequences = sequences
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, state = self.rnn(x)
+        if self.sequences:
+            return out
+        h = state[0] if isinstance(state, tuple) else state
+        directions = 2 if self.rnn.bidirectional else 1
+        return torch.cat(list(h[-directions:]), dim=-1)
+''',
+    "SelfAttention": '''
+class SelfAttention(nn.MultiheadAttention):
+    """nn.MultiheadAttention on (batch, t, c), queries, keys and values all from x."""
+
+    def __init__(self, c: int, heads: int, bias: bool = True) -> None:
+        super().__init__(c, heads, bias=bias, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(x, x, x, need_weights=False)[0]
+''',
+    "GroupedAttention": '''
+class GroupedAttention(nn.Module):
+    """Self-attention with heads of width k and kv key/value heads shared by groups of query
+    heads (grouped-query attention; nn.MultiheadAttention has neither option)."""
+
+    def __init__(self, c: int, heads: int, k: int, kv: int, bias: bool = True) -> None:
+        super().__init__()
+        self.heads, self.kv = heads, kv
+        self.q = nn.Linear(c, heads * k, bias=bias)
+        self.k = nn.Linear(c, kv * k, bias=bias)
+        self.v = nn.Linear(c, kv * k, bias=bias)
+        self.o = nn.Linear(heads * k, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, _ = x.shape
+        q = self.q(x).view(b, t, self.heads, -1).transpose(1, 2)
+        k = self.k(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
+        v = self.v(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v)
+        return self.o(y.transpose(1, 2).reshape(b, t, -1))
+''',
+    "TiedLinear": '''
+class TiedLinear(nn.Linear):
+    """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
+    TiedLinear of a model the weight of the model's first nn.Embedding of its vocabulary."""
+
+    @staticmethod
+    def tie(model: nn.Module) -> None:
+        embeddings: dict[int, nn.Embedding] = {}
+        for module in model.modules():
+            if isinstance(module, nn.Embedding):
+                embeddings.setdefault(module.num_embeddings, module)
+        for module in model.modules():
+            if isinstance(module, TiedLinear):
+                module.weight = embeddings[module.out_features].weight
+''',
+    "SwiGLU": '''
+class SwiGLU(nn.Module):
+    """The gated half of a SwiGLU MLP (LLaMA): silu(x W_gate) * (x W_up)."""
+
+    def __init__(self, c: int, n: int, bias: bool = True) -> None:
+        super().__init__()
+        self.gate = nn.Linear(c, n, bias=bias)
+        self.up = nn.Linear(c, n, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.silu(self.gate(x)) * self.up(x)
+''',
+}
+
+
+# ---------------------------------------------------------------- code as a tree
+@dataclass
+class Call:
+    """Code of a module that spans lines: `head`, one item per line, `tail`."""
+
+    head: str
+    items: list[tuple[Any, str]]  # (code, comment)
+    tail: str = ")"
+
+
+def render(code: Any, indent: int, comment: str = "", end: str = "") -> list[str]:
+    """Lines of `code` (a str or a Call) at `indent` spaces, `end` after it, then the comment."""
+    pad = " " * indent
+    note = f"  # {comment}" if comment else ""
+    if isinstance(code, str):
+        return [f"{pad}{code}{end}{note}"]
+    lines = [f"{pad}{code.head}{note}"]
+    for item, item_comment in code.items:
+        lines += render(item, indent + 4, item_comment, ",")
+    lines.append(f"{pad}{code.tail}{end}")
+    return lines
+
+
+def one_line(code: Any) -> bool:
+    return isinstance(code, str)
+
+
+# ---------------------------------------------------------------- the writer
+@dataclass
+class ClassCode:
+    base: str
+    variant: str
+    doc: str
+    lines: list[str]
+    name: str = ""
+
+
+@dataclass
+class TorchWriter:
+    net: Network
+    helpers: list[str] = field(default_factory=list)
+    functional: bool = False  # the code uses F
+    classes: list[ClassCode] = field(default_factory=list)
+    known: dict[str, int] = field(default_factory=dict)  # class body -> its index in `classes`
+    ties: list[tuple[LayerInfo, LayerInfo]] = field(default_factory=list)  # (O, E) of tied weights
+    nested_ties: set[int] = field(default_factory=set)  # ids of tied O rows not in the main chain
+    top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)  # the main class's attributes
+
+    notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+
+    def note(self, text: str) -> None:
+        """A comment for the row being written: what the code does in place of a missing module."""
+        self.notes.append(text)
+
+    def comment(self, row: LayerInfo) -> str:
+        notes, self.notes = self.notes, []
+        return "; ".join([describe(row)] + notes)
+
+    def helper(self, name: str) -> str:
+        if name not in self.helpers:
+            self.helpers.append(name)
+            if "F." in HELPERS[name]:
+                self.functional = True
+        return name
+
+    # -------------------------------------------------------- rows to code
+    def module(self, row: LayerInfo, shape: Shape) -> Any:
+        """The code that builds the module of `row` on an input of channels-last `shape`."""
+        if row.children:
+            return self.block(row, shape)
+        entry = TORCH.get(row.name)
+        if entry is None:
+            raise ExportError(f"{row.text}: no PyTorch exporter for the layer {row.name or row.kind}")
+        return entry(row, shape, self)
+
+    def block(self, row: LayerInfo, shape: Shape) -> Any:
+        kind = row.kind if row.kind in FORMS and not row.name else ""
+        if kind == "Sequential":
+            return Call("nn.Sequential(", self.chain_items(list(row.children), shape))
+        if kind == "Repeat":
+            return self.repeat(row, shape)
+        if kind in ("Concat", "Add"):
+            items = [(self.module(child, shape), self.comment(child)) for child in row.children]
+            if kind == "Add":
+                return Call(f"{self.helper('Sum')}(", items)
+            return Call(f"{self.helper('Concat')}(", items + [(f"dim={self.channel_dim(row.shape)}", "")])
+        if kind == "Parallel":
+            body = self.one_line_body(list(row.children), shape, "Column")
+            n = num(row.count)
+            return (
+                f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
+            )
+        # A definition's use, or a layer made of layers (TB): a class of its own.
+        return self.instance(list(row.children), shape, camel(block_base(row)), row)
+
+    def chain_items(self, rows: list[LayerInfo], shape: Shape) -> list[tuple[Any, str]]:
+        items = []
+        for child in rows:
+            items.append((self.module(child, shape), self.comment(child)))
+            shape = ints(child.shape)
+        return items
+
+    def repeat(self, row: LayerInfo, shape: Shape) -> Any:
+        items: list[tuple[Any, str]] = []
+        for rows, k in repeat_applications(row):
+            body = self.one_line_body(rows, shape, camel(stem(rows[0])) if len(rows) == 1 else "Block")
+            one = self.comment(single(rows[0])) if len(rows) == 1 else ""
+            if k == 1:
+                items.append((body, one))
+            else:
+                items.append((f"*({body} for _ in range({k}))", one))
+            shape = ints(rows[-1].shape)
+        if len(items) == 1 and items[0][0].startswith("*("):
+            return f"nn.Sequential({items[0][0]})"
+        return Call("nn.Sequential(", items)
+
+    def one_line_body(self, rows: list[LayerInfo], shape: Shape, base: str) -> str:
+        """One line that builds `rows` (a chain): the module itself, or a class made for it."""
+        if len(rows) == 1:
+            code = self.module(rows[0], shape)
+            if one_line(code):
+                return str(code)
+            if rows[0].children and rows[0].kind not in FORMS:
+                return str(code)
+        return self.instance(rows, shape, base, None)
+
+    def instance(self, rows: list[LayerInfo], shape: Shape, base: str, row: LayerInfo | None) -> str:
+        """`Name()`: an instance of the class whose attributes are `rows`, made once per body."""
+        lines = self.class_body(rows, shape)
+        key = base + "\n" + "\n".join(lines)
+        if key not in self.known:
+            doc = describe(row) if row is not None else " - ".join(safe(r.text) for r in rows)
+            if row is None:
+                total = sum(num(r.params) for r in rows)
+                doc = (doc[:57] + "...") if len(doc) > 60 else doc
+                doc = f"{doc}: {total:,} params" if total else doc
+            self.known[key] = len(self.classes)
+            self.classes.append(ClassCode(base, variant_suffix(row) if row is not None else "", doc, lines))
+        return f"\x00{self.known[key]}\x00()"
+
+    def class_body(self, rows: list[LayerInfo], shape: Shape, top: bool = False) -> list[str]:
+        """__init__ and forward of a class with one attribute per row."""
+        names = Names()
+        init = ["    def __init__(self) -> None:", "        super().__init__()"]
+        forward = ["    def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+        attrs: dict[int, str] = {}
+        for row in rows:
+            attr = names.new(stem(row))
+            attrs[id(row)] = attr
+            if top:
+                self.top_rows.append((row, attr))
+            init += self.assign(attr, row, shape)
+            forward.append(f"        x = self.{attr}(x)")
+            shape = ints(row.shape)
+        if top:
+            for out, embed in self.ties:
+                if id(out) in self.nested_ties:
+                    continue
+                init.append(
+                    f"        self.{attrs[id(out)]}.weight = self.{attrs[id(embed)]}.weight"
+                    f"  # {out.text}: the embedding's weights, counted once"
+                )
+            if self.nested_ties:
+                init.append(
+                    f"        {self.helper('TiedLinear')}.tie(self)"
+                    "  # each TiedLinear shares the weight of its embedding, counted once"
+                )
+        forward.append("        return x")
+        return init + [""] + forward
+
+    def assign(self, attr: str, row: LayerInfo, shape: Shape) -> list[str]:
+        code = self.module(row, shape)
+        lines = render(code, 8, self.comment(row))
+        first = lines[0].lstrip()
+        lines[0] = f"        self.{attr} = {first}"
+        return lines
+
+    @staticmethod
+    def channel_dim(shape: Any) -> int:
+        return 1 if len(shape) >= 3 else -1
+
+    # -------------------------------------------------------- the module
+    def source(self, class_name: str) -> str:
+        rows = [r for r in self.net.layers if r.kind != "Input"]
+        shape = ints(self.net.layers[0].shape)
+        self.find_ties()
+        top = self.class_body(rows, shape, top=True)
+        self.name_classes(class_name)
+        out = [
+            f'"""{class_name}, exported by symparams from:',
+            "",
+            *_indented(program_text(self.net.text)),
+            "",
+            f"{num(self.net.params):,} parameters (PyTorch counts).",
+            '"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "import torch",
+        ]
+        if self.functional:
+            out.append("import torch.nn.functional as F")
+        out += ["from torch import nn", ""]
+        ids = len(shape) == 1 and any(r.name == "E" for r in self.net.walk())
+        first = (shape[-1],) + shape[:-1] if len(shape) >= 3 else shape
+        out += [f"INPUT_SHAPE = {literal_tuple(first)}  # one sample, without the batch axis"]
+        out += [f"INPUT_DTYPE = torch.{'long' if ids else 'float32'}"]
+        for name in self.helpers:
+            out += ["", "", HELPERS[name].strip("\n")]
+        for cls in self.classes:
+            out += ["", "", f"class {cls.name}(nn.Module):", f'    """{cls.doc}."""', ""]
+            out += [self.resolve(line) for line in cls.lines]
+        doc = f"{class_name}: {num(self.net.params):,} params."
+        out += ["", "", f"class {class_name}(nn.Module):", f'    """{doc}"""', ""]
+        out += [self.resolve(line) for line in top]
+        out += [
+            "",
+            "",
+            f"def build() -> {class_name}:",
+            f'    """A new {class_name}; on the meta device it allocates nothing:',
+            '    `with torch.device(\'meta\'): model = build()`."""',
+            f"    return {class_name}()",
+            "",
+        ]
+        return "\n".join(_tidy(out))
+
+    def find_ties(self) -> None:
+        embeddings = [r for r in self.net.walk() if r.name == "E"]
+        for row in self.net.walk():
+            if row.name == "O" and row.args.get("tied"):
+                v = num(row.args["n"])
+                match = [e for e in embeddings if num(e.args["v"]) == v]
+                if not match:
+                    raise ExportError(f"{row.text}: no embedding to tie to")
+                self.ties.append((row, match[0]))
+                main = {id(r) for r in self.net.layers}
+                if id(row) not in main or id(match[0]) not in main:
+                    self.nested_ties.add(id(row))
+
+    def name_classes(self, top_name: str) -> None:
+        by_base: dict[str, list[ClassCode]] = {}
+        for cls in self.classes:
+            by_base.setdefault(cls.base, []).append(cls)
+        taken = set(HELPERS) | {top_name}
+        for base, group in by_base.items():
+            for cls in group:
+                name = base if len(group) == 1 else f"{base}_{cls.variant}" if cls.variant else base
+                k = 2
+                candidate = name
+                while candidate in taken:
+                    candidate = f"{name}_{k}"
+                    k += 1
+                cls.name = candidate
+                taken.add(candidate)
+
+    def resolve(self, line: str) -> str:
+        while "\x00" in line:
+            start = line.index("\x00")
+            end = line.index("\x00", start + 1)
+            line = line[:start] + self.classes[int(line[start + 1 : end])].name + line[end + 1 :]
+        return line
+
+
+def literal_tuple(values: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+def _tidy(lines: list[str]) -> list[str]:
+    """At most two blank lines in a row, none before a class's first line."""
+    out: list[str] = []
+    for line in "\n".join(lines).split("\n"):
+        if line == "" and len(out) >= 2 and out[-1] == "" and out[-2] == "":
+            continue
+        out.append(fit(line.rstrip()))
+    return out
+
+
+# ---------------------------------------------------------------- layer entries
+_DIMS = {1: "1d", 2: "2d", 3: "3d"}
+
+
+def dims(shape: Shape) -> str:
+    rank = len(shape) - 1
+    if rank not in _DIMS:
+        raise ExportError(f"PyTorch has no layer over {rank} spatial axes")
+    return _DIMS[rank]
+
+
+def on_layout(code: str, shape: Shape, w: TorchWriter) -> str:
+    """A channels-first layer, wrapped on a (t, c) sequence."""
+    return f"{w.helper('ChannelsFirst')}({code})" if len(shape) == 2 else code
+
+
+def keywords(**values: Any) -> str:
+    return "".join(f", {k}={v}" for k, v in values.items() if v is not None)
+
+
+def same_pads(x: Shape, f: Shape, s: Shape, d: Shape, out: Shape) -> list[tuple[int, int]]:
+    """Keras's 'same' as explicit (before, after) zero padding per axis: the extra one after."""
+    pads = []
+    for xi, fi, si, di, oi in zip(x, f, s, d, out):
+        total = max((oi - 1) * si + di * (fi - 1) + 1 - xi, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def torch_pads(pads: list[tuple[int, int]]) -> str:
+    """(before, after) per axis in F.pad's order: the last axis first."""
+    return literal_tuple(tuple(q for pair in reversed(pads) for q in pair))
+
+
+def _conv_like(
+    row: LayerInfo, shape: Shape, w: TorchWriter, out_channels: int, groups: int, bias: bool
+) -> str:
+    a = row.args
+    f, s, d = ints(a["f"]), ints(a["s"]), ints(a["d"])
+    c = shape[-1]
+    conv = f"nn.Conv{dims(shape)}({c}, {out_channels}, {literal(f)}"
+    p = a["p"]
+    pre = ""
+    padding: str | None = None
+    if p == "same":
+        if all(si == 1 for si in s):
+            padding = '"same"'
+        else:
+            out = ints(row.shape[:-1])
+            pads = same_pads(shape[:-1], f, s, d, out)
+            if all(b == e for b, e in pads):
+                padding = literal(tuple(b for b, _ in pads))
+            else:
+                w.note("PyTorch refuses padding='same' with a stride: the same zeros, padded first")
+                pre = f"nn.ZeroPad{dims(shape)}({torch_pads(pads)}), "
+    elif p != "valid":
+        padding = literal(ints(p)) if any(ints(p)) else None
+    code = conv + keywords(
+        stride=literal(s) if any(si != 1 for si in s) else None,
+        padding=padding,
+        dilation=literal(d) if any(di != 1 for di in d) else None,
+        groups=groups if groups != 1 else None,
+        bias=None if bias else "False",
+    )
+    code += ")"
+    return f"nn.Sequential({pre}{code})" if pre else code
+
+
+@torch_layer("C")
+def _conv(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    return on_layout(_conv_like(row, shape, w, num(a["n"]), num(a["g"]), bool(a["bias"])), shape, w)
+
+
+@torch_layer("DW")
+def _depthwise(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a, c = row.args, shape[-1]
+    # A depthwise convolution is a Conv with one group per input channel.
+    return on_layout(_conv_like(row, shape, w, c * num(a["m"]), c, bool(a["bias"])), shape, w)
+
+
+@torch_layer("SC")
+def _separable(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a, c = row.args, shape[-1]
+    m = c * num(a["m"])
+    depthwise = _conv_like(row, shape, w, m, c, False)
+    pointwise = f"nn.Conv{dims(shape)}({m}, {num(a['n'])}, 1{keywords(bias=None if a['bias'] else 'False')})"
+    # SeparableConv: a depthwise conv without bias, then a 1x1 pointwise conv.
+    return on_layout(f"nn.Sequential({depthwise}, {pointwise})", shape, w)
+
+
+@torch_layer("T")
+def _transposed(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a, c = row.args, shape[-1]
+    f, s, d = ints(a["f"]), ints(a["s"]), ints(a["d"])
+    p = a["p"] if a["p"] is not None else (0,) * len(f)
+    crop = ""
+    if isinstance(p, str):
+        w.note(f"PyTorch takes no padding={p!r} here: its full output, output_padding or a crop to the size")
+        target = ints(row.shape[:-1])
+        full = tuple((x - 1) * si + di * (fi - 1) + 1 for x, si, di, fi in zip(shape[:-1], s, d, f))
+        op = tuple(max(0, t - u) for t, u in zip(target, full))
+        cut = [u + o - t for u, o, t in zip(full, op, target)]
+        pads: tuple[int, ...] = (0,) * len(f)
+        if any(cut):
+            crop = f"{w.helper('Crop')}({', '.join(literal_tuple((k // 2, k - k // 2)) for k in cut)})"
+    else:
+        pads, op = ints(p), ints(a["op"])
+    code = f"nn.ConvTranspose{dims(shape)}({c}, {num(a['n'])}, {literal(f)}" + keywords(
+        stride=literal(s) if any(si != 1 for si in s) else None,
+        padding=literal(pads) if any(pads) else None,
+        output_padding=literal(op) if any(op) else None,
+        groups=num(a["g"]) if num(a["g"]) != 1 else None,
+        bias=None if a["bias"] else "False",
+        dilation=literal(d) if any(di != 1 for di in d) else None,
+    )
+    code += ")"
+    if crop:
+        code = f"nn.Sequential({code}, {crop})"
+    return on_layout(code, shape, w)
+
+
+@torch_layer("P", "A")
+def _pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    f = ints(a["f"])
+    s = ints(a["s"]) if a["s"] is not None else f
+    kind = "MaxPool" if row.name == "P" else "AvgPool"
+    p = a["p"]
+    pre = ""
+    padding: tuple[int, ...] = (0,) * len(f)
+    if p == "same":
+        pads = same_pads(shape[:-1], f, s, (1,) * len(f), ints(row.shape[:-1]))
+        value = 'float("-inf")' if kind == "MaxPool" else "0.0"
+        if any(b or e for b, e in pads):
+            w.note(
+                "PyTorch pools take no padding='same': Keras's padding written out"
+                + ("" if kind == "MaxPool" else " (the average counts the zeros, as count_include_pad does)")
+            )
+            pre = f"{w.helper('Pad')}({torch_pads(pads)}, value={value}), "
+    elif p != "valid":
+        padding = ints(p)
+        if any(2 * q > fi for q, fi in zip(padding, f)):
+            if a["ceil"]:
+                raise ExportError(
+                    f"{row.text}: PyTorch pools pad at most f/2, and ceil mode depends on the padding"
+                )
+            value = 'float("-inf")' if kind == "MaxPool" else "0.0"
+            w.note("PyTorch pools pad at most half the kernel: the padding written out")
+            pre = f"{w.helper('Pad')}({torch_pads([(q, q) for q in padding])}, value={value}), "
+            padding = (0,) * len(f)
+    code = f"nn.{kind}{dims(shape)}({literal(f)}" + keywords(
+        stride=literal(s) if s != f else None,
+        padding=literal(padding) if any(padding) else None,
+        ceil_mode="True" if a["ceil"] else None,
+    )
+    code += ")"
+    if pre:
+        code = f"nn.Sequential({pre}{code})"
+    return on_layout(code, shape, w)
+
+
+@torch_layer("GAP", "GMP")
+def _global_pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    kind = "Avg" if row.name == "GAP" else "Max"
+    return on_layout(f"nn.Sequential(nn.Adaptive{kind}Pool{dims(shape)}(1), nn.Flatten())", shape, w)
+
+
+@torch_layer("AAP", "AMP")
+def _adaptive_pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    kind = "Avg" if row.name == "AAP" else "Max"
+    return on_layout(f"nn.Adaptive{kind}Pool{dims(shape)}({literal(ints(row.args['o']))})", shape, w)
+
+
+@torch_layer("Z")
+def _zero_pad(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    p = ints(row.args["p"])
+    pads = torch_pads([(q, q) for q in p])
+    return on_layout(f"nn.ZeroPad{dims(shape)}({pads})", shape, w)
+
+
+@torch_layer("SEQ")
+def _tokens(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('Tokens')}()"
+
+
+@torch_layer("CLS")
+def _class_token(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('ClassToken')}({shape[-1]})"
+
+
+@torch_layer("FIRST")
+def _first_token(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('FirstToken')}()"
+
+
+@torch_layer("F")
+def _flatten(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return "nn.Flatten()"
+
+
+@torch_layer("H", "O")
+def _dense(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    bias = keywords(bias=None if a["bias"] else "False")
+    linear = "nn.Linear"
+    if id(row) in w.nested_ties:
+        linear = w.helper("TiedLinear")
+        w.note("its weight is the embedding's, tied by TiedLinear.tie")
+    if len(shape) <= 2:  # a vector, or a sequence: per position
+        return f"{linear}({shape[-1]}, {num(a['n'])}{bias})"
+    fan_in = 1
+    for x in shape:
+        fan_in *= x
+    return f"nn.Sequential(nn.Flatten(), {linear}({fan_in}, {num(a['n'])}{bias}))"
+
+
+@torch_layer("D")
+def _dropout(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"nn.Dropout({rate(row.args['r'])})"
+
+
+@torch_layer("BN")
+def _batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    kind = {1: "1d", 2: "1d", 3: "2d", 4: "3d"}[len(shape)]
+    code = f"nn.BatchNorm{kind}({shape[-1]}{keywords(affine=None if row.args['affine'] else 'False')})"
+    return on_layout(code, shape, w)
+
+
+def _last_axis(code: str, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('ChannelsLast')}({code})" if len(shape) >= 3 else code
+
+
+@torch_layer("LN")
+def _layer_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return _last_axis(
+        f"nn.LayerNorm({shape[-1]}{keywords(bias=None if row.args['bias'] else 'False')})", shape, w
+    )
+
+
+@torch_layer("RMS")
+def _rms_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return _last_axis(f"nn.RMSNorm({shape[-1]})", shape, w)
+
+
+_ACTIVATION_MODULES = {
+    "relu": "nn.ReLU()",
+    "relu6": "nn.ReLU6()",
+    "gelu": "nn.GELU()",
+    "silu": "nn.SiLU()",
+    "tanh": "nn.Tanh()",
+    "sigmoid": "nn.Sigmoid()",
+    "elu": "nn.ELU()",
+    "id": "nn.Identity()",
+}
+
+
+@torch_layer(*ACTIVATIONS)
+def _activation(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    if row.name == "softmax":
+        return f"nn.Softmax(dim={TorchWriter.channel_dim(shape)})"
+    return _ACTIVATION_MODULES[row.name]
+
+
+@torch_layer("E")
+def _embedding(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"nn.Embedding({num(row.args['v'])}, {num(row.args['d'])})"
+
+
+@torch_layer("PE")
+def _positions(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('PositionalEmbedding')}({num(row.args['m'])}, {shape[-1]})"
+
+
+@torch_layer("R", "L", "G")
+def _recurrent(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    kind = {"R": "RNN", "L": "LSTM", "G": "GRU"}[row.name]
+    rnn = f"nn.{kind}({shape[-1]}, {num(a['n'])}, batch_first=True" + keywords(
+        bias=None if a["bias"] else "False", bidirectional="True" if a["bi"] else None
+    )
+    rnn += ")"
+    return f"{w.helper('Recurrent')}({rnn}{keywords(sequences='True' if a['seq'] else None)})"
+
+
+@torch_layer("MHA")
+def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a, c = row.args, shape[-1]
+    h = num(a["h"])
+    k = num(a["k"]) if a["k"] is not None else c // h
+    kv = num(a["kv"]) if a["kv"] is not None else h
+    bias = keywords(bias=None if a["bias"] else "False")
+    if k * h == c and kv == h:
+        return f"{w.helper('SelfAttention')}({c}, {h}{bias})"
+    return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{bias})"
+
+
+@torch_layer("SwiGLU")
+def _swiglu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    bias = keywords(bias=None if row.args["bias"] else "False")
+    return f"{w.helper('SwiGLU')}({shape[-1]}, {num(row.args['n'])}{bias})"
+
+
+def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
+    """The source and the main class's attribute of each row of the main chain."""
+    writer = TorchWriter(net)
+    source = writer.source(class_name)
+    return source, writer.top_rows
+
+
+def _indented(text: str) -> list[str]:
+    return ["    " + line for line in text.split("\n")]
