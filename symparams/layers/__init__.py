@@ -3,6 +3,7 @@
 from . import (
     core,  # noqa: F401  (registers the layers)
     sequence,  # noqa: F401  (registers the sequence layers)
+    vision,  # noqa: F401  (registers the layers of issue 14: gates' companions, norms, PReLU)
 )
 from .registry import REGISTRY, LayerCall, LayerOut, LayerSpec, layer_names, lookup, register
 

@@ -27,6 +27,9 @@ PADDING = "padding"  # same | valid | integer >= 0 (or a tuple of them)
 BOOL = "bool"  # true | false
 RATE = "rate"  # a number between 0 and 1
 CHOICE = "choice"  # one keyword of `choices`
+NUMBER = "number"  # any number, negative and fractional too (a scale, an offset, a slope)
+PAIRS = "pairs"  # per spatial axis an integer >= 0 or a pair (before, after): ((t, b), (l, r))
+INTS = "ints"  # an integer >= 0 or a flat tuple of them (torch's F.pad list)
 
 
 @dataclass(frozen=True)
