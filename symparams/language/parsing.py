@@ -132,7 +132,8 @@ def _parser() -> Lark:
     if path is not None and _trusted(path):
         try:
             with open(path, "rb") as handle:
-                return Lark.load(handle, lexer_callbacks=_CALLBACKS)
+                # The saved options hold `_CALLBACKS` by reference (pickle names the function).
+                return Lark.load(handle)
         except Exception:  # noqa: BLE001, S110  (missing, truncated or foreign: rebuild and replace it)
             pass
     parser = Lark(grammar, lexer_callbacks=_CALLBACKS, **PARSER_OPTIONS)

@@ -1,0 +1,128 @@
+"""Issue 14: the vision model zoo written in the language (tests/vision_zoo.py) against
+the real models: torchvision (weights=None, on the meta device) and keras.applications
+(weights=None). Params, trainable, non-trainable and output shape must be equal.
+
+The smallest model of every family runs in CI; the rest is behind `-m zoo`.
+"""
+
+from __future__ import annotations
+
+import pytest
+import vision_zoo as V
+
+import symparams
+
+zoo = pytest.mark.zoo
+
+
+def _torch_case(name, text_fn, *args, ci=False):
+    marks = [pytest.mark.frameworks] + ([] if ci else [zoo])
+    return pytest.param(name, text_fn, args, marks=marks, id=name)
+
+
+TORCH_CASES = [
+    *[_torch_case(f"efficientnet_{v}", V.efficientnet_text, v, ci=v == "b0") for v in V.B_SCALES],
+    *[_torch_case(f"efficientnet_v2_{v}", V.efficientnet_text, f"v2_{v}", ci=v == "s") for v in "sml"],
+    _torch_case("mobilenet_v3_large", V.mobilenet_v3_text, "large"),
+    _torch_case("mobilenet_v3_small", V.mobilenet_v3_text, "small", ci=True),
+    *[_torch_case(f"mnasnet{a}", V.mnasnet_text, float(a.replace("_", ".")), ci=a == "0_5")
+      for a in ("0_5", "0_75", "1_0", "1_3")],
+    *[_torch_case(f"regnet_{v}", V.regnet_text, v, ci=v in ("x_400mf", "y_400mf")) for v in V.REGNET],
+    *[_torch_case(f"convnext_{v}", V.convnext_text, v, ci=v == "tiny") for v in ("tiny", "small", "base", "large")],
+]
+
+
+@pytest.mark.parametrize("name, text_fn, args", TORCH_CASES)
+def test_torchvision_model(name, text_fn, args):
+    text = text_fn(*args)
+    net = symparams.parse(text)
+    ref = V.torch_reference(name)
+    assert (net.params, net.trainable, net.non_trainable) == (ref["params"], ref["trainable"], 0)
+    assert net.output_shape == ref["output_shape"]
+    assert net.conditions == ()
+    # The numeric build, as the command line makes it, gives the same counts.
+    assert symparams.parse(text, numeric=True).params == ref["params"]
+
+
+EFFNET_KERAS_SIZE = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
+V2_KERAS_SIZE = {"s": 384, "m": 480, "l": 480}
+
+
+def _keras_case(name, text, ci=False):
+    marks = [pytest.mark.frameworks] + ([] if ci else [zoo])
+    return pytest.param(name, text, marks=marks, id=name)
+
+
+def _effnet(v):
+    n = EFFNET_KERAS_SIZE[v]
+    return V.efficientnet_text(v, keras=True, size=f"{n},{n}")
+
+
+def _effnet_v2(v):
+    n = V2_KERAS_SIZE[v]
+    return V.efficientnet_text(f"v2_{v}", keras=True, size=f"{n},{n}")
+
+
+KERAS_CASES = [
+    *[_keras_case(f"EfficientNet{v.upper()}", lambda v=v: _effnet(v), ci=v == "b0") for v in V.B_SCALES],
+    *[_keras_case(f"EfficientNetV2{v}", lambda v=v: V.keras_efficientnet_v2b_text(v), ci=v == "B0")
+      for v in V.KERAS_V2_SCALES],
+    *[_keras_case(f"EfficientNetV2{v.upper()}", lambda v=v: _effnet_v2(v)) for v in "sml"],
+    _keras_case("MobileNetV3Small", lambda: V.mobilenet_v3_text("small", keras=True), ci=True),
+    _keras_case("MobileNetV3Large", lambda: V.mobilenet_v3_text("large", keras=True)),
+    *[_keras_case(f"ConvNeXt{v.capitalize()}", lambda v=v: V.convnext_text(v, keras=True), ci=v == "tiny")
+      for v in V.CONVNEXT],
+]
+
+
+@pytest.mark.parametrize("name, text_fn", KERAS_CASES)
+def test_keras_application(name, text_fn):
+    net = symparams.parse(text_fn(), convention="keras")
+    kwargs = {"input_shape": (224, 224, 3)} if name.startswith("MobileNetV3") else {}
+    ref = V.keras_reference(name, **kwargs)
+    assert (net.params, net.trainable, net.non_trainable) == (ref["params"], ref["trainable"], ref["non_trainable"])
+    assert net.output_shape == ref["output_shape"]
+    assert net.conditions == ()
+
+
+# ---------------------------------------------------------------- symbolic backbones
+# (torchvision name, text without the head, smallest square input the model accepts)
+BACKBONES = [
+    ("efficientnet_b0", V.efficientnet_text("b0", head=False, size="h,w"), 1),
+    ("mobilenet_v3_large", V.mobilenet_v3_text("large", head=False, size="h,w"), 1),
+    ("convnext_tiny", V.convnext_text("tiny", head=False, size="h,w"), 32),
+]
+SIZES = [(224, 224), (193, 257), (97, 131), (33, 47), (301, 64)]
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("name, text, smallest", BACKBONES, ids=[b[0] for b in BACKBONES])
+def test_symbolic_backbone(name, text, smallest):
+    net = symparams.parse(text)
+    assert net.output_shape[1:] != net.output_shape[:1]  # symbolic h, w
+    for h, w in [*SIZES, (smallest, smallest)]:
+        ref = V.torch_reference(name, (h, w), "features")
+        at = net.subs(h=h, w=w)
+        assert at.params == ref["params"], (h, w)
+        assert at.output_shape == ref["output_shape"], (h, w)
+        # The same size written as numbers builds the same network.
+        numeric = symparams.parse(text.replace("I(h,w,3)", f"I({h},{w},3)"))
+        assert (numeric.params, numeric.output_shape) == (ref["params"], ref["output_shape"])
+    if smallest > 1:
+        below = smallest - 1
+        assert V.torch_refuses(name, (below, below), "features")
+        assert V.torch_refuses(name, (below, 224), "features")
+        with pytest.raises(symparams.ShapeError) as err:
+            symparams.parse(text.replace("I(h,w,3)", f"I({below},224,3)"))
+        assert "at least" in err.value.message
+        assert err.value.pos is not None
+
+
+def test_convnext_backbone_conditions_name_the_smallest_size():
+    net = symparams.parse(V.convnext_text("tiny", head=False, size="h,w"))
+    text = " ".join(str(c) for c in net.conditions)
+    assert "h" in text and "w" in text
+    # Holds at 32, fails at 31 (⌊x/32⌋ ≥ 1 through the stem and three downsamplings).
+    assert net.subs(h=32, w=32).output_shape == (768, 1, 1)
+    with pytest.raises(symparams.SymparamsError):
+        net.subs(h=31, w=32)
