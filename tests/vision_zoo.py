@@ -114,17 +114,24 @@ KERAS_V2_BASE = [(3, 1, 32, 16, 1, 0, 1, 1), (3, 2, 16, 32, 4, 0, 2, 1), (3, 2, 
 KERAS_V2_SCALES = {"B0": (1.0, 1.0), "B1": (1.0, 1.1), "B2": (1.1, 1.2), "B3": (1.2, 1.4)}
 
 
+def keras_round_filters(filters: int, width: float) -> int:
+    """keras efficientnet_v2.round_filters: the nearest multiple of 8, at least 8, and
+    unlike `_make_divisible` without the "never 10% below" step (B3: 16·1.2 → 16, not 24)."""
+    return max(8, int(filters * width + 4) // 8 * 8)
+
+
 def keras_efficientnet_v2b_text(variant: str) -> str:
     """keras EfficientNetV2B0..B3: the base table scaled by round_filters (divisor 8) and
     ⌈repeats·depth⌉, stem round_filters(32), top round_filters(1280)."""
     width, depth = KERAS_V2_SCALES[variant]
     stages = []
     for f, n, i, o, t, _se, s, fused in KERAS_V2_BASE:
-        stages.append((fused, t, f, s, make_divisible(i * width), make_divisible(o * width), math.ceil(n * depth)))
+        i, o = keras_round_filters(i, width), keras_round_filters(o, width)
+        stages.append((fused, t, f, s, i, o, math.ceil(n * depth)))
     lines = [EFFNET_COMMON + "I(224,224,3)-RESCALE(1/255)-NORM(adapt=false)"]
-    lines.append(f"  -cbn({make_divisible(32 * width)},3,2)-silu")
+    lines.append(f"  -cbn({keras_round_filters(32, width)},3,2)-silu")
     lines += _stages(stages)
-    lines.append(f"  -cbn({make_divisible(1280 * width)},1,1)-silu-GAP-D(0.2)-O(1000)")
+    lines.append(f"  -cbn({keras_round_filters(1280, width)},1,1)-silu-GAP-D(0.2)-O(1000)")
     return "\n".join(lines) + "\n"
 
 
@@ -289,6 +296,56 @@ def mnasnet_text(alpha: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- Inception
+def inception_v3_text(keras: bool = False) -> str:
+    """keras InceptionV3 (conv2d_bn: a conv without bias, BatchNormalization(scale=False),
+    ReLU) and torchvision inception_v3 without its auxiliary head (BasicConv2d: the same
+    with a full BatchNorm)."""
+    bn = "BN(scale=false)" if keras else "BN"
+    return f"""\
+cb(n, f) = C(n, f, p=same, bias=false)-{bn}-relu
+cv(n, f, s) = C(n, f, s=s, bias=false)-{bn}-relu
+pool(n) = A(3,s=1,p=same)-cb(n,1)
+mixA(p) = [cb(64,1) | cb(48,1)-cb(64,5) | cb(64,1)-cb(96,3)-cb(96,3) | pool(p)]
+redA = [cv(384,3,2) | cb(64,1)-cb(96,3)-cv(96,3,2) | P(3,s=2)]
+mixB(m) = [cb(192,1) | cb(m,1)-cb(m,(1,7))-cb(192,(7,1))
+          | cb(m,1)-cb(m,(7,1))-cb(m,(1,7))-cb(m,(7,1))-cb(192,(1,7)) | pool(192)]
+redB = [cb(192,1)-cv(320,3,2) | cb(192,1)-cb(192,(1,7))-cb(192,(7,1))-cv(192,3,2) | P(3,s=2)]
+split(n) = [cb(n,(1,3)) | cb(n,(3,1))]
+mixC = [cb(320,1) | cb(384,1)-split(384) | cb(448,1)-cb(384,3)-split(384) | pool(192)]
+I(299,299,3)
+  -cv(32,3,2)-cv(32,3,1)-cb(64,3)-P(3,s=2)
+  -cv(80,1,1)-cv(192,3,1)-P(3,s=2)
+  -mixA(32)-mixA(64)*2
+  -redA
+  -mixB(128)-mixB(160)*2-mixB(192)
+  -redB
+  -mixC*2
+  -GAP-{"" if keras else "D(0.5)-"}O(1000)
+"""
+
+
+INCEPTION_RESNET_V2 = """\
+cb(n, f) = C(n, f, p=same, bias=false)-BN(scale=false)-relu
+cv(n, f, s) = C(n, f, s=s, bias=false)-BN(scale=false)-relu
+# Residual blocks: the branches concatenated, a 1x1 conv with bias back to the input width,
+# added to the input (CustomScaleLayer's x + scale·r: no weights).
+b35 = [[cb(32,1) | cb(32,1)-cb(32,3) | cb(32,1)-cb(48,3)-cb(64,3)]-C(320,1) + id]-relu
+b17 = [[cb(192,1) | cb(128,1)-cb(160,(1,7))-cb(192,(7,1))]-C(1088,1) + id]-relu
+b8 = [[cb(192,1) | cb(192,1)-cb(224,(1,3))-cb(256,(3,1))]-C(2080,1) + id]
+I(299,299,3)
+  -cv(32,3,2)-cv(32,3,1)-cb(64,3)-P(3,s=2)-cv(80,1,1)-cv(192,3,1)-P(3,s=2)
+  -[cb(96,1) | cb(48,1)-cb(64,5) | cb(64,1)-cb(96,3)-cb(96,3) | A(3,s=1,p=same)-cb(64,1)]
+  -b35*10
+  -[cv(384,3,2) | cb(256,1)-cb(256,3)-cv(384,3,2) | P(3,s=2)]
+  -b17*20
+  -[cb(256,1)-cv(384,3,2) | cb(256,1)-cv(288,3,2) | cb(256,1)-cb(288,3)-cv(320,3,2) | P(3,s=2)]
+  -(b8-relu)*9-b8
+  -cb(1536,1)
+  -GAP-O(1000)
+"""
+
+
 # ---------------------------------------------------------------- framework references
 def _import_torchvision():
     sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
@@ -311,12 +368,12 @@ def _import_torchvision():
 
 
 @lru_cache(maxsize=None)
-def torch_reference(name: str, size: tuple[int, int] = (224, 224), part: str = "") -> dict:
+def torch_reference(name: str, size: tuple[int, int] = (224, 224), part: str = "", **kwargs) -> dict:
     """params, trainable and output shape ([c, h, w] or [n]) of a torchvision model, or of
     its `features` (part="features") at an input of `size`."""
     torch, M = _import_torchvision()
     with torch.device("meta"):
-        model = M.get_model(name, weights=None).eval()
+        model = M.get_model(name, weights=None, **kwargs).eval()
         if part:
             model = getattr(model, part)
         x = torch.empty(1, 3, *size)
