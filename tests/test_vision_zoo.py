@@ -7,6 +7,8 @@ The smallest model of every family runs in CI; the rest is behind `-m zoo`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import vision_zoo as V
 
@@ -35,9 +37,31 @@ TORCH_CASES = [
 # torchvision builds with aux_logits=True by default: its side output is not a chain's, so
 # the model is compared without it (aux_logits=False; GoogLeNet/Inception's aux heads are
 # graph outputs, a later issue's form).
-TORCH_KWARGS = {"inception_v3": {"aux_logits": False, "init_weights": False}}
+TORCH_KWARGS = {"inception_v3": {"aux_logits": False, "init_weights": False},
+                "googlenet": {"aux_logits": False, "init_weights": False}}
 TORCH_SIZES = {"inception_v3": (299, 299)}
-TORCH_CASES.append(_torch_case("inception_v3", V.inception_v3_text, ci=True))
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _constant(text):
+    return lambda: text
+
+
+def _example(name):
+    return lambda: (EXAMPLES / name).read_text(encoding="utf-8")
+
+
+TORCH_CASES += [
+    _torch_case("inception_v3", V.inception_v3_text, ci=True),
+    _torch_case("googlenet", _constant(V.GOOGLENET), ci=True),
+    _torch_case("alexnet", _constant(V.ALEXNET), ci=True),
+    *[_torch_case(n, V.resnet_text, n, ci=n in ("resnet18", "resnext50_32x4d", "wide_resnet50_2")) for n in V.RESNET],
+    *[_torch_case(n + bn, V.vgg_text, n + bn, ci=n + bn == "vgg11") for n in V.VGG_NAMES for bn in ("", "_bn")],
+    *[_torch_case(n, V.densenet_text, n, ci=n == "densenet121") for n in V.DENSENET],
+    *[_torch_case(f"squeezenet{v}", V.squeezenet_text, v, ci=v == "1_1") for v in ("1_0", "1_1")],
+    *[_torch_case(f"vit_{v}", V.vit_text, v, ci=v == "b_32") for v in V.VIT],
+    _torch_case("mobilenet_v2", _example("mobilenet_v2.arch"), ci=True),
+]
 
 
 @pytest.mark.parametrize("name, text_fn, args", TORCH_CASES)
@@ -80,6 +104,16 @@ KERAS_CASES = [
     _keras_case("MobileNetV3Large", lambda: V.mobilenet_v3_text("large", keras=True)),
     _keras_case("InceptionV3", lambda: V.inception_v3_text(keras=True), ci=True),
     _keras_case("InceptionResNetV2", lambda: V.INCEPTION_RESNET_V2),
+    *[_keras_case(n, lambda n=n: V.keras_resnet_text(n), ci=n in ("ResNet50", "ResNet50V2"))
+      for n in ("ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2")],
+    *[_keras_case(n, lambda n=n: V.densenet_text(n, keras=True), ci=n == "DenseNet121")
+      for n in ("DenseNet121", "DenseNet169", "DenseNet201")],
+    _keras_case("MobileNet", lambda: V.KERAS_MOBILENET, ci=True),
+    _keras_case("Xception", lambda: V.XCEPTION, ci=True),
+    # Also checked in CI by test_examples (examples/vgg16.arch, mobilenet_v2.arch).
+    _keras_case("VGG16", lambda: V.vgg_text("vgg16", keras=True)),
+    _keras_case("VGG19", lambda: V.vgg_text("vgg19", keras=True)),
+    _keras_case("MobileNetV2", _example("mobilenet_v2.arch")),
     *[_keras_case(f"ConvNeXt{v.capitalize().replace('Xl', 'XL')}", lambda v=v: V.convnext_text(v, keras=True),
                   ci=v == "tiny") for v in V.CONVNEXT],
 ]
@@ -88,7 +122,7 @@ KERAS_CASES = [
 @pytest.mark.parametrize("name, text_fn", KERAS_CASES)
 def test_keras_application(name, text_fn):
     net = symparams.parse(text_fn(), convention="keras")
-    kwargs = {"input_shape": (224, 224, 3)} if name.startswith("MobileNetV3") else {}
+    kwargs = {"input_shape": (224, 224, 3)} if name.startswith(("MobileNetV3", "MobileNetV2")) else {}
     ref = V.keras_reference(name, **kwargs)
     assert (net.params, net.trainable, net.non_trainable) == (ref["params"], ref["trainable"], ref["non_trainable"])
     assert net.output_shape == ref["output_shape"]
@@ -101,7 +135,10 @@ BACKBONES = [
     ("efficientnet_b0", V.efficientnet_text("b0", head=False, size="h,w"), 1),
     ("mobilenet_v3_large", V.mobilenet_v3_text("large", head=False, size="h,w"), 1),
     ("convnext_tiny", V.convnext_text("tiny", head=False, size="h,w"), 32),
+    ("resnet50", V.resnet_text("resnet50", head=False, size="h,w"), 1),
+    ("densenet121", V.densenet_text("densenet121", head=False, size="h,w"), 29),
 ]
+PARTS = {"resnet50": "trunk"}
 SIZES = [(224, 224), (193, 257), (97, 131), (33, 47), (301, 64)]
 
 
@@ -111,7 +148,7 @@ def test_symbolic_backbone(name, text, smallest):
     net = symparams.parse(text)
     assert {str(s) for s in net.params.free_symbols} == set() and net.output_shape[1].free_symbols
     for h, w in [*SIZES, (smallest, smallest)]:
-        ref = V.torch_reference(name, (h, w), "features")
+        ref = V.torch_reference(name, (h, w), PARTS.get(name, "features"))
         at = net.subs(h=h, w=w)
         assert at.params == ref["params"], (h, w)
         assert at.output_shape == ref["output_shape"], (h, w)
@@ -120,8 +157,8 @@ def test_symbolic_backbone(name, text, smallest):
         assert (numeric.params, numeric.output_shape) == (ref["params"], ref["output_shape"])
     if smallest > 1:
         below = smallest - 1
-        assert V.torch_refuses(name, (below, below), "features")
-        assert V.torch_refuses(name, (below, 224), "features")
+        assert V.torch_refuses(name, (below, below), PARTS.get(name, "features"))
+        assert V.torch_refuses(name, (below, 224), PARTS.get(name, "features"))
         with pytest.raises(symparams.ShapeError) as err:
             symparams.parse(text.replace("I(h,w,3)", f"I({below},224,3)"))
         assert "at least" in err.value.message

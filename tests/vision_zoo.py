@@ -346,6 +346,210 @@ I(299,299,3)
 """
 
 
+# ---------------------------------------------------------------- the families expressible before issue 14
+RESNET = {  # block, layers, groups, width per group (torchvision resnet.*)
+    "resnet18": ("basic", (2, 2, 2, 2), 1, 64), "resnet34": ("basic", (3, 4, 6, 3), 1, 64),
+    "resnet50": ("bottleneck", (3, 4, 6, 3), 1, 64), "resnet101": ("bottleneck", (3, 4, 23, 3), 1, 64),
+    "resnet152": ("bottleneck", (3, 8, 36, 3), 1, 64),
+    "resnext50_32x4d": ("bottleneck", (3, 4, 6, 3), 32, 4),
+    "resnext101_32x8d": ("bottleneck", (3, 4, 23, 3), 32, 8),
+    "resnext101_64x4d": ("bottleneck", (3, 4, 23, 3), 64, 4),
+    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 128),
+    "wide_resnet101_2": ("bottleneck", (3, 4, 23, 3), 1, 128),
+}
+
+
+def resnet_text(name: str, head: bool = True, size: str = "224,224") -> str:
+    """torchvision ResNet / ResNeXt / Wide ResNet (v1.5: the stride on the 3x3 conv); a
+    bottleneck of planes m has width ⌊m·base/64⌋·g and outputs 4m."""
+    kind, layers, g, base = RESNET[name]
+    lines = [
+        "conv(k, f, s, g) = C(k, f, s=s, p=(f-1)/2, g=g, bias=false)-BN",
+        "branch(m, w, s, g) = conv(w,1,1,1)-relu-conv(w,3,s,g)-relu-conv(4*m,1,1,1)",
+        "bottleneck(m, w, g) = [branch(m,w,1,g) + id]-relu",
+        "first(m, w, s, g) = [branch(m,w,s,g) + conv(4*m,1,s,1)]-relu",
+        "basic(k) = [conv(k,3,1,1)-relu-conv(k,3,1,1) + id]-relu",
+        "down(k) = [conv(k,3,2,1)-relu-conv(k,3,1,1) + conv(k,1,2,1)]-relu",
+        f"I({size},3)",
+        "  -conv(64,7,2,1)-relu-P(3,s=2,p=1)",
+    ]
+    for k, (m, n) in enumerate(zip((64, 128, 256, 512), layers)):
+        if kind == "basic":
+            first, rest = ("basic(64)", "basic(64)") if k == 0 else (f"down({m})", f"basic({m})")
+        else:
+            w = m * base // 64 * g
+            first, rest = f"first({m},{w},{1 if k == 0 else 2},{g})", f"bottleneck({m},{w},{g})"
+        lines.append(f"  -{first}-{rest}" + (f"*{n - 1}" if n > 2 else ""))
+    if head:
+        lines.append("  -GAP-O(1000)")
+    return "\n".join(lines) + "\n"
+
+
+VGG = {"A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+       "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+       "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+       "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]}
+VGG_NAMES = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E"}
+
+
+def vgg_text(name: str, keras: bool = False) -> str:
+    """torchvision vgg11..19 (and _bn); keras VGG16 / VGG19 (Flatten then Dense, the same counts)."""
+    bn = name.endswith("_bn")
+    cfg = VGG[VGG_NAMES[name.removesuffix("_bn")]]
+    conv = "C(k,3,p=1)-BN-relu" if bn else "C(k,3,p=1)-relu"
+    layers = "-".join("P(2)" if v == "M" else f"conv({v})" for v in cfg)
+    pool = "F" if keras else "AAP(7)-F"
+    drop = "" if keras else "-D(0.5)"
+    return (f"conv(k) = {conv}\nI(224,224,3)\n  -{layers}\n"
+            f"  -{pool}-H(4096)-relu{drop}-H(4096)-relu{drop}-O(1000)\n")
+
+
+DENSENET = {"densenet121": (32, (6, 12, 24, 16), 64), "densenet161": (48, (6, 12, 36, 24), 96),
+            "densenet169": (32, (6, 12, 32, 32), 64), "densenet201": (32, (6, 12, 48, 32), 64)}
+
+
+def densenet_text(name: str, keras: bool = False, head: bool = True, size: str = "224,224") -> str:
+    """torchvision densenet121/161/169/201 and keras DenseNet121/169/201: each dense layer
+    concatenates its growth g to its input, `[id | BN-relu-C(4g,1)-BN-relu-C(g,3)]`; a
+    transition halves the channels (⌊c/2⌋) and the size."""
+    growth, blocks, c = DENSENET[name.lower()]
+    stem = ("Z(3)-C({c},7,s=2,bias=false)-BN-relu-Z(1)-P(3,s=2)" if keras
+            else "C({c},7,s=2,p=3,bias=false)-BN-relu-P(3,s=2,p=1)").format(c=c)
+    lines = [
+        f"layer(g) = [id | BN-relu-C(4*g,1,bias=false)-BN-relu-C(g,3,p=1,bias=false)]",
+        "transition(k) = BN-relu-C(k,1,bias=false)-A(2)",
+        f"I({size},3)",
+        f"  -{stem}",
+    ]
+    for k, n in enumerate(blocks):
+        c += n * growth
+        text = f"  -layer({growth})*{n}"
+        if k < len(blocks) - 1:
+            c //= 2
+            text += f"-transition({c})"
+        lines.append(text)
+    if head:
+        lines.append("  -BN-relu-GAP-O(1000)")
+    else:
+        lines.append("  -BN")
+    return "\n".join(lines) + "\n"
+
+
+KERAS_RESNET = {"ResNet50": (3, 4, 6, 3), "ResNet101": (3, 4, 23, 3), "ResNet152": (3, 8, 36, 3)}
+
+
+def keras_resnet_text(name: str) -> str:
+    """keras ResNet50/101/152 (v1: every conv has a bias, the stride on the first 1x1) and
+    ResNet50V2/101V2/152V2 (pre-activation; the stride on the last block of a stack, its
+    shortcut a 1x1 max pool; ZeroPadding2D((1,1),(1,1)) before each 3x3)."""
+    if not name.endswith("V2"):
+        lines = [
+            "cb(k, f, s) = C(k, f, s=s, p=same)-BN",
+            "main(m, s) = cb(m,1,s)-relu-cb(m,3,1)-relu-cb(4*m,1,1)",
+            "first(m, s) = [main(m, s) + cb(4*m,1,s)]-relu",
+            "block(m) = [main(m, 1) + id]-relu",
+            "I(224,224,3)",
+            "  -Z(3)-C(64,7,s=2)-BN-relu-Z(1)-P(3,s=2)",
+        ]
+        for k, (m, n) in enumerate(zip((64, 128, 256, 512), KERAS_RESNET[name])):
+            lines.append(f"  -first({m},{1 if k == 0 else 2})-block({m})" + (f"*{n - 1}" if n > 2 else ""))
+        lines.append("  -GAP-O(1000)")
+        return "\n".join(lines) + "\n"
+    depths = KERAS_RESNET[name[:-2]]
+    lines = [
+        "main(m, s) = C(m,1,bias=false)-BN-relu-Z(((1,1),(1,1)))-C(m,3,s=s,bias=false)-BN-relu-C(4*m,1)",
+        "first(m) = BN-relu-[main(m,1) + C(4*m,1)]",
+        "block(m) = [BN-relu-main(m,1) + id]",
+        "last(m) = [BN-relu-main(m,2) + P(1,s=2)]",
+        "I(224,224,3)",
+        "  -Z(3)-C(64,7,s=2)-Z(1)-P(3,s=2)",
+    ]
+    for k, (m, n) in enumerate(zip((64, 128, 256, 512), depths)):
+        if k < 3:
+            lines.append(f"  -first({m})-block({m})" + (f"*{n - 2}" if n > 3 else "") + f"-last({m})")
+        else:
+            lines.append(f"  -first({m})-block({m})" + (f"*{n - 1}" if n > 2 else ""))
+    lines.append("  -BN-relu-GAP-O(1000)")
+    return "\n".join(lines) + "\n"
+
+
+KERAS_MOBILENET = """\
+# Keras MobileNet (v1): before every stride-2 depthwise conv a ZeroPadding2D(((0,1),(0,1)))
+# and a valid conv; the classifier is a 1x1 conv on the pooled (1,1,1024) map.
+cb(n, s) = C(n,3,s=s,p=same,bias=false)-BN-relu6
+pw(n) = C(n,1,bias=false)-BN-relu6
+dw(n) = DW(3,p=same,bias=false)-BN-relu6-pw(n)
+dw2(n) = Z(((0,1),(0,1)))-DW(3,s=2,bias=false)-BN-relu6-pw(n)
+I(224,224,3)
+  -cb(32,2)-dw(64)
+  -dw2(128)-dw(128)
+  -dw2(256)-dw(256)
+  -dw2(512)-dw(512)*5
+  -dw2(1024)-dw(1024)
+  -AAP(1)-D(0.001)-C(1000,1,p=same)-F-softmax
+"""
+
+XCEPTION = """\
+sc(n) = SC(n,3,p=same,bias=false)-BN
+short(n) = C(n,1,s=2,p=same,bias=false)-BN
+entry(n) = [relu-sc(n)-relu-sc(n)-P(3,s=2,p=same) + short(n)]
+middle = [relu-sc(728)-relu-sc(728)-relu-sc(728) + id]
+I(299,299,3)
+  -C(32,3,s=2,bias=false)-BN-relu-C(64,3,bias=false)-BN-relu
+  -[sc(128)-relu-sc(128)-P(3,s=2,p=same) + short(128)]
+  -entry(256)-entry(728)
+  -middle*8
+  -[relu-sc(728)-relu-sc(1024)-P(3,s=2,p=same) + short(1024)]
+  -sc(1536)-relu-sc(2048)-relu-GAP-O(1000)
+"""
+
+
+def squeezenet_text(version: str) -> str:
+    """torchvision squeezenet1_0 / 1_1: Fire modules (squeeze 1x1, then 1x1 and 3x3 expands
+    concatenated), ceil-mode max pools, a 1x1 conv classifier pooled to 1x1."""
+    fires = {"1_0": ["C(96,7,s=2)-relu-pool", "fire(16,64)", "fire(16,64)", "fire(32,128)", "pool",
+                     "fire(32,128)", "fire(48,192)", "fire(48,192)", "fire(64,256)", "pool", "fire(64,256)"],
+             "1_1": ["C(64,3,s=2)-relu-pool", "fire(16,64)", "fire(16,64)", "pool", "fire(32,128)",
+                     "fire(32,128)", "pool", "fire(48,192)", "fire(48,192)", "fire(64,256)", "fire(64,256)"]}
+    return ("fire(s, e) = C(s,1)-relu-[C(e,1)-relu | C(e,3,p=1)-relu]\npool = P(3,s=2,ceil=true)\n"
+            "I(224,224,3)\n  -" + "\n  -".join(fires[version]) + "\n  -D(0.5)-C(1000,1)-relu-AAP(1)-F\n")
+
+
+GOOGLENET = """\
+# torchvision googlenet without its auxiliary heads (aux_logits=False): BasicConv2d is a
+# conv without bias, BatchNorm and ReLU; the "5x5" branch is a 3x3, as torchvision builds it.
+cb(n, f) = C(n, f, p=(f-1)/2, bias=false)-BN-relu
+inc(a, b, c, d, e, p) = [cb(a,1) | cb(b,1)-cb(c,3) | cb(d,1)-cb(e,3) | P(3,s=1,p=1,ceil=true)-cb(p,1)]
+pool = P(3,s=2,ceil=true)
+I(224,224,3)
+  -C(64,7,s=2,p=3,bias=false)-BN-relu-pool
+  -cb(64,1)-cb(192,3)-pool
+  -inc(64,96,128,16,32,32)-inc(128,128,192,32,96,64)-pool
+  -inc(192,96,208,16,48,64)-inc(160,112,224,24,64,64)-inc(128,128,256,24,64,64)
+  -inc(112,144,288,32,64,64)-inc(256,160,320,32,128,128)-P(2,ceil=true)
+  -inc(256,160,320,32,128,128)-inc(384,192,384,48,128,128)
+  -GAP-D(0.2)-O(1000)
+"""
+
+ALEXNET = """\
+I(224,224,3)
+  -C(64,11,s=4,p=2)-relu-P(3,s=2)-C(192,5,p=2)-relu-P(3,s=2)
+  -C(384,3,p=1)-relu-C(256,3,p=1)-relu-C(256,3,p=1)-relu-P(3,s=2)
+  -AAP(6)-F-D(0.5)-H(4096)-relu-D(0.5)-H(4096)-relu-O(1000)
+"""
+
+VIT = {"b_16": (16, 768, 12, 12, 3072), "b_32": (32, 768, 12, 12, 3072), "l_16": (16, 1024, 24, 16, 4096),
+       "l_32": (32, 1024, 24, 16, 4096), "h_14": (14, 1280, 32, 16, 5120)}
+
+
+def vit_text(variant: str) -> str:
+    """torchvision vit_*: patchify conv, class token, learned positions, pre-norm blocks."""
+    patch, d, layers, heads, ff = VIT[variant]
+    tokens = (224 // patch) ** 2 + 1
+    return (f"I(224,224,3)-C({d},{patch},s={patch})-SEQ-CLS-PE({tokens})"
+            f"-TB({heads},{ff})*{layers}-LN-FIRST-O(1000)\n")
+
+
 # ---------------------------------------------------------------- framework references
 def _import_torchvision():
     sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
@@ -374,7 +578,9 @@ def torch_reference(name: str, size: tuple[int, int] = (224, 224), part: str = "
     torch, M = _import_torchvision()
     with torch.device("meta"):
         model = M.get_model(name, weights=None, **kwargs).eval()
-        if part:
+        if part == "trunk":  # a ResNet without its pool and fc
+            model = torch.nn.Sequential(*list(model.children())[:-2])
+        elif part:
             model = getattr(model, part)
         x = torch.empty(1, 3, *size)
         with torch.no_grad():
