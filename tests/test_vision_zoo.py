@@ -173,3 +173,25 @@ def test_convnext_backbone_conditions_name_the_smallest_size():
     assert net.subs(h=32, w=32).output_shape == (768, 1, 1)
     with pytest.raises(symparams.SymparamsError):
         net.subs(h=31, w=32)
+
+
+@pytest.mark.frameworks
+def test_keras_efficientnet_b0_with_keras_own_padding():
+    """Keras pads with correct_pad before every stride-2 conv: ((0,1),(0,1)) for a 3x3 and
+    ((1,2),(1,2)) for a 5x5 at the even sizes B0 meets at 224, then a valid conv. Written
+    out with the asymmetric Z, the network is the same as with torch's symmetric padding."""
+    def keras_pad(text):
+        return text.replace(
+        "dbn(f, s) = DW(f, s=s, p=(f-1)/2, bias=false)-BN",
+            "dbn(f, s) = Z((((f-1)/2-s+1, (f-1)/2), ((f-1)/2-s+1, (f-1)/2)))-DW(f, s=s, bias=false)-BN",
+        ).replace("-cbn(32,3,2)-silu", "-Z(((0,1),(0,1)))-C(32,3,s=2,bias=false)-BN-silu")
+
+    text = V.efficientnet_text("b0", keras=True)
+    keras_padding = keras_pad(text)
+    assert keras_padding != text and "Z(((0,1),(0,1)))" in keras_padding
+    net = symparams.parse(keras_padding, convention="keras")
+    ref = V.keras_reference("EfficientNetB0")
+    assert (net.params, net.trainable, net.non_trainable) == (ref["params"], ref["trainable"], ref["non_trainable"])
+    assert net.output_shape == ref["output_shape"]
+    features = keras_pad(V.efficientnet_text("b0", keras=True, head=False))
+    assert symparams.parse(features, convention="keras").output_shape == (7, 7, 1280)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 import types
-from functools import lru_cache
+from functools import cache
 
 
 # ---------------------------------------------------------------- rounding rules
@@ -243,7 +243,6 @@ def regnet_text(variant: str, head: bool = True, size: str = "224,224") -> str:
     """torchvision regnet_x_* / regnet_y_*: ResBottleneckBlock (1x1, grouped 3x3, [SE of a
     quarter of the block's input width], 1x1), a projection where the shape changes."""
     se = variant.startswith("y")
-    gate = "-gate(o, round_se)" if se else ""
     lines = [
         "cbn(n, f, s, g) = C(n, f, s=s, p=(f-1)/2, g=g, bias=false)-BN",
         "gate(e, q) = [id * (AAP(1)-C(q,1)-relu-C(e,1)-sigmoid)]",
@@ -257,7 +256,6 @@ def regnet_text(variant: str, head: bool = True, size: str = "224,224") -> str:
         lines.append("f(i, o, s, gw) = " + body.format(gate=""))
         lines.append("first(i, o, gw) = [f(i,o,2,gw) + cbn(o,1,2,1)]-relu")
         lines.append("same(o, gw) = [f(o,o,1,gw) + id]-relu")
-    del gate
     lines.append(f"I({size},3)")
     lines.append("  -cbn(32,3,2,1)-relu")
     i = 32
@@ -292,7 +290,7 @@ def mnasnet_text(alpha: float) -> str:
             first = f"[{first} + id]"
         rest = f"[ir({o * t},{o},{f},1) + id]"
         lines.append(f"  -{first}" + (f"-{rest}*{n - 1}" if n > 2 else f"-{rest}" if n == 2 else ""))
-    lines.append(f"  -cbn(1280,1,1)-relu-GAP-D(0.2)-O(1000)")
+    lines.append("  -cbn(1280,1,1)-relu-GAP-D(0.2)-O(1000)")
     return "\n".join(lines) + "\n"
 
 
@@ -416,7 +414,7 @@ def densenet_text(name: str, keras: bool = False, head: bool = True, size: str =
     stem = ("Z(3)-C({c},7,s=2,bias=false)-BN-relu-Z(1)-P(3,s=2)" if keras
             else "C({c},7,s=2,p=3,bias=false)-BN-relu-P(3,s=2,p=1)").format(c=c)
     lines = [
-        f"layer(g) = [id | BN-relu-C(4*g,1,bias=false)-BN-relu-C(g,3,p=1,bias=false)]",
+        "layer(g) = [id | BN-relu-C(4*g,1,bias=false)-BN-relu-C(g,3,p=1,bias=false)]",
         "transition(k) = BN-relu-C(k,1,bias=false)-A(2)",
         f"I({size},3)",
         f"  -{stem}",
@@ -571,7 +569,7 @@ def _import_torchvision():
     return torch, M
 
 
-@lru_cache(maxsize=None)
+@cache
 def torch_reference(name: str, size: tuple[int, int] = (224, 224), part: str = "", **kwargs) -> dict:
     """params, trainable and output shape ([c, h, w] or [n]) of a torchvision model, or of
     its `features` (part="features") at an input of `size`."""
@@ -591,7 +589,7 @@ def torch_reference(name: str, size: tuple[int, int] = (224, 224), part: str = "
 
 
 def torch_refuses(name: str, size: tuple[int, int], part: str = "") -> bool:
-    torch, M = _import_torchvision()
+    """Whether the model refuses an input of `size` (its forward raises)."""
     try:
         torch_reference.__wrapped__(name, size, part)
     except (RuntimeError, ValueError):
@@ -599,7 +597,7 @@ def torch_refuses(name: str, size: tuple[int, int], part: str = "") -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def keras_reference(name: str, **kwargs) -> dict:
     import keras
     import numpy as np
