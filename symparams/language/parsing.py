@@ -89,21 +89,25 @@ def is_branch_product(code: str, pos: int) -> bool:
     >>> is_branch_product("[id * (GAP-H(8))]", 4), is_branch_product("[X * (k+1)]", 3)
     (True, False)
     """
-    rest = code[pos + 1 :].lstrip()
-    if not rest:
+    # Matched in place, never sliced: a long text with many '*' stays linear.
+    i = pos + 1
+    while i < len(code) and code[i].isspace():
+        i += 1
+    if i >= len(code):
         return False
-    if rest[0] == "[" or _NAME_CALL.match(rest) or _REPLICAS_AHEAD.match(rest):
+    if code[i] == "[" or _NAME_CALL.match(code, i) or _REPLICAS_AHEAD.match(code, i):
         return True
-    if rest[0] != "(":
+    if code[i] != "(":
         return False
     depth = 0
-    for i, ch in enumerate(rest):
+    for j in range(i, len(code)):
+        ch = code[j]
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
             if depth == 0:
-                inside = rest[1:i]
+                inside = code[i + 1 : j]
                 return _COUNT_TEXT.fullmatch(inside) is None or _NAME_CALL.search(inside) is not None
     return False
 
