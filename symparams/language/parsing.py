@@ -147,6 +147,9 @@ def _parser() -> Lark:
     return parser
 
 
+_SOURCE = Path(__file__).read_text("utf-8") if Path(__file__).is_file() else ""
+
+
 def parser_cache_path(grammar: str) -> Path | None:
     """Where the parser built from `grammar` is cached, or None when caching is off.
 
@@ -156,7 +159,9 @@ def parser_cache_path(grammar: str) -> Path | None:
     if os.environ.get("SYMPARAMS_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    key = "\0".join([grammar, lark.__version__, sys.version, repr(sorted(PARSER_OPTIONS.items()))])
+    # This module's own text is in the key too: the saved parser holds the lexer callbacks
+    # by name, so a parser saved by another version of this module must not be loaded.
+    key = "\0".join([grammar, lark.__version__, sys.version, repr(sorted(PARSER_OPTIONS.items())), _SOURCE])
     return Path(base) / "symparams" / f"parser-{hashlib.sha256(key.encode()).hexdigest()[:32]}.lark"
 
 
