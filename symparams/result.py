@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
 from .base.expr import Condition, free_symbols, is_true, sympy, tidy, total
+from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class LayerInfo:
     macs: Any = 0
     start: int = 0
     end: int = 0
+    kv_cache: Any = 0  # key/value cache elements for the row's sequence (registry.COSTS)
+    kv_token: Any = 0  # ... per token
+    saved: Any = 0  # elements saved for backward
 
     @property
     def trainable(self) -> Expr:
@@ -89,6 +93,9 @@ class Network:
     condition_details: tuple[Condition, ...]
     values: Mapping[str, int] = field(default_factory=dict)
     macs: Any = 0
+    kv_cache: Any = 0
+    kv_token: Any = 0
+    saved: Any = 0
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
 
@@ -125,6 +132,28 @@ class Network:
         """Every row, blocks before their children."""
         for layer in self.layers:
             yield from layer.walk()
+
+    @property
+    def flops(self) -> Expr:
+        """Floating-point operations of one forward pass of one sample: 2 per MAC, exactly
+        what torch.utils.flop_counter.FlopCounterMode counts on the meta device.
+
+        >>> import symparams
+        >>> symparams.parse("I(t,64)-MHA(4)").flops
+        256*t**2 + 32768*t
+        """
+        return 2 * self.macs
+
+    @property
+    def train_flops(self) -> Expr:
+        """Forward and backward of one sample: 3 × the forward FLOPs (the backward computes
+        the gradients of both a product's inputs and its weights, 2 × the forward).
+
+        Exact as FlopCounterMode counts it when every counted layer's input needs a
+        gradient (every language model: the first product reads an embedding or a norm);
+        a layer reading the data directly skips its input gradient, so there it is 3·F − F₁.
+        """
+        return 3 * self.flops
 
     def memory(self, dtype: str = "float32") -> Expr:
         """Bytes the parameters take in `dtype` (float32, bfloat16, float16, int8, ...).
@@ -217,7 +246,7 @@ def collected_totals(net: Network) -> Network:
         params=collected(net.params, counts),
         trainable=collected(net.trainable, counts),
         non_trainable=collected(net.non_trainable, counts),
-        macs=collected(net.macs, counts),
+        **{key: collected(getattr(net, key), counts) for key in COSTS},
     )
 
 

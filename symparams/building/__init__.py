@@ -17,6 +17,7 @@ from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definiti
 from ..language import syntax as S
 from ..language.parsing import parse_program
 from ..modes import MODES, ideal_network
+from ..layers.registry import COSTS
 from ..result import CONVENTIONS, Network, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context
@@ -122,7 +123,7 @@ def _build(
     weights = total([r.weights for r in rows])
     biases = total([r.biases for r in rows])
     frozen = total([r.non_trainable for r in rows])
-    macs = total([r.macs for r in rows])
+    costs = {key: total([getattr(r, key) for r in rows]) for key in COSTS}
     return Network(
         text,
         convention,
@@ -134,5 +135,5 @@ def _build(
         shape,
         merge_conditions(ctx.conditions),
         {k: v for k, v in values.items() if k in ctx.used},
-        macs,
+        **costs,
     )

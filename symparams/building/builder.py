@@ -100,8 +100,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             self.ctx.convention,
             start=term.start,
             end=term.end,
-            macs=zero,
             count=self.ctx.number(1),
+            **{key: zero for key in R.COSTS},
         )
         return shape, row
 
@@ -134,8 +134,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             depth=depth,
             start=term.start,
             end=term.end,
-            macs=out.macs,
             count=self.ctx.number(1),
+            **{key: getattr(out, key) for key in R.COSTS},
         )
         return out.shape, row
 
@@ -174,7 +174,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             weights=count(out.weights),
             biases=count(out.biases),
             non_trainable=count(out.non_trainable),
-            macs=count(out.macs),
+            **{key: count(getattr(out, key)) for key in R.COSTS},
         )
         within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
         return call, out, pending
@@ -215,7 +215,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             count=count,
             start=term.start,
             end=term.end,
-            macs=count * total([r.macs for r in rows]),
+            **{key: count * total([getattr(r, key) for r in rows]) for key in R.COSTS},
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
         return row
