@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, free_symbols, is_true, sympy, tidy, total
+from .base.expr import Condition, ceil_div, free_symbols, is_true, sympy, tidy, total
 from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
@@ -162,7 +162,7 @@ class Network:
         >>> symparams.parse("I(784)-O(10)").memory("bfloat16")
         15700
         """
-        return self.params * dtype_bytes(dtype)
+        return in_bytes(self.params, dtype)
 
     @property
     def activations(self) -> Expr:
@@ -179,7 +179,7 @@ class Network:
 
     def activation_memory(self, dtype: str = "float32") -> Expr:
         """Bytes of `activations` in `dtype`."""
-        return self.activations * dtype_bytes(dtype)
+        return in_bytes(self.activations, dtype)
 
 
 def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:
@@ -250,15 +250,51 @@ def collected_totals(net: Network) -> Network:
     )
 
 
-# Bytes of one number in each dtype people store weights and activations in.
-DTYPE_BYTES = {"float64": 8, "float32": 4, "tfloat32": 4, "bfloat16": 2, "float16": 2, "int8": 1, "uint8": 1}
+# Bits of one number in each dtype people store weights, activations and caches in
+# (float8: the two OCP formats torch names float8_e4m3fn and float8_e5m2; int4: two per byte).
+DTYPE_BITS = {
+    "float64": 64,
+    "float32": 32,
+    "tfloat32": 32,
+    "bfloat16": 16,
+    "float16": 16,
+    "float8_e4m3fn": 8,
+    "float8_e5m2": 8,
+    "int8": 8,
+    "uint8": 8,
+    "int4": 4,
+}
+DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "fp8_e4m3": "float8_e4m3fn",
+                 "e4m3": "float8_e4m3fn", "fp8_e5m2": "float8_e5m2", "e5m2": "float8_e5m2"}
+DTYPE_BYTES = {name: bits // 8 for name, bits in DTYPE_BITS.items() if bits % 8 == 0}  # whole-byte dtypes
+DTYPES = tuple(DTYPE_BITS) + tuple(DTYPE_ALIASES)
 
 
-def dtype_bytes(dtype: str) -> int:
-    """Bytes per element of `dtype`; an unknown name is an error listing the known ones."""
-    if dtype not in DTYPE_BYTES:
-        raise SymparamsError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPE_BYTES)}")
-    return DTYPE_BYTES[dtype]
+def dtype_name(dtype: str) -> str:
+    """The dtype's name (an alias such as bf16 or e4m3 resolved); unknown names are an error."""
+    name = DTYPE_ALIASES.get(dtype, dtype)
+    if name not in DTYPE_BITS:
+        raise SymparamsError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPE_BITS)}")
+    return name
+
+
+def dtype_bytes(dtype: str) -> Any:
+    """Bytes per element of `dtype` (1/2 for int4, as a sympy Rational); an unknown name is
+    an error listing the known ones."""
+    bits = DTYPE_BITS[dtype_name(dtype)]
+    return bits // 8 if bits % 8 == 0 else sympy.Rational(bits, 8)
+
+
+def in_bytes(count: Any, dtype: str) -> Any:
+    """Bytes of `count` elements of `dtype`; sub-byte dtypes are packed, rounded up to a byte.
+
+    >>> in_bytes(7851, "int4"), in_bytes(10, "bfloat16")
+    (3926, 20)
+    """
+    bits = DTYPE_BITS[dtype_name(dtype)]
+    if bits % 8 == 0:
+        return count * (bits // 8)
+    return ceil_div(count * bits, 8)
 
 
 # Layers whose output is a view of their input in PyTorch (flatten, reshape): no new memory.

@@ -10,7 +10,7 @@ from ..analysis.solve import Point, Solution, solve
 from ..analysis.targets import TARGET_TABLE, label
 from ..api import parse
 from ..base.errors import SolveError
-from ..result import DTYPE_BYTES
+from ..result import DTYPES
 from .common import (
     ArgumentParser,
     UsageError,
@@ -51,7 +51,7 @@ def _solve_parser() -> ArgumentParser:
     how.add_argument("--min", action="store_true", help="the smallest value whose total is at least N")
     parser.add_argument(
         "--dtype",
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         default="float32",
         help="element type for --memory and --activations (default float32)",
     )

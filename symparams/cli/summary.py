@@ -10,7 +10,7 @@ from ..api import parse
 from ..report.data import analysis_dict, to_dict, to_json
 from ..report.markup import markdown
 from ..report.text import analysis_lines, table
-from ..result import DTYPE_BYTES, Network
+from ..result import DTYPES, Network
 from .common import (
     ArgumentParser,
     UsageError,
@@ -40,7 +40,7 @@ def _main_parser() -> ArgumentParser:
     parser.add_argument(
         "--dtype",
         default=None,
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         help="float32 (default), bfloat16, float16 or int8; implies --memory",
     )
     output = parser.add_mutually_exclusive_group()

@@ -12,7 +12,7 @@ from fractions import Fraction
 from ..analysis.sweep import parse_vary, sweep
 from ..analysis.targets import TARGET_TABLE
 from ..api import parse
-from ..result import DTYPE_BYTES
+from ..result import DTYPES
 from .common import ArgumentParser, UsageError, add_network_arguments, parse_subs, print_out, read_arch
 
 
@@ -35,7 +35,7 @@ def _sweep_parser() -> ArgumentParser:
     parser.add_argument("--ideal", action="store_true", help="the ideal formula (floors dropped)")
     parser.add_argument(
         "--dtype",
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         default="float32",
         help="element type for --memory and --activations (default float32)",
     )
