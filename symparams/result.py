@@ -121,7 +121,7 @@ class Network:
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
         found: set[sympy.Symbol] = set()
-        for expr in (self.params, *self.shape):
+        for expr in (self.params, *self.shape, *(getattr(self, key) for key in COSTS)):
             found |= free_symbols(expr)
         for layer in self.walk():
             for expr in layer.shape:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import SymparamsError
-from ..base.expr import ceil_div, product, total
+from ..base.expr import ceil_div, product, sympy, total
 from ..result import Network, in_bytes
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ def per_token(net: Network, expr: Any) -> Any:
     t = sequence_length(net)
     if t is None:
         raise ComputeError("per token needs a sequence input, I(t) or I(t, c)")
-    return expr / t
+    quotient = sympy.Integer(expr) / t if isinstance(expr, int) else expr / t
+    return quotient if isinstance(quotient, int) else sympy.expand(quotient)
 
 
 def rule_of_thumb(net: Network) -> Expr:
@@ -176,3 +177,54 @@ def train_memory(
             **({"note": devices_note} if devices_note else {}),
         },
     )
+
+
+# ---------------------------------------------------------------- what a report asks for
+@dataclass(frozen=True)
+class Ask:
+    """The figures a report shows beside the parameter counts (the command line's options)."""
+
+    macs: bool = False
+    flops: bool = False
+    kv_cache: bool = False
+    train: bool = False
+    dtype: str = "float32"
+    optimizer: str = "adam"
+    mixed: bool = False
+    zero: int = 0
+    devices: int = 1
+    checkpoint: bool = False
+
+
+def figures(net: Network, ask: Ask) -> dict[str, Any]:
+    """The asked figures by JSON key, in the order reports show them. `train_memory` is a
+    dict of its parts (weights, gradients, optimizer, activations, total)."""
+    found: dict[str, Any] = {}
+    if ask.macs:
+        found["macs"] = net.macs
+    if ask.flops or ask.train:
+        found["flops"] = net.flops
+        found["train_flops"] = net.train_flops
+        if sequence_length(net) is not None:
+            found["train_flops_per_token"] = per_token(net, net.train_flops)
+            found["six_n_per_token"] = rule_of_thumb(net)
+    if ask.kv_cache:
+        found["kv_cache_bytes_per_token"] = kv_cache_bytes_per_token(net, ask.dtype)
+        found["kv_cache_bytes"] = kv_cache_bytes(net, ask.dtype)
+    if ask.train:
+        memory = train_memory(net, ask.optimizer, ask.dtype, ask.mixed, ask.zero, ask.devices, ask.checkpoint)
+        found["train_memory"] = memory.parts()
+        found["train_settings"] = memory.settings
+    return found
+
+
+LABELS = {
+    "macs": "Total MACs",
+    "flops": "Forward FLOPs",
+    "train_flops": "Training FLOPs (forward + backward, 3 × forward)",
+    "train_flops_per_token": "Training FLOPs per token",
+    "six_n_per_token": "Rule of thumb 6·N per token",
+    "kv_cache_bytes_per_token": "KV cache per token",
+    "kv_cache_bytes": "KV cache for the sequence",
+    "train_memory": "Training memory",
+}
