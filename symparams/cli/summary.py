@@ -125,7 +125,8 @@ def run_main(argv: Sequence[str]) -> int:
 
 
 def _analysis(args: argparse.Namespace) -> bool:
-    return bool(args.macs or args.memory or args.dtype or args.flops or args.kv_cache or args.train)
+    asked = args.macs or args.memory or args.dtype or args.flops or args.kv_cache or args.train
+    return bool(asked or args.mixed or args.zero or args.devices != 1 or args.checkpoint)
 
 
 def _ask(args: argparse.Namespace) -> Ask:
