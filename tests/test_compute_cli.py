@@ -68,7 +68,7 @@ def test_budgets_take_decimal_and_binary_units():
 
 
 def test_json_keys(capsys):
-    code, out, _ = run(capsys, "I(t,64)-TB(4,256,kv=2,window=W)*2", "--json", "--macs", "--flops", "--kv-cache",
+    _, out, _ = run(capsys, "I(t,64)-TB(4,256,kv=2,window=W)*2", "--json", "--macs", "--flops", "--kv-cache",
                        "--train", "--subs", "W=16")
     data = json.loads(out)
     net = symparams.parse("I(t,64)-TB(4,256,kv=2,window=W)*2").subs(W=16)
@@ -82,7 +82,7 @@ def test_json_keys(capsys):
 
 
 def test_latex_has_an_equation_per_figure(capsys):
-    code, out, _ = run(capsys, "I(t,8)-MHA(2)", "--latex", "--macs", "--kv-cache")
+    _, out, _ = run(capsys, "I(t,8)-MHA(2)", "--latex", "--macs", "--kv-cache")
     assert r"\mathrm{MACs} = 16 t^{2} + 256 t" in out  # 2·h·t²·k + t·(weights)
     assert r"\mathrm{KV} = 32 t" in out  # float16 by default: 2·8·t·2
 
@@ -128,5 +128,5 @@ def test_readme_table_is_what_the_script_prints():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     readme = (ROOT / "README.md").read_text()
-    table = re.search(r"<!-- compute-table -->\n(.*?)\n<!-- /compute-table -->", readme, re.S).group(1)
+    table = re.search(r"<!-- compute-table -->\n(.*?)\n<!-- /compute-table -->", readme, re.DOTALL).group(1)
     assert table == module.table()

@@ -122,7 +122,6 @@ def test_saved_activations_of_an_mlp_and_a_cnn():
 
 def gpt_block(c, h, ff):
     """A pre-norm block as GPT-2 writes it: fused QKV, explicit matmul and softmax (eager)."""
-    import torch
     from torch import nn
 
     class Block(nn.Module):

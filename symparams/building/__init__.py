@@ -16,8 +16,8 @@ from ..base.expr import INTEGERS, SYMPY, NeedsSympy, Numbers, oversize, total
 from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definition_depth, written_layers
 from ..language import syntax as S
 from ..language.parsing import parse_program
-from ..modes import MODES, ideal_network
 from ..layers.registry import COSTS
+from ..modes import MODES, ideal_network
 from ..result import CONVENTIONS, Network, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context

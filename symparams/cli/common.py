@@ -173,9 +173,7 @@ def parse_count(text: str, option: str) -> int:
         )
     number, unit = match.groups()
     if unit and unit not in _UNITS:
-        raise UsageError(
-            f"{option}: unknown unit {unit!r} in {text!r}; expected one of {', '.join(_UNITS)}"
-        )
+        raise UsageError(f"{option}: unknown unit {unit!r} in {text!r}; expected one of {', '.join(_UNITS)}")
     value = Fraction(number.replace("_", "").replace(",", "")) * _UNITS.get(unit, 1)
     if value.denominator != 1:
         raise UsageError(f"{option} must be a whole number, got {text!r}")

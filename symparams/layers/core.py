@@ -285,14 +285,18 @@ def global_max_pool(call: LayerCall) -> LayerOut:
 def adaptive_avg_pool(call: LayerCall) -> LayerOut:
     """Every spatial axis becomes o."""
     dims = need_spatial(call, "AAP")
-    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveAvgPool{dims}", saved=product(call.shape))
+    return LayerOut(
+        tuple(call.args.o) + (call.channels,), f"AdaptiveAvgPool{dims}", saved=product(call.shape)
+    )
 
 
 @register("AMP", "AdaptiveMaxPool", params=(spatial("o"),))
 def adaptive_max_pool(call: LayerCall) -> LayerOut:
     """Every spatial axis becomes o."""
     dims = need_spatial(call, "AMP")
-    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}", saved=product(call.shape))
+    return LayerOut(
+        tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}", saved=product(call.shape)
+    )
 
 
 @register("Z", "ZeroPad", params=(Param("p", SPATIAL0),))

@@ -49,7 +49,9 @@ def to_json(net: Network) -> str:
     return json.dumps(to_dict(net), indent=2)
 
 
-def analysis_dict(net: Network, macs: bool, memory: bool, dtype: str, ask: Ask | None = None) -> dict[str, Any]:
+def analysis_dict(
+    net: Network, macs: bool, memory: bool, dtype: str, ask: Ask | None = None
+) -> dict[str, Any]:
     """MACs, FLOPs, KV cache, training memory and memory for the JSON object: totals, and
     MACs per layer."""
     dtype_name(dtype)

@@ -553,7 +553,7 @@ def latex_figures(net: Network, found: dict[str, Any]) -> str:
     >>> import symparams
     >>> print(latex_figures(symparams.parse("I(t,8)-MHA(2)"), {"macs": symparams.parse("I(t,8)-MHA(2)").macs}))
     \\begin{equation*}
-      \\mathrm{MACs} = 8 t^{2} + 256 t
+      \\mathrm{MACs} = 16 t^{2} + 256 t
     \\end{equation*}
     """
     lines: list[str] = []

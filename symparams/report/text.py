@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.compute import LABELS, Ask, figures
 from ..base.expr import Condition, is_number, is_whole_number, sympy
 from ..layers.shapes import shape_text
-from ..analysis.compute import LABELS, Ask, figures
 from ..result import LayerInfo, Network, dtype_name
 
 if TYPE_CHECKING:
