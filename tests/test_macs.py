@@ -152,7 +152,11 @@ def test_vision_models_equal_flop_counter(torch_name, arch, macs):
 
 LANGUAGE = [("gpt2", "gpt2", 128, 16_114_089_984), ("gpt2", "gpt2", 1024, 145_824_153_600),
             ("llama2_7b", "llama7b", 128, 850_000_871_424), ("llama2_7b", "llama7b", 2048, 14_630_806_093_824),
-            ("bert_base", "bert_base", 128, 11_174_215_680)]
+            ("bert_base", "bert_base", 128, 11_174_215_680),
+            # Grouped-query, multi-query and sliding-window attention (whose eager kernel
+            # computes the full t² under a mask, as FlopCounterMode counts it).
+            ("llama3_8b", "llama3_8b", 64, None), ("falcon_7b", "falcon_7b", 64, None),
+            ("mistral_7b", "mistral_7b", 64, None), ("gemma2_9b", "gemma2_9b", 64, None)]
 
 
 @pytest.mark.frameworks
@@ -164,5 +168,5 @@ def test_language_models_equal_flop_counter(name, arch, t, macs):
     keywords = {} if name == "bert_base" else {"use_cache": False}
     expected = meta_macs(model, token_ids(t), **keywords)
     net = symparams.parse(example(arch))
-    assert net.subs(t=t).macs == expected == macs
+    assert net.subs(t=t).macs == expected == (expected if macs is None else macs)
     assert net.params == sum(p.numel() for p in model.parameters())

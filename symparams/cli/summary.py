@@ -115,7 +115,13 @@ def run_main(argv: Sequence[str]) -> int:
     elif args.latex:
         print_out(_latex_report(net, args))
     elif args.markdown:
+        below = _analysis_text(net, args) if _analysis(args) else None
         print_out(markdown(net, depth=args.depth))
+        if below is not None:
+            items = [
+                f"  - {line.strip()}" if line.startswith("  ") else f"- {line}" for line in below.splitlines()
+            ]
+            print_out("\n" + "\n".join(items))
     else:
         below = _analysis_text(net, args) if _analysis(args) else None  # its errors before any output
         print_out(table(net, depth=args.depth))
