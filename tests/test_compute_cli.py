@@ -130,3 +130,27 @@ def test_readme_table_is_what_the_script_prints():
     readme = (ROOT / "README.md").read_text()
     table = re.search(r"<!-- compute-table -->\n(.*?)\n<!-- /compute-table -->", readme, re.DOTALL).group(1)
     assert table == module.table()
+
+
+def test_the_batch_that_fits(capsys):
+    code, out, _ = run(capsys, "solve", str(ROOT / "examples/gpt2.arch"), "--subs", "t=1024", "--for", "batch",
+                       "--batch-memory", "80GB", "--dtype", "bf16", "--max", "--json")
+    batch = json.loads(out)["value"]
+    from symparams.analysis.compute import train_memory
+
+    net = symparams.parse((ROOT / "examples/gpt2.arch").read_text()).subs(t=1024)
+    assert train_memory(net, "adam", "bfloat16", batch=batch).total <= 80 * 10**9
+    assert train_memory(net, "adam", "bfloat16", batch=batch + 1).total > 80 * 10**9
+    code, out, _ = run(capsys, str(ROOT / "examples/gpt2.arch"), "--subs", "t=1024", "--train", "--dtype", "bf16",
+                       "--batch", str(batch))
+    assert f"batch {batch}" in out
+    assert f"total: {train_memory(net, 'adam', 'bfloat16', batch=batch).total:,} bytes" in out
+
+
+def test_plot_of_the_kv_cache(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "kv.png"
+    code, _, err = run(capsys, "plot", str(ROOT / "examples/gemma2_9b.arch"), "--vary", "t=1024..8192:1024",
+                       "--what", "kv_cache", "--dtype", "bf16", "--out", str(out))
+    assert code == 0, err
+    assert out.stat().st_size > 0

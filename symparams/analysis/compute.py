@@ -133,11 +133,12 @@ def train_memory(
     zero: int = 0,
     devices: int = 1,
     checkpoint: bool = False,
+    batch: Any = 1,
 ) -> TrainMemory:
     """Memory of one training step: weights and gradients in `dtype`; optimizer states in
     `dtype`, or with `mixed` in float32 beside a float32 master copy of the weights (the
     mixed precision of Megatron and DeepSpeed: 2 + 2 + 12 bytes a parameter with Adam);
-    saved activations of one sample in `dtype`. ZeRO stage 1 shards the optimizer states
+    saved activations of `batch` samples (per device) in `dtype`. ZeRO stage 1 shards the optimizer states
     over `devices`, stage 2 also the gradients, stage 3 also the weights.
 
     >>> import symparams
@@ -166,7 +167,7 @@ def train_memory(
         weights=shard(weights, 3),
         gradients=shard(gradients, 2),
         optimizer=shard(optim, 1),
-        activations=in_bytes(saved_elements(net, checkpoint), dtype),
+        activations=in_bytes(batch * saved_elements(net, checkpoint), dtype),
         settings={
             "optimizer": optimizer,
             "dtype": dtype,
@@ -174,6 +175,7 @@ def train_memory(
             "zero": zero,
             "devices": devices,
             "checkpoint": checkpoint,
+            "batch": batch if isinstance(batch, int) else str(batch),
             **({"note": devices_note} if devices_note else {}),
         },
     )
@@ -194,6 +196,7 @@ class Ask:
     zero: int = 0
     devices: int = 1
     checkpoint: bool = False
+    batch: int = 1
 
 
 def figures(net: Network, ask: Ask) -> dict[str, Any]:
@@ -210,9 +213,11 @@ def figures(net: Network, ask: Ask) -> dict[str, Any]:
             found["six_n_per_token"] = rule_of_thumb(net)
     if ask.kv_cache:
         found["kv_cache_bytes_per_token"] = kv_cache_bytes_per_token(net, ask.dtype)
-        found["kv_cache_bytes"] = kv_cache_bytes(net, ask.dtype)
+        found["kv_cache_bytes"] = ask.batch * kv_cache_bytes(net, ask.dtype)
     if ask.train:
-        memory = train_memory(net, ask.optimizer, ask.dtype, ask.mixed, ask.zero, ask.devices, ask.checkpoint)
+        memory = train_memory(
+            net, ask.optimizer, ask.dtype, ask.mixed, ask.zero, ask.devices, ask.checkpoint, ask.batch
+        )
         found["train_memory"] = memory.parts()
         found["train_settings"] = memory.settings
     return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import SolveError
-from ..base.expr import AXIS_NAMES
+from ..base.expr import AXIS_NAMES, symbol
 from ..result import Network
 from .compute import kv_cache_bytes, train_memory
 
@@ -106,6 +106,14 @@ TARGET_TABLE = (
         "training memory ({dtype} bytes)",
         "training memory (bytes, {dtype})",
     ),
+    Target(
+        "batch_memory",
+        "--batch-memory",
+        "bytes of a training step for a batch of `batch` samples (Adam, --dtype): solve --for batch",
+        "training memory of the batch",
+        "training memory of the batch ({dtype} bytes)",
+        "training memory of a batch (bytes, {dtype})",
+    ),
 )
 TARGETS = tuple(t.key for t in TARGET_TABLE)
 _BY_KEY = {t.key: t for t in TARGET_TABLE}
@@ -136,6 +144,8 @@ def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
         return kv_cache_bytes(net, dtype)
     if target == "train_memory":
         return train_memory(net, "adam", dtype).total
+    if target == "batch_memory":  # the batch is a symbol of its own, which solve can solve for
+        return train_memory(net, "adam", dtype, batch=symbol("batch")).total
     if target == "memory":
         return net.memory(dtype)
     if target == "activations":

@@ -68,6 +68,12 @@ def _main_parser() -> ArgumentParser:
         "--devices", type=int, default=1, help="with --train: data-parallel devices ZeRO shards over"
     )
     parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="with --train or --kv-cache: samples per device (activations and cache scale with it)",
+    )
+    parser.add_argument(
         "--checkpoint",
         action="store_true",
         help="with --train: activation checkpointing, each top-level block keeps only its input",
@@ -132,16 +138,19 @@ def run_main(argv: Sequence[str]) -> int:
 
 def _analysis(args: argparse.Namespace) -> bool:
     asked = args.macs or args.memory or args.dtype or args.flops or args.kv_cache or args.train
-    return bool(asked or args.mixed or args.zero or args.devices != 1 or args.checkpoint)
+    return bool(asked or args.mixed or args.zero or args.devices != 1 or args.checkpoint or args.batch != 1)
 
 
 def _ask(args: argparse.Namespace) -> Ask:
     if not args.train and (args.mixed or args.zero or args.devices != 1 or args.checkpoint):
         raise UsageError("--mixed, --zero, --devices and --checkpoint go with --train")
+    if args.batch != 1 and not (args.train or args.kv_cache):
+        raise UsageError("--batch goes with --train or --kv-cache")
     if args.train:
         optimizer_states(args.optimizer)  # an unknown name: one line, exit 2
-    if args.devices < 1:
-        raise UsageError(f"--devices must be at least 1, got {args.devices}")
+    if args.devices < 1 or args.batch < 1:
+        which = "--devices" if args.devices < 1 else "--batch"
+        raise UsageError(f"{which} must be at least 1, got {min(args.devices, args.batch)}")
     if args.zero and args.devices == 1:
         raise UsageError("--zero shards over devices: give --devices N with N > 1")
     return Ask(
@@ -155,6 +164,7 @@ def _ask(args: argparse.Namespace) -> Ask:
         zero=args.zero,
         devices=args.devices,
         checkpoint=args.checkpoint,
+        batch=args.batch,
     )
 
 

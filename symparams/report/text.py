@@ -210,7 +210,8 @@ def train_settings_text(settings: dict[str, Any]) -> str:
         parts.append(f"data parallel over {settings['devices']} devices")
     if settings.get("checkpoint"):
         parts.append("activation checkpointing")
-    parts.append("one sample")
+    batch = settings.get("batch", 1)
+    parts.append("one sample" if batch == 1 else f"batch {batch}")
     return ", ".join(p for p in parts if p)
 
 
