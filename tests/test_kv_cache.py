@@ -9,6 +9,8 @@ storage of W tokens after a decode step; the tests check both, exactly.
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from flop_tools import configs, token_ids, transformers_on_meta
 
 import symparams
@@ -82,3 +84,30 @@ def test_window_leaves_parameters_and_macs_alone():
     plain, windowed = (symparams.parse(f"I(t,64)-TB(4,256{w})") for w in ("", ",window=16"))
     assert plain.params == windowed.params and plain.macs == windowed.macs
     assert windowed.kv_cache.subs(windowed.layers[0].shape[0], 100) == 2 * 64 * 16
+
+
+@settings(max_examples=25, deadline=None)
+@given(t=st.integers(1, 300), groups=st.integers(1, 4), kv=st.integers(1, 4), k=st.integers(1, 16),
+       window=st.one_of(st.none(), st.integers(1, 200)), layers=st.integers(1, 3))
+def test_symbolic_costs_substitute_to_the_numeric_build(t, groups, kv, k, window, layers):
+    h = groups * kv
+    option = "" if window is None else f",window={window}"
+    text = "I({t},{c})-TB({h},{ff},kv={kv}{option})*{layers}"
+    values = dict(h=h, kv=kv, option=option, layers=layers, c=h * k, ff=4 * h * k)
+    symbolic = symparams.parse(text.format(t="t", **values))
+    for numeric in (False, True):
+        built = symparams.parse(text.format(t=t, **values), numeric=numeric)
+        at = symbolic.subs(t=t)
+        assert (at.macs, at.kv_cache, at.kv_token, at.saved) == (built.macs, built.kv_cache, built.kv_token,
+                                                                 built.saved)
+    held = t if window is None else min(t, window)
+    assert built.kv_cache == layers * 2 * kv * k * held
+
+
+def test_sub_byte_and_fp8_memory():
+    net = symparams.parse("I(784)-H(100)-O(11)")  # 79,611 parameters: an odd count
+    assert net.params == 79_611
+    assert net.memory("int4") == 39_806  # packed two to a byte, rounded up
+    assert net.memory("float8_e4m3fn") == net.memory("float8_e5m2") == net.memory("e4m3") == 79_611
+    with pytest.raises(symparams.SymparamsError, match="unknown dtype"):
+        net.memory("float7")
