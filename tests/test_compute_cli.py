@@ -141,7 +141,7 @@ def test_the_batch_that_fits(capsys):
     net = symparams.parse((ROOT / "examples/gpt2.arch").read_text()).subs(t=1024)
     assert train_memory(net, "adam", "bfloat16", batch=batch).total <= 80 * 10**9
     assert train_memory(net, "adam", "bfloat16", batch=batch + 1).total > 80 * 10**9
-    code, out, _ = run(capsys, str(ROOT / "examples/gpt2.arch"), "--subs", "t=1024", "--train", "--dtype", "bf16",
+    _code, out, _ = run(capsys, str(ROOT / "examples/gpt2.arch"), "--subs", "t=1024", "--train", "--dtype", "bf16",
                        "--batch", str(batch))
     assert f"batch {batch}" in out
     assert f"total: {int(train_memory(net, 'adam', 'bfloat16', batch=batch).total):,} bytes" in out

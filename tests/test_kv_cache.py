@@ -9,9 +9,9 @@ storage of W tokens after a decode step; the tests check both, exactly.
 from pathlib import Path
 
 import pytest
+from flop_tools import configs, token_ids, transformers_on_meta
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from flop_tools import configs, token_ids, transformers_on_meta
 
 import symparams
 from symparams.analysis.compute import ComputeError, kv_cache_bytes, kv_cache_bytes_per_token
@@ -93,7 +93,7 @@ def test_symbolic_costs_substitute_to_the_numeric_build(t, groups, kv, k, window
     h = groups * kv
     option = "" if window is None else f",window={window}"
     text = "I({t},{c})-TB({h},{ff},kv={kv}{option})*{layers}"
-    values = dict(h=h, kv=kv, option=option, layers=layers, c=h * k, ff=4 * h * k)
+    values = {"h": h, "kv": kv, "option": option, "layers": layers, "c": h * k, "ff": 4 * h * k}
     symbolic = symparams.parse(text.format(t="t", **values))
     for numeric in (False, True):
         built = symparams.parse(text.format(t=t, **values), numeric=numeric)
