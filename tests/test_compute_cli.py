@@ -135,6 +135,7 @@ def test_readme_table_is_what_the_script_prints():
 def test_the_batch_that_fits(capsys):
     code, out, _ = run(capsys, "solve", str(ROOT / "examples/gpt2.arch"), "--subs", "t=1024", "--for", "batch",
                        "--batch-memory", "80GB", "--dtype", "bf16", "--max", "--json")
+    assert code == 0
     batch = json.loads(out)["value"]
     from symparams.analysis.compute import train_memory
 
