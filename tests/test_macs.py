@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 import sympy
-from flop_tools import configs, meta_flops, meta_macs, token_ids, torchvision_on_meta, transformers_on_meta
+from flop_tools import (
+    configs,
+    meta_flops,
+    meta_macs,
+    token_ids,
+    torchvision_on_meta,
+    transformers_module,
+    transformers_on_meta,
+)
 from frameworks import LAYER_CASES, case_id, chain_text, channels_first, torch_model
 
 import symparams
@@ -170,3 +178,41 @@ def test_language_models_equal_flop_counter(name, arch, t, macs):
     net = symparams.parse(example(arch))
     assert net.subs(t=t).macs == expected == (expected if macs is None else macs)
     assert net.params == sum(p.numel() for p in model.parameters())
+
+
+# ---------------------------------------------------------------- training compute
+def forward_backward_flops(model, x) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        out = model(x)
+        (out.logits if hasattr(out, "logits") else out).sum().backward()
+    return counter.get_total_flops()
+
+
+@pytest.mark.frameworks
+def test_training_flops_are_three_forwards_for_a_language_model():
+    import torch
+
+    tr = transformers_module()
+    config = tr.GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=100, n_positions=32,
+                           bos_token_id=0, eos_token_id=0)
+    model = transformers_on_meta(config, tr.GPT2LMHeadModel).train()
+    net = symparams.parse("I(t)-E(100,64)-PE(32)-TB(4,256)*2-LN-O(100,bias=false,tied=true)")
+    with torch.device("meta"):
+        measured = forward_backward_flops(model, torch.zeros(1, 16, dtype=torch.long))
+    assert net.subs(t=16).train_flops == measured == 3 * net.subs(t=16).flops
+
+
+@pytest.mark.frameworks
+def test_training_flops_of_an_mlp_skip_the_first_input_gradient():
+    import torch
+    from torch import nn
+
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 10))
+        measured = forward_backward_flops(model, torch.zeros(1, 32))
+    net = symparams.parse("I(32)-H(64)-relu-O(10)")
+    first = 2 * net.layers[1].macs  # the data needs no gradient: its layer's input gradient is skipped
+    assert net.train_flops - first == measured
