@@ -174,6 +174,33 @@ def read_json_params(stdout: str) -> int:
 
 
 # ---------------------------------------------------------------- the plan
+BACKBONES = sorted((HERE / "backbones").glob("*.arch"))
+BACKBONE_STEPS = (("table", []), ("--json", ["--json"]), ("--ideal", ["--ideal"]))
+
+
+def backbone_count(path: Path) -> int | None:
+    """The count a backbone file states in its comments ("6,953,856 parameters")."""
+    import re
+
+    found = re.search(r"([0-9][0-9,]*) parameters", path.read_text("utf-8"))
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def backbone_measures(runs: int) -> tuple[list[Measure], dict[str, Any]]:
+    """The symbolic feature extractors (bench/backbones, free h and w) on the command
+    line: the table, --json and --ideal of each."""
+    cmd = symparams_command()
+    measures, readers = [], {}
+    for path in BACKBONES:
+        for step, extra in BACKBONE_STEPS:
+            label = f"symparams {path.stem} (h, w) {step}"
+            measures.append(Measure(label, cmd + [str(path), *extra], runs, expected=backbone_count(path)))
+            readers[label] = read_json_params if step == "--json" else read_table_total
+    for measure in measures:
+        measure.env = {**BYTECODE, **measure.env}
+    return measures, readers
+
+
 def cli_measures(chosen: list[models.Model], runs: int) -> tuple[list[Measure], dict[str, Any], list[Measure]]:
     """The CLI commands and their schedule: the floor runs beside every model's pair in
     each round, so a busy moment of the machine falls on the floor as often as on them."""
@@ -332,6 +359,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     measure_interleaved(cli, env, readers, log, schedule)
     report["cli"] = [m.to_dict() for m in cli]
 
+    if not args.quick:
+        log("symbolic backbones on the command line ...")
+        floor = next(m for m in cli if m.label == "floor: import sympy, lark")
+        backbones, backbone_readers = backbone_measures(2 * runs)
+        schedule = [m for b in backbones for m in (floor, b)]
+        measure_interleaved(backbones + [floor], env, {**readers, **backbone_readers}, log, schedule)
+        report["cli"] = [m.to_dict() for m in cli + backbones]
+
     report["instructions"] = []
     if not args.quick and shutil.which("valgrind"):
         log("instruction counts (valgrind) ...")
@@ -427,6 +462,14 @@ def targets(report: dict[str, Any], chosen: list[models.Model]) -> list[dict[str
         add("stretch: numeric network faster than the sympy import floor",
             f"{lenet['median_s']:.3f} s vs {floor['median_s']:.3f} s", lenet["median_s"] < floor["median_s"],
             f"CPU time {lenet['cpu_s']:.3f} s vs {floor['cpu_s']:.3f} s")
+    for path in BACKBONES:
+        for step, _ in BACKBONE_STEPS:
+            mine = _cli(report, f"symparams {path.stem} (h, w) {step}")
+            if mine is not None and floor is not None:
+                ratio = mine["median_s"] / floor["median_s"]
+                add(f"{path.stem} in free h, w, {step}: CLI <= 1.5x floor",
+                    f"{ratio:.2f}x ({mine['median_s']:.3f} s)", ratio <= 1.5,
+                    f"CPU time {mine['cpu_s'] / floor['cpu_s']:.2f}x")
     for item in report["inprocess"]:
         add(item["name"], describe_inprocess(item), item.get("met"), item.get("reason", ""))
     return rows
@@ -435,6 +478,12 @@ def targets(report: dict[str, Any], chosen: list[models.Model]) -> list[dict[str
 def describe_inprocess(item: dict[str, Any]) -> str:
     if item["status"] != "ok":
         return item["status"]
+    if "phases_ms" in item:
+        return f"{item['model']}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in item["phases_ms"].items()) + " (CPU)"
+    if "worst_ms" in item:
+        return "; ".join(f"{r['model']}: " + ", ".join(f"{step} {r[step]['cpu_ms']:.0f} ms (first {r[step]['first_ms']:.0f})"
+                                                       for step in ("table", "json", "ideal"))
+                         for r in item["rows"]) + " (CPU)"
     if "cold" in item:
         cold = item["cold"]
         return (f"CPU {cold['cpu_ms']:.1f} ms, wall {cold['median_ms']:.1f} ms (first call CPU "

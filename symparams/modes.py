@@ -91,14 +91,20 @@ def divisibility_conditions(exprs: list[Expr]) -> tuple[Condition, ...]:
     >>> divisibility_conditions([sympy.floor((h - 5) / 2), sympy.floor(h / 3)])
     (Condition(holds=Eq(Mod(h, 6), 3), message='the ideal form is exact when h ≡ 3 (mod 6)'),)
     """
-    arguments: list[Expr] = []
+    # A network repeats the same few axis expressions in every row: each argument once.
+    arguments: dict[Expr, None] = {}
     for expr in exprs:
-        if isinstance(expr, sympy.Basic):
+        if isinstance(expr, sympy.Basic) and not expr.is_Atom:
             for rounded in expr.atoms(sympy.floor, sympy.ceiling):
-                arguments.append(rounded.args[0])
+                arguments[rounded.args[0]] = None
     classes: dict[sympy.Symbol, list[tuple[int, int]]] = {}
     others: dict[sympy.Basic, Condition] = {}
     for arg in arguments:
+        congruence = _affine_congruence(arg)
+        if congruence is not None:
+            x, residue, modulus = congruence
+            classes.setdefault(x, []).append((residue, modulus))
+            continue
         num, den = sympy.fraction(sympy.together(arg))
         congruence = _linear_congruence(num, den)
         if congruence is not None:
@@ -119,6 +125,22 @@ def divisibility_conditions(exprs: list[Expr]) -> tuple[Condition, ...]:
         elif combined[1] > 1:
             found.append(_congruence(x, *combined))
     return tuple(found) + tuple(others.values())
+
+
+def _affine_congruence(arg: Expr) -> tuple[sympy.Symbol, int, int] | None:
+    """`arg` = a·x + b (a, b rational: what an axis gives) whole as x ≡ residue (mod
+    modulus), read off its coefficients; None for any other form (`together` and a
+    Poly then decide, at a hundred times the cost)."""
+    terms = arg.as_coefficients_dict()
+    variables = [k for k in terms if k is not sympy.S.One]
+    if len(variables) != 1 or not variables[0].is_Symbol:
+        return None
+    (x,) = variables
+    a, b = terms[x], terms.get(sympy.S.One, sympy.S.Zero)
+    if not (a.is_Rational and b.is_Rational) or a == 0:
+        return None
+    den = math.lcm(int(a.q), int(b.q))
+    return _linear_congruence(int(a * den) * x + int(b * den), sympy.Integer(den))
 
 
 def _linear_congruence(num: Expr, den: Expr) -> tuple[sympy.Symbol, int, int] | None:

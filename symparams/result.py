@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
@@ -45,11 +46,13 @@ class LayerInfo:
     kv_token: Any = 0  # ... per token
     saved: Any = 0  # elements saved for backward
 
-    @property
+    # Cached: every report reads them several times a row, and a symbolic sum is rebuilt
+    # on each addition (a frozen dataclass keeps a cached_property in its __dict__).
+    @cached_property
     def trainable(self) -> Expr:
         return self._per_count(self.weights + self.biases)
 
-    @property
+    @cached_property
     def params(self) -> Expr:
         return self._per_count(self.weights + self.biases + self.non_trainable)
 

@@ -125,6 +125,35 @@ def is_false(holds: Any) -> bool:
     return holds is False or (not isinstance(holds, bool) and holds is sympy.false)
 
 
+# ---------------------------------------------------------------- remembered results
+_CACHE_SIZE = 20_000  # entries per remembered function before it starts afresh
+
+
+def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` of sympy expressions (and plain values), computed once per arguments: the
+    rows of a long network repeat the same few axis expressions, and printing, floors,
+    bounds, size checks and ideal tidying cost sympy far more than a dictionary lookup.
+    Calls whose arguments are all plain numbers (the numeric build, which must not
+    import sympy) go straight to `fn`."""
+    cache: dict[Any, Any] = {}
+
+    def wrapper(*args: Any) -> Any:
+        if all(isinstance(a, _PLAIN) or a.is_Atom for a in args):
+            return fn(*args)
+        found = cache.get(args, cache)
+        if found is cache:
+            if len(cache) > _CACHE_SIZE:
+                cache.clear()
+            found = cache[args] = fn(*args)
+        return found
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = fn.__doc__, fn.__name__, fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+_PLAIN = (int, str, Fraction, tuple, bool, type(None))
+
+
 # ---------------------------------------------------------------- symbols
 @cache
 def symbol(name: str) -> sympy.Symbol:
@@ -155,6 +184,7 @@ def as_expr(value: object) -> Expr:
     return value if isinstance(value, sympy.Expr) else sympy.sympify(value, strict=True)
 
 
+@remembered
 def floor_div(num: Expr, den: Expr) -> Expr:
     """floor(num/den) for integer num and positive integer den, with floors folded.
 
@@ -278,6 +308,7 @@ def _linear_coefficients(expr: Expr, x: sympy.Symbol) -> tuple[Expr | None, Expr
     return a, b
 
 
+@remembered
 def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     """The condition `value >= minimum`, as simple as it gets (`h >= 12`, true, false).
 
@@ -447,6 +478,20 @@ def oversize(value: object, size: bool = True) -> str | None:
     >>> oversize(sympy.Integer(28)) is None
     True
     """
+    return (_oversize_size if size else _oversize_count)(value)  # type: ignore[no-any-return]
+
+
+@remembered
+def _oversize_size(value: object) -> str | None:
+    return _oversize(value, True)
+
+
+@remembered
+def _oversize_count(value: object) -> str | None:
+    return _oversize(value, False)
+
+
+def _oversize(value: object, size: bool = True) -> str | None:
     if isinstance(value, tuple):
         for item in value:
             reason = oversize(item, size)
@@ -474,6 +519,7 @@ def oversize(value: object, size: bool = True) -> str | None:
 
 
 # ---------------------------------------------------------------- ideal forms
+@remembered
 def idealize(expr: Expr) -> Expr:
     """Ideal mode: every floor and ceil replaced by its argument."""
     if not isinstance(expr, sympy.Basic) or not expr.has(sympy.floor, sympy.ceiling):
@@ -481,6 +527,7 @@ def idealize(expr: Expr) -> Expr:
     return expr.replace(sympy.floor, lambda a: a).replace(sympy.ceiling, lambda a: a)
 
 
+@remembered
 def tidy(expr: Expr) -> Expr:
     """A count the way a person writes it: each product that idealizing left with
     fractions inside (8192*(h/4 - 2)*(w/4 - 2)) is factored (512*(h - 8)*(w - 8)); sums
@@ -696,3 +743,13 @@ class SympyNumbers(Numbers):
 
 INTEGERS = IntegerNumbers()
 SYMPY = SympyNumbers()
+
+
+@remembered
+def printed(value: Any) -> str:
+    """`str(value)`, remembered: sympy's printer orders every sum's terms anew each time.
+
+    >>> printed(symbol("h") - 4)
+    'h - 4'
+    """
+    return str(value)

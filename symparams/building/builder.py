@@ -10,7 +10,6 @@ the same class; a term is dispatched by its node type (`visit_<Class>`).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,10 +23,7 @@ from .composition import CompositionForms
 from .context import INPUT_NAMES, Context
 from .definitions import DefinitionUses
 from .evaluate import evaluate, refuse_decimal, whole, within_limits
-
-Shape = tuple[Any, ...]
-Built = tuple[Shape, LayerInfo]
-Env = Mapping[str, Any]
+from .steps import Built, Env, Shape
 
 
 class Builder(S.Visitor, CompositionForms, DefinitionUses):

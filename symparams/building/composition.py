@@ -25,9 +25,8 @@ L*(8*d**2 + 7*d)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..base.errors import LimitError, SymparamsError
 from ..base.expr import (
@@ -45,15 +44,13 @@ from ..language import syntax as S
 from ..layers import registry as R
 from ..layers.shapes import shape_text
 from ..result import LayerInfo
-from .context import INPUT_NAMES, Context
+from .context import INPUT_NAMES
 from .evaluate import evaluate, whole
+from .steps import BuildSteps, Built, Env, Shape
 
 if TYPE_CHECKING:
     from sympy import Expr
 
-Shape = tuple[Any, ...]  # sizes: ints in the numeric build, sympy expressions otherwise
-Built = tuple[Shape, LayerInfo]
-Env = Mapping[str, Any]
 
 # Applications of shape-changing repeated blocks in one build: each is a real build of
 # the block, so a count like `P(1)*10^9` is refused instead of running for hours.
@@ -94,34 +91,9 @@ def bracketed(row: LayerInfo) -> LayerInfo:
     return replace(row, text=f"[{row.text}]")
 
 
-class CompositionForms:
+class CompositionForms(BuildSteps):
     """The composite forms of the builder (`Builder` in builder.py): `X*n`, `[A | B]`,
     `[A + B]`, `[A]` and `n[A]`. The building blocks they call are the builder's."""
-
-    ctx: Context
-
-    def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
-    ) -> tuple[Shape, list[LayerInfo]]:
-        raise NotImplementedError
-
-    def term(self, term: S.Term, shape: Shape, env: Env, index: str, depth: int) -> Built:
-        raise NotImplementedError
-
-    def block(
-        self,
-        term: S.Node,
-        kind: str,
-        shape: Shape,
-        rows: list[LayerInfo],
-        index: str,
-        depth: int,
-        count: Any = None,
-    ) -> LayerInfo:
-        raise NotImplementedError
-
-    def settle(self, conditions: list[Condition], term: S.Node) -> tuple[Condition, ...]:
-        raise NotImplementedError
 
     # ------------------------------------------------------------ counts
     def count_value(self, node: S.Expr, env: Env, term: S.Node, what: str) -> Expr:

@@ -24,9 +24,7 @@ from ..result import LayerInfo
 from .binding import bind_definition
 from .context import INPUT_NAMES, Context
 from .evaluate import evaluate
-
-Shape = tuple[Any, ...]
-Env = Mapping[str, Any]
+from .steps import BuildSteps, Env, Shape
 
 # The nodes of a body that become rows (chains, terms, layers), not argument values.
 _STRUCTURE = (S.Chain, S.Layer, S.Group, S.Repeat, S.Branches, S.Replicate)
@@ -80,27 +78,8 @@ def definition_head(d: S.Definition, ctx: Context) -> str:
     return f"{d.name}{params} = {ctx.snippet(d.body)}"
 
 
-class DefinitionUses:
+class DefinitionUses(BuildSteps):
     """The builder's handling of a definition's use (`Builder` in builder.py)."""
-
-    ctx: Context
-
-    def chain(
-        self, chain: S.Chain, shape: Shape | None, env: Env, prefix: str, depth: int
-    ) -> tuple[Shape, list[LayerInfo]]:
-        raise NotImplementedError
-
-    def block(
-        self,
-        term: S.Node,
-        kind: str,
-        shape: Shape,
-        rows: list[LayerInfo],
-        index: str,
-        depth: int,
-        count: Any = None,
-    ) -> LayerInfo:
-        raise NotImplementedError
 
     def use_definition(
         self, term: S.Layer, shape: Shape, env: Env, index: str, depth: int

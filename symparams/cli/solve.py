@@ -10,6 +10,7 @@ from ..analysis.solve import Point, Solution, solve
 from ..analysis.targets import TARGET_TABLE, label
 from ..api import parse
 from ..base.errors import SolveError
+from ..report.text import clip
 from ..result import DTYPES
 from .common import (
     ArgumentParser,
@@ -101,7 +102,7 @@ def solution_text(solution: Solution, text: str, dtype: str = "float32") -> str:
         assert p is not None  # a solution without its answer is refused before it is printed
         return f"{name} = {p.value}: {what} = {p.total:,}"
 
-    lines = [" ".join(text.split()) if len(text) < 200 else " ".join(text.split())[:197] + "..."]
+    lines = [clip(" ".join(text.split()), 200)]
     if solution.how == "max":
         lines.append(f"Largest {name} with {what} <= {goal}: {point(solution.below)}")
     elif solution.how == "min":

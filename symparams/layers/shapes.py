@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..base.expr import AXIS_NAMES, ceil_div, floor_div, is_nonpositive, smallest
+from ..base.expr import AXIS_NAMES, ceil_div, floor_div, is_nonpositive, printed, smallest
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -84,7 +84,7 @@ def ordered_shape(shape: tuple[Any, ...], convention: str) -> tuple[Any, ...]:
 
 
 def shape_text(
-    shape: tuple[Any, ...], convention: str, item: Callable[[Any], str] = str, sep: str = ", "
+    shape: tuple[Any, ...], convention: str, item: Callable[[Any], str] = printed, sep: str = ", "
 ) -> str:
     """A channels-last shape as the convention prints it: `[64, h, w]` for torch,
     `(h, w, 64)` for keras (a tuple, with its comma when it has one axis).

@@ -23,6 +23,7 @@ from ..base.errors import SymparamsError
 from ..base.expr import symbol
 from ..modes import ideal_network, substitute
 from ..result import Network
+from .text import clip
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,8 +69,7 @@ def _thousands(axis: Any) -> None:
 
 
 def _title(net: Network) -> str:
-    text = " ".join(net.text.split())
-    return text if len(text) <= 80 else text[:77] + "..."
+    return clip(" ".join(net.text.split()), 80)
 
 
 def _masked(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

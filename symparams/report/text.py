@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.compute import LABELS, Ask, figures
-from ..base.expr import Condition, is_number, is_whole_number, sympy
+from ..base.expr import Condition, is_number, is_whole_number, printed, sympy
 from ..layers.shapes import shape_text
 from ..result import LayerInfo, Network, dtype_name
 
@@ -23,14 +23,14 @@ def number(expr: Expr) -> str:
     """A count for people: 217,706 when numeric, the formula otherwise."""
     if is_whole_number(expr):
         return f"{int(expr):,}"
-    return str(expr)
+    return printed(expr)
 
 
 def json_value(expr: Any) -> Any:
     """A JSON integer when fully numeric, else a string sympy reads back."""
     if is_whole_number(expr) and not isinstance(expr, bool):
         return int(expr)
-    return str(expr)
+    return printed(expr)
 
 
 def count_cell(expr: Expr, params: Expr | None = None) -> str:
@@ -41,7 +41,7 @@ def count_cell(expr: Expr, params: Expr | None = None) -> str:
         return number(expr)
     if params is None:
         return "(formula)"
-    return "= params" if expr == params else str(expr)
+    return "= params" if expr == params else printed(expr)
 
 
 def formula(row: LayerInfo) -> str:
@@ -49,7 +49,7 @@ def formula(row: LayerInfo) -> str:
     parts = [row.weights, row.biases] + ([row.non_trainable] if row.non_trainable != 0 else [])
     if all(p == 0 for p in parts):
         return "0"
-    return " + ".join(str(p) for p in parts)
+    return " + ".join(printed(p) for p in parts)
 
 
 def condition_text(cond: Condition) -> str:
@@ -81,8 +81,8 @@ def visible_rows(net: Network, depth: int | None = None) -> list[LayerInfo]:
 
 
 def clip(text: str, width: int = 48) -> str:
-    """A row's text cut to `width` characters: a block's text is all of its layers, and
-    its layers have rows of their own beneath it.
+    """Text cut to `width` characters, "..." marking the cut: a row's text (a block's
+    text is all of its layers, and its layers have rows of their own beneath it), a title.
 
     >>> clip("[C(8,1) | C(8,3,p=1)-relu-C(8,3,p=1)]", 20)
     '[C(8,1) | C(8,3,...'
@@ -114,7 +114,7 @@ def headline(text: str, width: int = 200) -> str:
             else "; "
         )
         joined = f"{joined}{glue}{line}" if joined else line
-    return joined if len(joined) <= width else joined[: width - 3] + "..."
+    return clip(joined, width)
 
 
 def table(net: Network, depth: int | None = None) -> str:
@@ -134,7 +134,7 @@ def table(net: Network, depth: int | None = None) -> str:
                 indent + clip(row.text),
                 kind_text(row),
                 shape_text(row.shape, net.convention),
-                formula(row) if is_number(row.params) else str(row.params),
+                formula(row) if is_number(row.params) else printed(row.params),
                 count_cell(row.params),
                 count_cell(row.trainable, row.params),
                 number(row.non_trainable),
