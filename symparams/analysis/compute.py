@@ -138,8 +138,9 @@ def train_memory(
     """Memory of one training step: weights and gradients in `dtype`; optimizer states in
     `dtype`, or with `mixed` in float32 beside a float32 master copy of the weights (the
     mixed precision of Megatron and DeepSpeed: 2 + 2 + 12 bytes a parameter with Adam);
-    saved activations of `batch` samples (per device) in `dtype`. ZeRO stage 1 shards the optimizer states
-    over `devices`, stage 2 also the gradients, stage 3 also the weights.
+    saved activations of `batch` samples (per device) in `dtype`. ZeRO stage 1 shards the
+    optimizer states over `devices`, stage 2 also the gradients, stage 3 also the weights;
+    without ZeRO every data-parallel device holds everything.
 
     >>> import symparams
     >>> m = train_memory(symparams.parse("I(784)-H(100)-O(10)"), "adam")
@@ -151,10 +152,6 @@ def train_memory(
         raise ComputeError(f"ZeRO has stages 1, 2 and 3, not {zero}")
     if devices < 1:
         raise ComputeError(f"--devices must be at least 1, got {devices}")
-    if zero == 0 and devices != 1:
-        devices_note = "data parallel: every device holds everything"
-    else:
-        devices_note = ""
     n = net.trainable
     weights = in_bytes(net.params, dtype)
     gradients = in_bytes(n, dtype)
@@ -176,7 +173,6 @@ def train_memory(
             "devices": devices,
             "checkpoint": checkpoint,
             "batch": batch if isinstance(batch, int) else str(batch),
-            **({"note": devices_note} if devices_note else {}),
         },
     )
 
