@@ -170,3 +170,24 @@ def test_saved_activations_of_transformer_blocks_with_and_without_checkpointing(
 
     measured = saved_bytes(model, x, run)
     assert train_memory(net, dtype=dtype, checkpoint=True).activations == measured == layers * t * c * B
+
+
+@pytest.mark.frameworks
+@pytest.mark.slow
+def test_zero_stage_1_equals_the_share_of_zero_redundancy_optimizer(tmp_path):
+    """Each of 2 gloo ranks holds the Adam states of half the parameters (8 equal Linears:
+    torch partitions whole parameters greedily by size, so Ψ/N_d holds exactly here)."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    out = tmp_path / "state"
+    worker = Path(__file__).with_name("zero_worker.py")
+    subprocess.run([sys.executable, str(worker), "2", port, str(out)], check=True, timeout=300)
+    shares = [int(Path(f"{out}.{rank}").read_text()) for rank in range(2)]
+    memory = train_memory(symparams.parse("I(64)-H(64)*8"), "adam", zero=1, devices=2)
+    assert shares == [memory.optimizer] * 2 == [8 * 33_280 // 2] * 2
