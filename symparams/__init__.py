@@ -7,15 +7,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .base.errors import DefinitionError, LimitError, ParseError, ShapeError, SolveError, SymparamsError
-
+# Nothing is imported here at start-up, not even the error classes: the `symparams`
+# command must reach its try (cli.main) before any import a Ctrl-C could interrupt.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import Network, parse
+    from .base.errors import (
+        ArgumentError,
+        DefinitionError,
+        LimitError,
+        ParseError,
+        ShapeError,
+        SolveError,
+        SymparamsError,
+    )
     from .result import LayerInfo
 
 __all__ = [
+    "ArgumentError",
     "DefinitionError",
     "LayerInfo",
     "LimitError",
@@ -32,6 +43,7 @@ __version__ = "0.1.0"
 # `symparams` command imports symparams.cli, whose main() then imports them inside its
 # own try, so a Ctrl-C during start-up exits 130 without a traceback like any other.
 _LAZY = {"parse": "api", "Network": "api", "LayerInfo": "result"}
+_LAZY.update({name: "base.errors" for name in __all__ if name.endswith("Error")})
 
 
 def __getattr__(name: str) -> Any:

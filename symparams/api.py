@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from . import result
+from .base.errors import ShapeError
 from .building import network
 
 if TYPE_CHECKING:
@@ -39,7 +40,33 @@ def parse(
     symbols is built in Python ints and sympy is not imported (the command line's table
     and JSON); a network with symbols is the same either way.
     """
-    return Network.of(network(text, convention, mode, values, numeric=numeric))
+    try:
+        return Network.of(network(text, convention, mode, values, numeric=numeric))
+    except ShapeError as err:
+        if values and type(err) is ShapeError:
+            broken = _broken_condition(text, convention, values)
+            if broken is not None:
+                raise err.with_note(broken) from None
+        raise
+
+
+def _broken_condition(text: str, convention: str, values: Mapping[str, int]) -> str | None:
+    """Which condition of the network without the values the values break, worded for a
+    note (`the values h=8, w=28, c=1 break the network's condition h >= 12`), or None."""
+    from .base.errors import SymparamsError
+    from .base.expr import is_false, symbol
+    from .report.text import condition_text
+
+    try:
+        general = network(text, convention, "exact", None)
+    except SymparamsError:
+        return None
+    given = {symbol(name): value for name, value in values.items()}
+    for cond in general.condition_details:
+        if is_false(cond.holds.subs(given)):
+            written = ", ".join(f"{name}={value}" for name, value in values.items())
+            return f"The values {written} break the network's condition {condition_text(cond)}."
+    return None
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,22 @@ def ideal_row(row: LayerInfo) -> LayerInfo:
         biases=tidy(idealize(row.biases)),
         non_trainable=tidy(idealize(row.non_trainable)),
         **{key: tidy(idealize(getattr(row, key))) for key in COSTS},
-        conditions=tuple(_ideal_condition(c) for c in row.conditions),
+        conditions=ideal_conditions(row.conditions),
         children=tuple(ideal_row(c) for c in row.children),
     )
 
 
-def _ideal_condition(cond: Condition) -> Condition:
-    return replace(cond, holds=idealize(cond.holds))
+def ideal_conditions(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """Conditions with their floors dropped; one that then always holds goes (Keras's
+    strided branches agree: floor(h/2 - 1/2) + 1 = floor(h/2 + 1/2) becomes true), and
+    one that the ideal form would make false keeps its exact form."""
+    kept = []
+    for cond in conditions:
+        holds = idealize(cond.holds)
+        if is_true(holds):
+            continue
+        kept.append(cond if is_false(holds) else replace(cond, holds=holds))
+    return tuple(kept)
 
 
 def ideal_network(net: Network) -> Network:
@@ -63,7 +72,7 @@ def ideal_network(net: Network) -> Network:
     for row in net.walk():
         exprs += [row.weights, row.biases, row.non_trainable, row.macs, *row.shape]
     exact_when = divisibility_conditions(exprs)
-    details = tuple(_ideal_condition(c) for c in net.condition_details) + exact_when
+    details = ideal_conditions(net.condition_details) + exact_when
     return collected_totals(
         replace(
             net,

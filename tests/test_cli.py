@@ -142,32 +142,4 @@ def test_empty_stdin_is_an_error(capsys, monkeypatch):
     assert code == 2 and "empty" in err and "Traceback" not in err
 
 
-def _readme_examples() -> list[tuple[list[str], list[str]]]:
-    """`$ symparams "ARCH" [options]` blocks of the README with the output lines they quote."""
-    import shlex
-    from pathlib import Path
-
-    lines = (Path(__file__).resolve().parents[1] / "README.md").read_text().splitlines()
-    examples = []
-    for i, line in enumerate(lines):
-        command = line.strip()
-        if not command.startswith("$ symparams \"") or "#" in command:
-            continue
-        argv = shlex.split(command[2:])[1:]
-        quoted = []
-        for follow in lines[i + 1:]:
-            if not follow.startswith("    ") or follow.strip().startswith("$"):
-                break
-            if follow.strip() != "...":
-                quoted.append(follow.strip())
-        if quoted:
-            examples.append((argv, quoted))
-    return examples
-
-
-@pytest.mark.parametrize("argv, quoted", _readme_examples(), ids=lambda v: " ".join(v)[:60])
-def test_readme_examples_print_what_the_readme_says(capsys, argv, quoted):
-    code, out, err = run(capsys, *argv)
-    assert code == 0, err
-    for line in quoted:
-        assert line in out
+# The README's commands are run and compared with its text in tests/test_readme.py.

@@ -113,8 +113,8 @@ def test_unknown_layer_lists_the_registry_and_suggests():
 
 
 def test_unknown_argument_lists_the_valid_ones():
-    err = error_of("I(28,28,1)-P(2,stride=2)")
-    assert err.message == "P has no argument 'stride'"
+    err = error_of("I(28,28,1)-P(2,bogus=2)")  # stride= is an alias of s (tests/test_newcomer.py)
+    assert err.message == "P has no argument 'bogus'"
     assert err.notes == ("P takes: f, s, p, ceil",)
 
 

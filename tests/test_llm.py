@@ -82,9 +82,9 @@ def test_a_block_error_points_at_the_block():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("I(5)-L(4)", "L(4) needs a sequence (t, c), got a tensor of shape (5,)"),
+    ("I(5)-L(4)", "L(4) needs a sequence (t, c), got a tensor of shape [5]"),  # torch's order and brackets
     ("I(4,3,2)-MHA(2)", "MHA(2) needs a sequence (t, c)"),
-    ("I(4,3)-E(3,4)", "E(3,4) needs token ids (t), got a tensor of shape (4, 3)"),
+    ("I(4,3)-E(3,4)", "E(3,4) needs token ids (t), got a tensor of shape [4, 3]"),
     ("I(5,3)-PE(4)", "PE(4) needs at most 4 positions, got 5"),
     ("I(t,8)-TB(2,4,norm=batch)", "TB: 'norm' must be one of ln, rms"),
 ])

@@ -35,10 +35,20 @@ def _brute(text, unknown, upto, target, values):
 
 
 def expected(points, goal):
+    """The values hitting the goal, and the nearest below and above *in total* (of equal
+    totals, the largest value below and the smallest above), as (value, total)."""
     hits = [v for v, t in points if t == goal]
-    below = [(v, t) for v, t in points if t <= goal]
-    above = [(v, t) for v, t in points if t >= goal]
-    return hits, max(below, default=None), min(above, default=None)
+    below = max(((t, v) for v, t in points if t <= goal), default=None)
+    above = min(((t, v) for v, t in points if t >= goal), default=None)
+    return hits, below and below[::-1], above and above[::-1]
+
+
+def expected_max_min(points, goal):
+    """The --max and --min answers: the largest value with a total at most the goal, the
+    smallest with one at least it."""
+    largest = max(((v, t) for v, t in points if t <= goal), default=None)
+    smallest = min(((v, t) for v, t in points if t >= goal), default=None)
+    return largest, smallest
 
 
 def ranges_to_values(ranges):
@@ -74,8 +84,8 @@ def test_max_and_min_json(capsys):
 def test_text_answer_has_neighbours_and_the_closed_form(capsys):
     code, out, _ = run(["solve", MNIST, "--for", "n", "--params", "1000000"], capsys)
     assert code == 0
-    assert "below: n = 51: params = 832,106" in out
-    assert "above: n = 52: params = 1,004,138" in out
+    assert "below: n = 48..51: params = 832,106" in out  # every n with the nearest total
+    assert "above: n = 52..55: params = 1,004,138" in out
     assert "n = 8 + sqrt((N - 12906)/512)" in out
 
 
@@ -243,3 +253,83 @@ def test_random_tied_symbols_and_targets_match_brute_force(f, s, groups, goal, t
         assert ranges_to_values(result.values) == hits
     assert (result.below and (result.below.value, result.below.total)) == below
     assert (result.above.value, result.above.total) == above
+
+
+# ------------------------------------------------------------ totals that do not rise with the unknown
+def _ranges(values):
+    ranges = []
+    for v in values:
+        if ranges and ranges[-1][1] == v - 1:
+            ranges[-1][1] = v
+        else:
+            ranges.append([v, v])
+    return [tuple(r) for r in ranges]
+
+
+def check_against_brute_force(text, goal, upto, constant_tail):
+    """Every answer of solve (values, nearest in total on both sides, --max, --min, peak,
+    trough, found) equals a brute force over k = 1..upto; with `constant_tail`, the total
+    at `upto` holds for every larger k (a stride past the input's size)."""
+    points = brute(text, "k", goal, upto)
+    if not points:
+        return
+    s = symparams.parse(text).solve("k", goal)
+    hits, below, above = expected(points, goal)
+    tail_value = points[-1][1] if constant_tail else None
+    want = _ranges(hits)
+    if tail_value == goal:
+        want[-1] = (want[-1][0], None)
+    assert list(s.values) == want
+    if below and tail_value == below[1]:  # infinitely many: the start of their last run
+        below = (_ranges([v for v, t in points if t == below[1]])[-1][0], below[1])
+    assert (s.below and (s.below.value, s.below.total)) == below
+    assert (s.above and (s.above.value, s.above.total)) == above
+    largest, smallest = expected_max_min(points, goal)
+    if tail_value is not None and tail_value <= goal:
+        start = next(v for v, _ in points if all(t <= goal for w, t in points if w >= v))
+        assert s.largest is None
+        m = s.__class__  # the --max query gives the exact start in its reason
+        result = symparams.parse(text).solve("k", goal, how="max")
+        assert isinstance(result, m) and f"from {start} on" in result.reason and "about" not in result.reason
+    else:
+        assert (s.largest and (s.largest.value, s.largest.total)) == largest
+    assert (s.smallest and (s.smallest.value, s.smallest.total)) == smallest
+    peak = max(points, key=lambda p: (p[1], -p[0]))
+    trough = min(points, key=lambda p: (p[1], p[0]))
+    assert (s.peak.value, s.peak.total) == peak and (s.trough.value, s.trough.total) == trough
+    assert s.found == bool(hits or (below and above))
+    if not s.found and peak[1] < goal:
+        assert f"never reaches {goal:,}" in s.reason and f"(k = {peak[0]})" in s.reason
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(4, 24), n=st.integers(1, 8), width=st.integers(1, 30), goal=st.integers(1, 150_000),
+       layer=st.sampled_from(["C({n},k)", "C({n},k,s=2)", "C({n},3,s=k)", "P(k)", "C({n},2,d=k)", "A(k,s=2)"]))
+def test_non_monotone_totals_match_brute_force_everywhere(size, n, width, goal, layer):
+    # A kernel size trades the conv's weights against the dense layer after the flatten;
+    # a stride, a pool or a dilation shrinks what the flatten passes on.
+    text = f"I({size},{size},3)-{layer.format(n=n)}-F-H({width})"
+    check_against_brute_force(text, goal, 3 * size, constant_tail="s=k" in layer)
+
+
+def test_kernel_size_traded_against_the_dense_layer(capsys):
+    text = "I(64,64,3)-C(k,k)-F-H(100)-O(10)"  # params peak at 4,100,876 (k = 22), k <= 64
+    for goal in (5_000_000, 3_000_000, 794_006, 100):
+        check_against_brute_force(text, goal, 64, constant_tail=False)
+    code, out, err = run(["solve", text, "--for", "k", "--params", "5M"], capsys)
+    assert (code, out) == (2, "")
+    assert "never reaches 5,000,000: the largest is 4,100,876 (k = 22)" in err
+    code, out, err = run(["solve", text, "--for", "k", "--params", "3M"], capsys)
+    assert code == 0
+    assert "below: k = 38: params = 2,935,964" in out and "above: k = 10: params = 3,029,120" in out
+    assert "Largest k with params <= 3,000,000: k = 64: params = 794,006" in out
+    code, out, err = run(["solve", text, "--for", "k", "--params", "5M", "--max", "--json"], capsys)
+    assert code == 0 and json.loads(out) == {"value": 64, "total": 794006}  # --max keeps its meaning
+
+
+def test_stride_bound_holds_from_an_exact_point(capsys):
+    text = "I(64,64,3)-C(8,3,s=k)-F-O(10)"  # params <= 5,000 for every k >= 9 (k = 8: 5,354)
+    code, out, err = run(["solve", text, "--for", "k", "--params", "5000", "--max"], capsys)
+    assert code == 2
+    assert "stays at most 5,000 for every k from 9 on" in err and "about" not in err
+    check_against_brute_force(text, 5000, 200, constant_tail=True)

@@ -4,6 +4,12 @@ Builds the wheel from a copy of the source (so the shared tree gets no build/ fo
 checks grammar/symparams.lark is inside as symparams/grammar/symparams.lark, installs it
 into a fresh venv (system site-packages give it sympy and lark, nothing is downloaded)
 and runs the `symparams` console script from an unrelated directory.
+
+When the suite itself runs in a venv (as the README suggests), `--system-site-packages`
+means the *base* interpreter's packages, which may lack lark and sympy: the new venv also
+gets a .pth naming this interpreter's site-packages. A .pth line only appends a path
+(the .pth files there, such as an editable install's finder, are not run), after the venv's
+own site-packages, so the wheel installed in the venv is still what is imported.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -50,11 +58,32 @@ def test_wheel_holds_the_grammar(wheel):
     assert any(name.endswith("entry_points.txt") for name in names)
 
 
+def _see_this_interpreters_packages(python: Path) -> None:
+    """A .pth in the new venv listing the site-packages of the interpreter running the tests."""
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=python.parent)
+    assert purelib.returncode == 0, purelib.stderr
+    ours = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]
+    lines = list(dict.fromkeys(path for path in ours if os.path.isdir(path)))
+    (Path(purelib.stdout.strip()) / "_outer_site_packages.pth").write_text("\n".join(lines) + "\n")
+
+
+def test_venv_sees_the_packages_of_the_interpreter_running_the_tests(tmp_path):
+    venv = tmp_path / "venv"
+    assert _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path).returncode == 0
+    _see_this_interpreters_packages(venv / "bin" / "python")
+    import lark
+
+    done = _run([str(venv / "bin" / "python"), "-c", "import lark; print(lark.__file__)"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).resolve() == Path(lark.__file__).resolve()
+
+
 def test_installed_cli_runs_outside_the_repository(wheel, tmp_path):
     venv = tmp_path / "venv"
     done = _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     python = venv / "bin" / "python"
+    _see_this_interpreters_packages(python)
     done = _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     elsewhere = tmp_path / "elsewhere"

@@ -58,10 +58,15 @@ class Solution:
     """The answer to a solve query, as data.
 
     `values` are the inclusive ranges of every value whose total equals the target
-    (`hi` None: unbounded); `below` is the largest value whose total is at most the
-    target (the `--max` answer), `above` the smallest whose total is at least it (the
-    `--min` answer); either is None when there is none. `closed_form` solves the ideal
-    formula for the unknown, in the target N.
+    (`hi` None: unbounded). `below` and `above` are the nearest in total over the whole
+    domain: the value whose total is the largest at most the target (of several, the
+    largest value) and the one whose total is the smallest at least it (of several, the
+    smallest value). `largest` is the largest value whose total is at most the target
+    (the `--max` answer), `smallest` the smallest whose total is at least it (`--min`);
+    for a total that rises with the unknown these are `below` and `above`, for one that
+    rises and falls they differ. `peak` and `trough` are the largest and smallest totals
+    (None when unbounded). Each is None when there is none. `closed_form` solves the
+    ideal formula for the unknown, in the target N.
     """
 
     unknowns: tuple[str, ...]
@@ -75,21 +80,29 @@ class Solution:
     closed_value: tuple[float, ...] = ()
     reason: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    largest: Point | None = None
+    smallest: Point | None = None
+    peak: Point | None = None
+    trough: Point | None = None
+    below_values: tuple[tuple[int, int | None], ...] = ()  # every value with below's total
+    above_values: tuple[tuple[int, int | None], ...] = ()
 
     @property
     def answer(self) -> Point | None:
         """The `--max` or `--min` answer; None in the default (equality) query."""
         if self.how == "max":
-            return self.below
+            return self.largest
         if self.how == "min":
-            return self.above
+            return self.smallest
         return None
 
     @property
     def found(self) -> bool:
-        """Whether the query has any answer at all."""
+        """Whether the query has an answer: for the default query, a value with the total
+        exactly, or a nearest value on both sides (a total that never reaches the target,
+        or is never as small, has none)."""
         if self.how == "equal":
-            return bool(self.values or self.below or self.above)
+            return bool(self.values or (self.below and self.above))
         return self.answer is not None
 
     def as_dict(self) -> dict[str, Any]:
@@ -313,22 +326,28 @@ def solve(
     net = substitute(net, {k: v for k, v in given.items() if k not in net.values})
     problem, notes = _problem(net, names, target, dtype)
     search = Search(problem, goal)
-    values_found, below, above, search_notes = search.run(how)
+    found = search.run()
     closed, closed_at = closed_form(problem, goal, names)
     solution = Solution(
         names,
         target,
         goal,
         how,
-        values_found,
-        below,
-        above,
+        found.values,
+        found.below,
+        found.above,
         closed,
         closed_at,
-        notes=tuple(notes) + tuple(search_notes),
+        notes=tuple(notes) + tuple(found.notes),
+        largest=found.largest,
+        smallest=found.smallest,
+        peak=found.peak,
+        trough=found.trough,
+        below_values=found.below_values,
+        above_values=found.above_values,
     )
     if not solution.found:
-        return _with_reason(solution, problem, search)
+        return _with_reason(solution, search, found)
     return solution
 
 
@@ -374,32 +393,56 @@ def _problem(net: Network, names: tuple[str, ...], target: str, dtype: str) -> t
     return Problem(x, total, tuple(conditions), lo, hi), notes
 
 
-def _with_reason(solution: Solution, problem: Problem, search: Search) -> Solution:
+def _with_reason(solution: Solution, search: Search, found: Found) -> Solution:
     from dataclasses import replace
 
     names = " = ".join(solution.unknowns)
     what = label(solution.target)
-    first = search.first_admissible()
-    if first is None:
+    goal = f"{solution.goal:,}"
+
+    def at(point: Point | None) -> str:
+        return "unbounded" if point is None else f"{point.total:,} ({names} = {point.value})"
+
+    if search.first_admissible() is None:
         reason = f"no value of {names} meets the network's conditions"
-    elif solution.how == "max" and search.unbounded_from is not None:
+    elif solution.how == "max" and found.unbounded_from is not None:
         reason = (
-            f"there is no largest {names}: the {what} stays at most {solution.goal:,} for every "
-            f"{names} from about {search.unbounded_from} on"
+            f"there is no largest {names}: the {what} stays at most {goal} for every "
+            f"{names} from {found.unbounded_from} on"
         )
+    elif solution.how == "max" and found.trough is not None and found.trough.total > solution.goal:
+        reason = f"the {what} is never at most {goal}: the smallest is {at(found.trough)}"
     elif solution.how == "max":
         reason = (
-            f"{solution.goal:,} is below the minimum: the {what} is never at most {solution.goal:,}, "
-            f"the smallest is {search.smallest_total():,} ({names} = {search.smallest_at()})"
+            f"there is no largest {names}: the {what} is at most {goal} for infinitely many "
+            f"values of {names}, though not for all"
         )
-    elif solution.how == "min":
-        reason = (
-            f"{solution.goal:,} is above the maximum: the {what} never reaches {solution.goal:,}, "
-            f"the largest is {search.largest_total_text()}"
-        )
+    elif found.peak is not None and found.peak.total < solution.goal:
+        reason = f"the {what} never reaches {goal}: the largest is {at(found.peak)}"
+    elif found.trough is not None and found.trough.total > solution.goal:
+        reason = f"the {what} is never as small as {goal}: the smallest is {at(found.trough)}"
     else:
-        reason = f"no value of {names} gives a {what} of {solution.goal:,}"
+        reason = f"no value of {names} gives a {what} of {goal}"
     return replace(solution, reason=reason)
+
+
+@dataclass
+class Found:
+    """What a search finds (the fields of a Solution; see there). `unbounded_from` is
+    the exact value from which every total is at most the goal, when the `--max`
+    answer has no largest value because of it."""
+
+    values: tuple[tuple[int, int | None], ...] = ()
+    below: Point | None = None
+    above: Point | None = None
+    largest: Point | None = None
+    smallest: Point | None = None
+    peak: Point | None = None
+    trough: Point | None = None
+    unbounded_from: int | None = None
+    notes: list[str] = field(default_factory=list)
+    below_values: tuple[tuple[int, int | None], ...] = ()
+    above_values: tuple[tuple[int, int | None], ...] = ()
 
 
 # ---------------------------------------------------------------- search
@@ -413,54 +456,90 @@ class Search:
         self.ok = problem.admissible()
         self.notes: list[str] = []
         self._cache: dict[int, Number] = {}
-        self._seen_min: tuple[Number, int] | None = None
-        self._seen_max: tuple[Number, int] | None = None
         self._pieces: list[Piece] | None = None
-        self.unbounded_from: int | None = None  # where the total stays within the goal for good
 
     def total(self, v: int) -> Number:
         if v not in self._cache:
             value = self.f(v)
             self._cache[v] = value
-            if self._seen_min is None or value < self._seen_min[0]:
-                self._seen_min = (value, v)
-            if self._seen_max is None or value > self._seen_max[0]:
-                self._seen_max = (value, v)
         return self._cache[v]
 
-    # Which value of x is a piece's k: x = modulus·k + residue.
-    def run(
-        self, how: str
-    ) -> tuple[tuple[tuple[int, int | None], ...], Point | None, Point | None, list[str]]:
-        pieces = self.pieces()
+    def run(self) -> Found:
+        """Every answer, combined over the pieces (each monotone, so each answer on a piece
+        is an end or one binary search): exact over the whole domain."""
+        found = Found(notes=self.notes)
         hits: list[tuple[int, int | None, int]] = []  # (first x, last x or None, step)
-        below: tuple[int | None, Number] | None = None  # (x or None for unbounded, total)
-        above: tuple[int, Number] | None = None
-        for piece in pieces:
-            for lo, hi, step in piece.hits(self):
-                hits.append((lo, hi, step))
+        largest: tuple[int | None, Number] | None = None  # (x or None for unbounded, total)
+        smallest: tuple[int, Number] | None = None
+        below: tuple[Number, float, int] | None = None  # (total, x as ranked, x)
+        above: tuple[Number, int] | None = None
+        peak: tuple[Number, int] | None = None
+        trough: tuple[Number, int] | None = None
+        peak_unbounded = trough_unbounded = False
+        last_bad: float = -math.inf  # the last x whose total exceeds the goal (inf: no last)
+        for piece in self.pieces():
+            if not piece.usable(self):
+                continue
+            hits.extend(piece.hits(self))
             b = piece.largest_at_most(self)
-            if b is not None and b[0] is None and self.unbounded_from is None:
-                self.unbounded_from = piece.x(piece.k_lo)
             if b is not None and (
-                below is None or below[0] is not None and (b[0] is None or b[0] > below[0])
+                largest is None or largest[0] is not None and (b[0] is None or b[0] > largest[0])
             ):
-                below = b
+                largest = b
             a = piece.smallest_at_least(self)
-            if a is not None and (above is None or a[0] < above[0]):
-                above = a
-        values = _merge(hits)
-        below_point = None
-        if below is not None:
-            if below[0] is None:
-                self.notes.append(
-                    f"every large enough {self.problem.x} has a total at most {self.goal:,}: "
-                    "there is no largest"
-                )
-            else:
-                below_point = Point(below[0], int(below[1]))
-        above_point = Point(above[0], int(above[1])) if above is not None else None
-        return values, below_point, above_point, self.notes
+            if a is not None and (smallest is None or a[0] < smallest[0]):
+                smallest = a
+            near = piece.nearest_below(self)
+            if near is not None and (below is None or near[:2] > below[:2]):
+                below = near
+            near_above = piece.nearest_above(self)
+            if near_above is not None and (above is None or near_above < above):
+                above = near_above
+            ends, rising, falling = piece.extremes(self)
+            peak_unbounded |= rising
+            trough_unbounded |= falling
+            for point in ends:
+                if peak is None or (point[0], -point[1]) > (peak[0], -peak[1]):
+                    peak = point
+                if trough is None or point < trough:
+                    trough = point
+            last_bad = max(last_bad, piece.last_above(self))
+        found.values = _merge(hits)
+        found.below = Point(below[2], int(below[0])) if below is not None else None
+        found.above = Point(above[1], int(above[0])) if above is not None else None
+        found.smallest = Point(smallest[0], int(smallest[1])) if smallest is not None else None
+        found.peak = Point(peak[1], int(peak[0])) if peak is not None and not peak_unbounded else None
+        found.trough = (
+            Point(trough[1], int(trough[0])) if trough is not None and not trough_unbounded else None
+        )
+        if found.below is not None:
+            found.below_values = self.values_of(found.below.total)
+        if found.above is not None:
+            found.above_values = self.values_of(found.above.total)
+        if below is not None and below[1] == math.inf:  # infinitely many: where their run starts
+            found.below = Point(found.below_values[-1][0], int(below[0]))
+        if largest is not None and largest[0] is None:
+            if last_bad < math.inf:
+                first = self.first_admissible()
+                first = first if first is not None else self.problem.lo
+                found.unbounded_from = first if last_bad == -math.inf else max(int(last_bad) + 1, first)
+            where = (
+                f"every large enough {self.problem.x} has"
+                if found.unbounded_from is None
+                else f"every {self.problem.x} from {found.unbounded_from} on has"
+            )
+            self.notes.append(f"{where} a total at most {self.goal:,}: there is no largest")
+        elif largest is not None and largest[0] is not None:
+            found.largest = Point(largest[0], int(largest[1]))
+        return found
+
+    def values_of(self, total: int) -> tuple[tuple[int, int | None], ...]:
+        """Every value whose total is `total`, as ranges (the pieces do not depend on the goal)."""
+        saved, self.goal = self.goal, total
+        try:
+            return _merge([hit for piece in self.pieces() if piece.usable(self) for hit in piece.hits(self)])
+        finally:
+            self.goal = saved
 
     def pieces(self) -> list[Piece]:
         if self._pieces is None:
@@ -519,22 +598,8 @@ class Search:
             yield Piece(1, 0, v, v)
 
     def first_admissible(self) -> int | None:
-        for piece in self.pieces():
-            x = piece.first_x(self)
-            if x is not None:
-                return x
-        return None
-
-    def smallest_total(self) -> int:
-        return int(self._seen_min[0]) if self._seen_min else 0
-
-    def smallest_at(self) -> int:
-        return self._seen_min[1] if self._seen_min else self.problem.lo
-
-    def largest_total_text(self) -> str:
-        if self._seen_max is None:
-            return "nothing"
-        return f"{int(self._seen_max[0]):,} ({self.problem.x} = {self._seen_max[1]})"
+        firsts = [x for x in (piece.first_x(self) for piece in self.pieces()) if x is not None]
+        return min(firsts, default=None)
 
 
 def eventual_form(p: Problem) -> tuple[int, Problem] | None:
@@ -809,6 +874,73 @@ class Piece:
             else:
                 hi = mid
         return lo
+
+    def last_value(self, s: Search) -> Number | None:
+        return None if self.k_hi is None else self.value(s, self.k_hi)
+
+    def nearest_below(self, s: Search) -> tuple[Number, float, int] | None:
+        """(total, rank, x) of the point whose total is the largest at most the goal (of
+        equal totals the largest x, ranked infinite on a constant piece without end)."""
+        goal = s.goal
+        direction = self.increasing(s)
+        if direction is None:
+            if self.value(s, self.k_lo) > goal:
+                return None
+            x = self.x(self.k_lo if self.k_hi is None else self.k_hi)
+            return (self.value(s, self.k_lo), math.inf if self.k_hi is None else x, x)
+        if direction:
+            k = self.end(s, lambda t: t <= goal)
+            if k is None or k is UNBOUNDED:
+                return None
+        else:
+            k = self.end(s, lambda t: t > goal)
+            k = self.k_lo if k is None else k + 1
+            if k is UNBOUNDED or (self.k_hi is not None and k > self.k_hi):
+                return None
+        return (self.value(s, k), self.x(k), self.x(k))
+
+    def nearest_above(self, s: Search) -> tuple[Number, int] | None:
+        """(total, x) of the point whose total is the smallest at least the goal (of equal
+        totals the smallest x)."""
+        goal = s.goal
+        direction = self.increasing(s)
+        if direction is None:
+            return (self.value(s, self.k_lo), self.x(self.k_lo)) if self.value(s, self.k_lo) >= goal else None
+        if direction:
+            k = self.end(s, lambda t: t < goal)
+            k = self.k_lo if k is None else k + 1
+            if k is UNBOUNDED or (self.k_hi is not None and k > self.k_hi):
+                return None
+        else:
+            k = self.end(s, lambda t: t >= goal)
+            if k is None or k is UNBOUNDED:
+                return None
+        return (self.value(s, k), self.x(k))
+
+    def extremes(self, s: Search) -> tuple[list[tuple[Number, int]], bool, bool]:
+        """The (total, x) at the piece's ends, and whether it rises or falls without end."""
+        first = (self.value(s, self.k_lo), self.x(self.k_lo))
+        if self.k_hi is not None:
+            return [first, (self.value(s, self.k_hi), self.x(self.k_hi))], False, False
+        direction = self.increasing(s)
+        return [first], direction is True, direction is False
+
+    def last_above(self, s: Search) -> float:
+        """The last x whose total exceeds the goal: -inf when none, inf when no last."""
+        goal = s.goal
+        direction = self.increasing(s)
+        if direction is None:
+            if self.value(s, self.k_lo) <= goal:
+                return -math.inf
+            return math.inf if self.k_hi is None else self.x(self.k_hi)
+        if direction:
+            if self.k_hi is None:
+                return math.inf
+            return self.x(self.k_hi) if self.value(s, self.k_hi) > goal else -math.inf
+        k = self.end(s, lambda t: t > goal)
+        if k is None:
+            return -math.inf
+        return math.inf if k is UNBOUNDED else self.x(k)
 
     def hits(self, s: Search) -> list[tuple[int, int | None, int]]:
         if not self.usable(s):

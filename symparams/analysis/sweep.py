@@ -19,7 +19,7 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from ..base.errors import SolveError
+from ..base.errors import SweepError
 from ..base.expr import symbol
 from ..modes import substitute
 from ..result import Network, dtype_bytes
@@ -67,7 +67,7 @@ def parse_values(text: str) -> list[int]:
     for part in text.split(","):
         match = _RANGE.match(part)
         if not match or not part.strip():
-            raise SolveError(f"cannot read the values {text!r}: expected 32..512:32, 16,32,64 or 28")
+            raise SweepError(f"cannot read the values {text!r}: expected 32..512:32, 16,32,64 or 28")
         first, last, step = (int(g.replace("_", "")) if g else None for g in match.groups())
         assert first is not None
         if last is None:
@@ -75,11 +75,11 @@ def parse_values(text: str) -> list[int]:
             continue
         step = 1 if step is None else step
         if step < 1 or last < first:
-            raise SolveError(
+            raise SweepError(
                 f"the range {part.strip()!r} is empty: write first..last:step with first <= last"
             )
         if (last - first) // step + 1 + len(values) > MAX_POINTS:
-            raise SolveError(f"the range {part.strip()!r} has more than {MAX_POINTS:,} values")
+            raise SweepError(f"the range {part.strip()!r} has more than {MAX_POINTS:,} values")
         values.extend(range(first, last + 1, step))
     return values
 
@@ -91,9 +91,9 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[int]]:
         name, sep, values = item.partition("=")
         name = name.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise SolveError(f"--vary expects NAME=VALUES such as h=32..512:32; got {item!r}")
+            raise SweepError(f"--vary expects NAME=VALUES such as h=32..512:32; got {item!r}")
         if name in vary:
-            raise SolveError(f"{name} is varied twice")
+            raise SweepError(f"{name} is varied twice")
         vary[name] = parse_values(values)
     return vary
 
@@ -210,18 +210,18 @@ def sweep(
     dtype_bytes(dtype)
     names = tuple(vary)
     if not names:
-        raise SolveError("name at least one symbol to vary, e.g. --vary h=32..512:32")
+        raise SweepError("name at least one symbol to vary, as {'h': range(32, 513, 32)}")
     axes = tuple(np.array(list(vary[n]), dtype=object) for n in names)
     for name, axis in zip(names, axes):
         if axis.size == 0:
-            raise SolveError(f"no values given for {name}")
+            raise SweepError(f"no values given for {name}")
         if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in axis):
-            raise SolveError(f"the values of {name} must be positive whole numbers")
+            raise SweepError(f"the values of {name} must be positive whole numbers")
     points = 1
     for axis in axes:
         points *= axis.size
     if points > MAX_POINTS:
-        raise SolveError(f"the grid has {points:,} points, more than {MAX_POINTS:,}")
+        raise SweepError(f"the grid has {points:,} points, more than {MAX_POINTS:,}")
     given = {k: v for k, v in (values or {}).items() if k not in vary}
     net = substitute(net, given)
     exact = net.mode == "exact"
@@ -231,10 +231,7 @@ def sweep(
     present = set().union(*(e.free_symbols for e in exprs.values()))
     missing = sorted(s.name for s in present - set(symbols))
     if missing:
-        raise SolveError(
-            f"the totals also depend on {', '.join(missing)}: vary {'it' if len(missing) == 1 else 'them'}"
-            f" or give {'it' if len(missing) == 1 else 'them'} a value with --subs"
-        )
+        raise SweepError(missing_text(missing), missing=missing)
     largest = {s: int(max(abs(int(v)) for v in axis)) for s, axis in zip(symbols, axes)}
     kind: Any = np.int64 if _fits_int64(list(exprs.values()) + conditions, largest) else object
     # A sparse grid: each axis keeps its own dimension and numpy broadcasts, so a term in
@@ -248,6 +245,21 @@ def sweep(
         valid &= np.broadcast_to(np.asarray(compile_numpy(cond, symbols, exact)(*mesh), dtype=bool), shape)
     grid = {n: np.broadcast_to(m, shape) for n, m in zip(names, mesh)}  # read-only full-shape views
     return Sweep(names, axes, grid, totals, valid)
+
+
+def missing_text(
+    missing: Sequence[str], flag: bool = False, what: str = "the totals", vary: bool = True
+) -> str:
+    """What to do about symbols without values, in Python's words (`values={...}`) or the
+    command line's (`--subs`)."""
+    them = "it" if len(missing) == 1 else "them"
+    if flag:
+        how = "--subs " + ",".join(f"{name}=..." for name in missing)
+    else:
+        how = "values={" + ", ".join(f'"{name}": ...' for name in missing) + "}"
+    if not vary:
+        return f"{what} depend on {', '.join(missing)}: give {them} a value with {how}"
+    return f"{what} also depend on {', '.join(missing)}: vary {them} or give {them} a value with {how}"
 
 
 def _evaluate(fn: Callable[..., Any], mesh: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:

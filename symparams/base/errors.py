@@ -90,6 +90,14 @@ class ShapeError(SymparamsError):
     headline = "Invalid shape"
 
 
+class ArgumentError(ShapeError):
+    """A layer's or a definition's argument is wrong in itself: an unknown name, a value of
+    the wrong kind, a misspelt keyword. A ShapeError, so `except ShapeError` still
+    catches it, under a headline of its own."""
+
+    headline = "Invalid argument"
+
+
 class DefinitionError(ShapeError):
     """A definition cannot be used: it is recursive, defined twice, or takes a layer's name."""
 
@@ -106,6 +114,17 @@ class SolveError(SymparamsError):
     """A solve, sweep or substitution request cannot be answered."""
 
     headline = "Cannot solve"
+
+
+class SweepError(SolveError):
+    """A sweep (or a plot of one) cannot be computed. `missing` names the symbols the
+    totals still depend on, for each front end to say how to give them values."""
+
+    headline = "Cannot sweep"
+
+    def __init__(self, message: str, *args: object, missing: Sequence[str] = (), **kw: object) -> None:
+        self.missing = tuple(missing)
+        super().__init__(message, *args, **kw)  # type: ignore[arg-type]
 
 
 def locate(text: str, pos: int) -> tuple[int, int, str]:

@@ -100,7 +100,32 @@ def provably_equal(a: Any, b: Any, simplify: bool = False) -> bool:
     if is_int(a) and is_int(b):
         return a == b
     difference = a - b
+    if isinstance(difference, sympy.Basic) and difference.has(sympy.floor, sympy.ceiling):
+        difference = _whole_constants_out(difference)
     return bool((sympy.simplify(difference) if simplify else sympy.expand(difference)) == 0)
+
+
+def _whole_constants_out(expr: Expr) -> Expr:
+    """floor(A + c) as floor(A + (c - ⌊c⌋)) + ⌊c⌋ for a rational constant c, and ceil
+    likewise: floor(h/2 - 1/2) + 1 and floor(h/2 + 1/2) become one form, so that the
+    shapes of Keras's strided valid and same branches are seen equal.
+
+    >>> h = symbol("h")
+    >>> provably_equal(sympy.floor(h / 2 - sympy.Rational(1, 2)) + 1, sympy.floor(h / 2 + sympy.Rational(1, 2)))
+    True
+    """
+
+    def rewrite(kind: Any) -> Callable[[Any], Any]:
+        def out(arg: Any) -> Any:
+            constant, rest = arg.as_coeff_Add()
+            whole_part = sympy.floor(constant) if constant.is_Rational else sympy.Integer(0)
+            if whole_part == 0:
+                return kind(arg, evaluate=False)
+            return kind(rest + (constant - whole_part), evaluate=False) + whole_part
+
+        return out
+
+    return expr.replace(sympy.floor, rewrite(sympy.floor)).replace(sympy.ceiling, rewrite(sympy.ceiling))
 
 
 def largest(a: Any, b: Any) -> Any:
@@ -747,9 +772,29 @@ SYMPY = SympyNumbers()
 
 @remembered
 def printed(value: Any) -> str:
-    """`str(value)`, remembered: sympy's printer orders every sum's terms anew each time.
+    """A formula for people: sympy's text, with each floor's and ceiling's argument over
+    one denominator as LaTeX prints it (`floor((h - 51)/16) + 1`, not `floor(h/16 -
+    51/16) + 1`; sympy reads it back as the same value). Remembered: the rows of a long
+    network repeat the same axis expressions, and sympy orders every sum's terms anew.
 
-    >>> printed(symbol("h") - 4)
-    'h - 4'
+    >>> printed(sympy.floor(symbol("h") / 16 - sympy.Rational(51, 16)) + 1), printed(symbol("h") - 4)
+    ('floor((h - 51)/16) + 1', 'h - 4')
     """
-    return str(value)
+    if is_number(value) or not value.has(sympy.floor, sympy.ceiling):
+        return str(value)
+    return str(_readable_printer().doprint(value))
+
+
+@cache
+def _readable_printer() -> Any:
+    """sympy's str printer with floors over one denominator; made on first use, as the
+    numeric build must not import sympy."""
+
+    class ReadablePrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc,name-defined]
+        def _print_floor(self, expr: Any) -> str:
+            return f"floor({self._print(sympy.together(expr.args[0]))})"
+
+        def _print_ceiling(self, expr: Any) -> str:
+            return f"ceiling({self._print(sympy.together(expr.args[0]))})"
+
+    return ReadablePrinter()

@@ -10,6 +10,7 @@ the same class; a term is dispatched by its node type (`visit_<Class>`).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..base.errors import LimitError, ParseError, ShapeError
 from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, total
 from ..language import syntax as S
 from ..layers import registry as R
+from ..layers.shapes import channels_first_hint
 from ..result import LayerInfo
 from .binding import bind
 from .composition import CompositionForms
@@ -47,7 +49,14 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             else:
                 if is_input(term):
                     raise self.ctx.error("an input layer I can only start the network", term)
-                shape, row = self.term(term, shape, env, index, depth)
+                try:
+                    shape, row = self.term(term, shape, env, index, depth)
+                except ShapeError as err:
+                    # The first layer refusing an input written channels-first (I(3,28,28)).
+                    hint = channels_first_hint(rows[0].shape) if i == 1 and prefix == "" else None
+                    if hint is None or type(err) is not ShapeError:
+                        raise
+                    raise err.with_note(f"Note: {hint}.") from None
             rows.append(row)
         assert shape is not None
         return shape, rows
@@ -140,8 +149,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         spec = R.lookup(term.name)
         if spec is None:
             known = ["I", *R.layer_names(), *self.ctx.definitions]
-            close = difflib.get_close_matches(term.name, list(R.REGISTRY) + list(self.ctx.definitions), n=3)
-            notes = (f"Did you mean: {', '.join(close)}?",) if close else ()
+            close, why = suggestions(term.name, list(R.REGISTRY) + list(self.ctx.definitions))
+            notes = ((f"Did you mean: {', '.join(close)}?",) if close else ()) + why
             raise self.ctx.error(
                 f"unknown layer '{term.name}'", term, ParseError, expected=tuple(known), notes=notes
             )
@@ -215,6 +224,64 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
         return row
+
+
+# Framework layer names (lower case, without 1d/2d/3d) that are not close to a name of
+# ours, and what symparams writes for them.
+FRAMEWORK_NAMES = {
+    "linear": "H",
+    "convtranspose": "T",
+    "maxpooling": "P",
+    "averagepooling": "A",
+    "avgpooling": "A",
+    "globalaveragepooling": "GAP",
+    "globalmaxpooling": "GMP",
+    "adaptiveaveragepooling": "AAP",
+    "batchnormalization": "BN",
+    "layernormalization": "LN",
+    "zeropadding": "Z",
+    "multiheadattention": "MHA",
+    "simplernn": "R",
+    "identity": "id",
+    "leakyrelu": "relu",
+    "prelu": "relu",
+    "selu": "elu",
+    "swish": "silu",
+    "hardswish": "silu",
+    "mish": "silu",
+    "hardtanh": "tanh",
+    "hardsigmoid": "sigmoid",
+    "logsoftmax": "softmax",
+}
+_ACTIVATION_NOTE = (
+    "Activations have no parameters: relu, gelu, silu, tanh, sigmoid, softmax, elu or id "
+    "gives the same count as any other."
+)
+
+
+def suggestions(name: str, names: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The layer names a misspelt or framework-style one most likely means, best first
+    (`c` -> C, `ReLU` -> relu, `LeakyReLU` -> relu), and a note on why when it is a
+    framework name of ours in other words."""
+    lower: dict[str, list[str]] = {}
+    for known in names:
+        lower.setdefault(known.lower(), []).append(known)
+    key = name.lower()
+    bare = re.sub(r"[123]d", "", key)
+    first = lower.get(key, []) + lower.get(bare, [])
+    notes: tuple[str, ...] = ()
+    meant = FRAMEWORK_NAMES.get(bare)
+    if meant is not None and meant in names:
+        first.append(meant)
+        spec = R.lookup(meant)
+        if spec is not None and not spec.params and spec.name.islower():
+            notes = (_ACTIVATION_NOTE,)
+        if bare == "prelu":
+            prelu = "PReLU has parameters (one, or one per channel) that no layer of symparams counts"
+            notes = (prelu + "; relu gives the count without them.",)
+    close = difflib.get_close_matches(key, list(lower), n=3)
+    ordered = list(dict.fromkeys(first + [n for c in close for n in lower[c]]))
+    return ordered[:3], notes
 
 
 def is_input(term: S.Term) -> bool:

@@ -3,16 +3,15 @@
 `main(argv)` returns the exit code: 0 on success, 2 with a one-message error on
 bad input (never a traceback), 130 on Ctrl-C. Each subcommand is a module of this
 package with a `run(argv) -> int`; they are imported inside main()'s try, so that
-start-up (sympy, lark) interrupted by Ctrl-C exits like any other interruption.
+start-up (sympy, lark) interrupted by Ctrl-C exits like any other interruption. For
+the same reason this module imports nothing of symparams at its top (the error classes
+too load inside the try), and symparams/__init__.py loads everything lazily.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
-
-from ..base.errors import SymparamsError
 
 # Subcommand name -> (module of this package, its entry point).
 SUBCOMMANDS = {
@@ -23,19 +22,15 @@ SUBCOMMANDS = {
 
 
 def _entry(module: str, name: str) -> Callable[[Sequence[str]], int]:
+    from importlib import import_module
+
     return getattr(import_module(f".{module}", __name__), name)  # type: ignore[no-any-return]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the CLI; return the exit code (also of --help and --version, 0)."""
     try:
-        if argv and argv[0] in SUBCOMMANDS:
-            return _entry(*SUBCOMMANDS[argv[0]])(argv[1:])
-        return _entry("summary", "run_main")(argv)
-    except SymparamsError as err:
-        sys.stderr.write(str(err) + "\n")
-        return 2
+        return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
@@ -48,6 +43,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         sys.stderr.write("Input too large: the architecture nests too deeply\n")
         return 2
+
+
+def _main(argv: list[str]) -> int:
+    from ..base.errors import SymparamsError
+
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return _entry(*SUBCOMMANDS[argv[0]])(argv[1:])
+        return _entry("summary", "run_main")(argv)
+    except SymparamsError as err:
+        sys.stderr.write(str(err) + "\n")
+        return 2
+    except SystemExit as done:  # argparse's --help and --version print, then exit 0
+        return done.code if isinstance(done.code, int) else 0
 
 
 def console_main() -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..analysis.sweep import parse_vary
+from ..analysis.sweep import missing_text, parse_vary
 from ..analysis.targets import TARGETS
 from ..api import parse
-from ..report.figures import plot_heatmap, plot_per_layer, plot_total, save
+from ..report.figures import PlotError, plot_heatmap, plot_per_layer, plot_total, save
 from ..result import DTYPES
 from .common import ArgumentParser, UsageError, add_network_arguments, parse_subs, print_out, read_arch
 
@@ -56,12 +56,18 @@ def plot_main(argv: Sequence[str]) -> int:
     if not args.per_layer and len(vary) not in (1, 2):
         raise UsageError("give one --vary for a curve, two for a heat map, or --per-layer for a bar chart")
     net = parse(read_arch(args.arch), convention=args.convention)
-    if args.per_layer:
-        fig = plot_per_layer(net, values, target=args.what, log=args.log)
-    elif len(vary) == 1:
-        fig = plot_total(net, vary, args.what, values, args.dtype, ideal=not args.no_ideal, log=args.log)
-    else:
-        fig = plot_heatmap(net, vary, args.what, values, args.dtype, log=args.log)
+    try:
+        if args.per_layer:
+            fig = plot_per_layer(net, values, target=args.what, log=args.log)
+        elif len(vary) == 1:
+            fig = plot_total(net, vary, args.what, values, args.dtype, ideal=not args.no_ideal, log=args.log)
+        else:
+            fig = plot_heatmap(net, vary, args.what, values, args.dtype, log=args.log)
+    except PlotError as err:
+        if not err.missing:
+            raise
+        what = "the layers' counts" if args.per_layer else "the totals"
+        raise PlotError(missing_text(err.missing, True, what, vary=not args.per_layer)) from None
     save(fig, args.out)
     print_out(f"wrote {args.out}")
     return 0

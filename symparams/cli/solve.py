@@ -92,32 +92,43 @@ def _chosen_target(args: argparse.Namespace) -> tuple[str, str, str]:
     return "axis:", "--axis", args.axis
 
 
+def spans(ranges: Sequence[tuple[int, int | None]]) -> str:
+    """`52..55, 60, 70..` for inclusive ranges (None: no end)."""
+    return ", ".join(str(lo) if lo == hi else f"{lo}..{'' if hi is None else hi}" for lo, hi in ranges)
+
+
 def solution_text(solution: Solution, text: str, dtype: str = "float32") -> str:
     """The answer for people: the values, the neighbours, the closed form."""
     name = " = ".join(solution.unknowns)
     what = label(solution.target, "short", dtype)
     goal = f"{solution.goal:,}"
 
-    def point(p: Point | None) -> str:
+    def point(p: Point | None, ties: tuple[tuple[int, int | None], ...] = ()) -> str:
         assert p is not None  # a solution without its answer is refused before it is printed
-        return f"{name} = {p.value}: {what} = {p.total:,}"
+        at = spans(ties) if len(ties) > 1 or ties and ties[0][0] != ties[0][1] else str(p.value)
+        return f"{name} = {at}: {what} = {p.total:,}"
 
     lines = [clip(" ".join(text.split()), 200)]
+    largest = f"Largest {name} with {what} <= {goal}: {point(solution.largest)}" if solution.largest else ""
+    smallest = (
+        f"Smallest {name} with {what} >= {goal}: {point(solution.smallest)}" if solution.smallest else ""
+    )
     if solution.how == "max":
-        lines.append(f"Largest {name} with {what} <= {goal}: {point(solution.below)}")
+        lines.append(largest)
     elif solution.how == "min":
-        lines.append(f"Smallest {name} with {what} >= {goal}: {point(solution.above)}")
-    elif solution.values:
-        spans = ", ".join(
-            str(lo) if lo == hi else f"{lo}..{'' if hi is None else hi}" for lo, hi in solution.values
-        )
-        lines.append(f"{what} = {goal} for {name} = {spans}")
+        lines.append(smallest)
     else:
-        lines.append(f"No {name} gives {what} = {goal} exactly; the nearest:")
-        if solution.below:
-            lines.append(f"  below: {point(solution.below)}")
-        if solution.above:
-            lines.append(f"  above: {point(solution.above)}")
+        if solution.values:
+            lines.append(f"{what} = {goal} for {name} = {spans(solution.values)}")
+        else:
+            lines.append(f"No {name} gives {what} = {goal} exactly; the nearest:")
+            lines.append(f"  below: {point(solution.below, solution.below_values)}")
+            lines.append(f"  above: {point(solution.above, solution.above_values)}")
+        # A total that rises and falls: the largest and smallest values are other answers.
+        if solution.largest and solution.below and solution.largest.value != solution.below.value:
+            lines.append(largest)
+        if solution.smallest and solution.above and solution.smallest.value != solution.above.value:
+            lines.append(smallest)
     for form, value in zip(solution.closed_form, solution.closed_value):
         lines.append(
             f"Closed form (ideal, floors dropped, N = {what}): {form}  ({name} ≈ {value:.6g} at N = {goal})"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from ..analysis.compute import Ask, optimizer_states
 from ..api import parse
+from ..layers.shapes import channels_first_hint
 from ..report.data import analysis_dict, to_dict, to_json
 from ..report.markup import markdown
 from ..report.text import analysis_lines, table
@@ -27,11 +31,21 @@ def _main_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="symparams",
         description="Exact shapes and parameter counts of a neural network "
-        'described in one line, e.g. symparams "I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)"',
+        'described in one line, e.g. symparams "I(28,28,1)-C(32,5)-P(2)-H(256)-O(10)". '
+        "Shapes are written channels-last in both conventions: I(h,w,c), so a 3-channel "
+        "224x224 image is I(224,224,3); --convention torch only prints them channels-first.",
+        epilog="other commands (each with its own --help):\n"
+        "  symparams solve ARCH --for NAME --params N   which value of a symbol gives a total\n"
+        "  symparams sweep ARCH --vary NAME=A..B        totals over a grid of values\n"
+        "  symparams plot ARCH --vary NAME=A..B --out FILE   a figure of a total",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_network_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"symparams {__version__}")
     parser.add_argument("--ideal", action="store_true", help="closed form: floors and ceils dropped")
-    parser.add_argument("--depth", type=int, default=None, help="fold blocks deeper than this level")
+    parser.add_argument(
+        "--depth", type=_depth, default=None, help="fold blocks deeper than this level (1 or more)"
+    )
     parser.add_argument(
         "--macs",
         action="store_true",
@@ -100,7 +114,15 @@ def _main_parser() -> ArgumentParser:
         "--standalone", action="store_true", help="with --latex: a whole document for pdflatex"
     )
     latex.add_argument("--formula", action="store_true", help="with --latex: only the total, for inline math")
+    parser.add_argument("--caption", metavar="TEXT", help="with --latex: the table's caption")
+    parser.add_argument("--label", metavar="KEY", help="with --latex: the table's label, for \\ref")
     return parser
+
+
+def _depth(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return int(text)
 
 
 def run_main(argv: Sequence[str]) -> int:
@@ -114,8 +136,12 @@ def run_main(argv: Sequence[str]) -> int:
     net = parse(text, convention=args.convention, mode=mode, values=values, numeric=numeric)
     if any(name not in net.values for name in values):  # a typo (`H=28` for `h=28`), refused
         check_subs_names(parse(text, convention=args.convention, mode=mode), values)
-    if (args.standalone or args.formula) and not args.latex:
-        raise UsageError(f"--{'standalone' if args.standalone else 'formula'} goes with --latex")
+    hint = channels_first_hint(net.layers[0].shape) if net.layers else None
+    if hint is not None:  # on stderr: stdout stays what a script reads
+        sys.stderr.write(f"Note: {hint}.\n")
+    for option in ("standalone", "formula", "caption", "label"):
+        if getattr(args, option) not in (None, False) and not args.latex:
+            raise UsageError(f"--{option} goes with --latex")
     if args.json:
         print_out(to_json(net) if not _analysis(args) else _analysis_json(net, args))
     elif args.latex:
@@ -197,10 +223,13 @@ def _latex_report(net: Network, args: argparse.Namespace) -> str:
     from ..analysis.compute import figures
     from ..report.latex import latex_document, latex_figures, latex_formula, latex_table
 
+    source = os.path.basename(args.arch) if args.arch != "-" and args.arch != net.text else None
+    if args.label is not None and (not args.label or any(ch in args.label for ch in "\\{}%#$&^~ ")):
+        raise UsageError(f"--label takes a LaTeX label such as tab:net, got {args.label!r}")
     extra = latex_figures(net, figures(net, _ask(args))) if _analysis(args) else ""
     if args.formula:
         return latex_formula(net)
     if args.standalone:
-        document = latex_document(net, depth=args.depth)
+        document = latex_document(net, args.depth, args.caption, args.label, source)
         return document.replace("\\end{document}", extra + "\n\\end{document}") if extra else document
-    return latex_table(net, depth=args.depth) + ("\n" + extra if extra else "")
+    return latex_table(net, args.depth, args.caption, args.label, source) + ("\n" + extra if extra else "")

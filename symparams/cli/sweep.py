@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from fractions import Fraction
 
-from ..analysis.sweep import parse_vary, sweep
+from ..analysis.sweep import missing_text, parse_vary, sweep
 from ..analysis.targets import TARGET_TABLE
 from ..api import parse
+from ..base.errors import SweepError
 from ..result import DTYPES
 from .common import ArgumentParser, UsageError, add_network_arguments, parse_subs, print_out, read_arch
 
@@ -57,7 +58,12 @@ def run_sweep(argv: Sequence[str]) -> int:
         mode="ideal" if args.ideal else "exact",
         values=given,
     )
-    result = sweep(net, vary, targets, dtype=args.dtype)
+    try:
+        result = sweep(net, vary, targets, dtype=args.dtype)
+    except SweepError as err:
+        if not err.missing:
+            raise
+        raise SweepError(missing_text(err.missing, flag=True)) from None
     header = list(result.names) + targets + ["valid"]
     rows = [list(row) + [all(v is not None for v in row[len(result.names) :])] for row in result.rows()]
     if args.json:

@@ -32,7 +32,15 @@ if TYPE_CHECKING:
 def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
     """The (t, c) of a sequence input; other ranks are an error (the builder names the layer)."""
     if call.rank != 2:
-        raise ShapeError(f"needs a sequence (t, c), got a tensor of shape {shape_text(call.shape, 'keras')}")
+        notes: tuple[str, ...] = ()
+        if call.rank >= 3:  # an image or a volume: SEQ makes its positions a sequence
+            positions = product(call.spatial)
+            seq = f"An image becomes a sequence with SEQ before this layer: {positions} positions"
+            notes = (f"{seq} of {call.channels} features (or F, one vector).",)
+        raise ShapeError(
+            f"needs a sequence (t, c), got a tensor of shape {shape_text(call.shape, call.convention)}",
+            notes=notes,
+        )
     return call.shape[0], call.shape[1]
 
 
@@ -46,7 +54,9 @@ def embedding(call: LayerCall) -> LayerOut:
     38597376
     """
     if call.rank != 1:
-        raise ShapeError(f"needs token ids (t), got a tensor of shape {shape_text(call.shape, 'keras')}")
+        raise ShapeError(
+            f"needs token ids (t), got a tensor of shape {shape_text(call.shape, call.convention)}"
+        )
     v, d = call.args.v, call.args.d
     # A lookup (index_select): no MACs; it saves its int64 ids, not counted here.
     return LayerOut((call.shape[0], d), "Embedding", v * d, facts={"embeddings": (v, d)})

@@ -95,3 +95,26 @@ def shape_text(
     ordered = ordered_shape(shape, convention)
     inner = sep.join(item(x) for x in ordered)
     return f"[{inner}]" if convention == "torch" else f"({inner}{',' if len(ordered) == 1 else ''})"
+
+
+def channels_first_hint(shape: tuple[Any, ...]) -> str | None:
+    """A note for an input that looks written channels-first, PyTorch's order: a first axis
+    of 1 to 4 before spatial axes and a last axis of 8 or more (`I(3,224,224)`). Inputs are
+    read channels-last in both conventions; None when the input does not look so.
+
+    >>> channels_first_hint((3, 224, 224))
+    'I(3,224,224) is read channels-last (h=3, w=224, c=224): for a 3-channel 224×224 image write I(224,224,3)'
+    >>> channels_first_hint((224, 224, 3)) is None
+    True
+    """
+    if len(shape) not in (3, 4) or not all(str(x).isdigit() for x in shape):
+        return None
+    sizes = [int(str(x)) for x in shape]
+    if not 1 <= sizes[0] <= 4 or min(sizes[1:]) < 8:
+        return None
+    names = AXIS_NAMES[len(sizes)]
+    written = "I(" + ",".join(map(str, sizes)) + ")"
+    read = ", ".join(f"{name}={size}" for name, size in zip(names, sizes, strict=True))
+    meant = "I(" + ",".join(map(str, sizes[1:] + sizes[:1])) + ")"
+    image = "×".join(map(str, sizes[1:])) + (" image" if len(sizes) == 3 else " volume")
+    return f"{written} is read channels-last ({read}): for a {sizes[0]}-channel {image} write {meant}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..analysis.compute import Ask, figures
 from ..result import LayerInfo, Network, dtype_name
-from .text import json_value
+from .text import condition_text, json_value
 
 
 def layer_dict(row: LayerInfo) -> dict[str, Any]:
@@ -39,7 +39,9 @@ def to_dict(net: Network) -> dict[str, Any]:
         "non_trainable": json_value(net.non_trainable),
         "input_shape": [json_value(x) for x in net.input_shape],
         "output_shape": [json_value(x) for x in net.output_shape],
-        "conditions": [str(c) for c in net.conditions],
+        # As people write them (`k = c`); `conditions_sympy` holds what sympy reads back.
+        "conditions": [condition_text(c) for c in net.condition_details],
+        "conditions_sympy": [str(c) for c in net.conditions],
         "symbols": sorted(s.name for s in net.free_symbols),
         "layers": [layer_dict(r) for r in net.layers],
     }

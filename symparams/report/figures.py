@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..analysis.sweep import compile_numpy, sweep
+from ..analysis.sweep import compile_numpy, missing_text, sweep
 from ..analysis.targets import TARGETS, label, target_total
-from ..base.errors import SymparamsError
+from ..base.errors import SweepError
 from ..base.expr import symbol
 from ..modes import ideal_network, substitute
 from ..result import Network
-from .text import clip
+from .text import clip, condition_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,10 +32,21 @@ IDEAL_POINTS = 512  # samples of the ideal (continuous) curve
 LABEL_CHARS = 24  # longer layer texts are cut on the bar chart's axis
 
 
-class PlotError(SymparamsError):
-    """A plot that cannot be drawn: matplotlib missing, symbols without values, ..."""
+class PlotError(SweepError):
+    """A plot that cannot be drawn: matplotlib missing, symbols without values, ...
+    (`missing`: the symbols without values, as in a SweepError)."""
 
     headline = "Cannot plot"
+
+
+def _swept(
+    net: Network, vary: Mapping[str, Sequence[int]], targets: list[str], values: Any, dtype: str
+) -> Any:
+    """sweep(), its errors worded as a plot's."""
+    try:
+        return sweep(net, vary, targets, values=values, dtype=dtype)
+    except SweepError as err:
+        raise PlotError(err.message, missing=err.missing) from None
 
 
 def _figure(width: float = 7.0, height: float = 4.5) -> Figure:
@@ -114,13 +125,13 @@ def plot_total(
     values = dict(values or {})
     label = quantity_label(target, dtype)
     (name,) = vary
-    result = sweep(net, {name: list(vary[name])}, [target], values=values, dtype=dtype)
+    result = _swept(net, {name: list(vary[name])}, [target], values, dtype)
     xs = np.array(result.axes[0], dtype=float)
     ys = _masked(result.totals[target], result.valid)
     if np.isnan(ys).all():
         raise PlotError(
             f"no value of {name} in {int(xs.min())}..{int(xs.max())} satisfies the network's "
-            f"conditions ({', '.join(str(c) for c in net.conditions)})"
+            f"conditions ({', '.join(condition_text(c) for c in net.condition_details)})"
         )
     fig = _figure()
     ax = fig.add_subplot()
@@ -174,14 +185,12 @@ def plot_heatmap(
 
     values = dict(values or {})
     first, second = vary
-    result = sweep(
-        net, {first: list(vary[first]), second: list(vary[second])}, [target], values=values, dtype=dtype
-    )
+    result = _swept(net, {first: list(vary[first]), second: list(vary[second])}, [target], values, dtype)
     grid = _masked(result.totals[target], result.valid)  # axis 0 is `first`, axis 1 `second`
     if np.isnan(grid).all():
         raise PlotError(
             f"no point of the grid satisfies the network's conditions "
-            f"({', '.join(str(c) for c in net.conditions)})"
+            f"({', '.join(condition_text(c) for c in net.condition_details)})"
         )
     xs, ys = (np.array(axis, dtype=float) for axis in result.axes)
     fig = _figure()
@@ -214,11 +223,7 @@ def plot_per_layer(
     counts = [getattr(row, target) for row in net.layers]
     free = sorted({s.name for c in counts for s in c.free_symbols})
     if free:
-        raise PlotError(
-            f"the layers' counts depend on {', '.join(free)}: give "
-            f"{'it a value' if len(free) == 1 else 'them values'} with --subs, e.g. --subs "
-            + ",".join(f"{n}=32" for n in free)
-        )
+        raise PlotError(missing_text(free, what="the layers' counts", vary=False), missing=free)
     labels = [
         row.text if len(row.text) <= LABEL_CHARS else row.text[: LABEL_CHARS - 1] + "…" for row in net.layers
     ]

@@ -398,10 +398,19 @@ def _comment(text: str) -> str:
     return "\n".join("% " + line for line in text.strip().splitlines())
 
 
-def latex_table(net: Network, depth: int | None = None) -> str:
+def latex_table(
+    net: Network,
+    depth: int | None = None,
+    caption: str | None = None,
+    label: str | None = None,
+    source: str | None = None,
+) -> str:
     """A LaTeX fragment: a booktabs table of the layers and the total as a display.
 
-    Needs \\usepackage{amsmath,amssymb,booktabs,array,longtable}.
+    Needs \\usepackage{amsmath,amssymb,booktabs,array,longtable}. `caption` and `label`
+    go into the table (`\\caption`, `\\label`); `source` names the file the text came
+    from, for the comment on top. A symbolic table has no Value column (every value
+    would be a formula, already in the Parameters column).
 
     >>> import symparams
     >>> tex = latex_table(symparams.parse("I(28,28,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)"))
@@ -410,21 +419,34 @@ def latex_table(net: Network, depth: int | None = None) -> str:
     """
     rows = visible_rows(net, depth)
     long = len(rows) > LONGTABLE_ROWS
+    numeric = is_whole_number(net.params)
+    # Fixed widths only: longtable measures natural-width columns over two runs.
+    left = r">{\raggedright\arraybackslash}p"
     cols = (
-        r"@{}>{\raggedright\arraybackslash}p{0.22\linewidth}>{\raggedright\arraybackslash}p{0.22\linewidth}"
-        r">{\raggedright\arraybackslash}p{0.32\linewidth}r@{}"
+        rf"@{{}}{left}{{0.22\linewidth}}{left}{{0.22\linewidth}}{left}{{0.32\linewidth}}"
+        + (r">{\raggedleft\arraybackslash}p{0.13\linewidth}" if numeric else "")
+        + "@{}"
     )
-    head = [r"Layer & Output shape & Parameters & Value \\", r"\midrule"]
+    head = [r"Layer & Output shape & Parameters" + (r" & Value \\" if numeric else r" \\"), r"\midrule"]
+    what = source if source is not None else net.text
     out = [
-        _comment(f"symparams ({net.convention}, {net.mode}): {net.text}"),
+        _comment(f"symparams ({net.convention}, {net.mode}): {what}"),
         _comment("needs \\usepackage{" + ",".join(LATEX_PACKAGES) + "}"),
     ]
     if not rows:  # --depth 0: the totals alone
-        return "\n".join(out + _total_equation(net) + _latex_notes(net))
+        return "\n".join(out + _total_equation(net) + _paragraphs(_latex_notes(net)))
+    titles = ([rf"\caption{{{escape_text(caption)}}}"] if caption is not None else []) + (
+        [rf"\label{{{label}}}"] if label is not None else []
+    )
     if long:
         out += [
             r"{\small",
+            r"\setlength\LTchunksize{1000}",  # one chunk: the widths settle in one run
             r"\begin{longtable}{" + cols + "}",
+            *([" ".join(titles) + r" \\"] if titles else []),
+            r"\toprule",
+            *head,
+            r"\endfirsthead",
             r"\toprule",
             *head,
             r"\endhead",
@@ -436,6 +458,7 @@ def latex_table(net: Network, depth: int | None = None) -> str:
             r"\begin{table}[htbp]",
             r"\centering",
             r"\small",
+            *titles,
             r"\begin{tabular}{" + cols + "}",
             r"\toprule",
             *head,
@@ -444,18 +467,26 @@ def latex_table(net: Network, depth: int | None = None) -> str:
         # A long layer text wraps under itself, one em in from where it starts.
         indent = rf"\hangindent={row.depth + 1}em\hangafter=1 " if row.depth or len(row.text) > 20 else ""
         indent += rf"\hspace*{{{row.depth}em}}" if row.depth else ""
-        value = f"${latex(row.params)}$" if is_whole_number(row.params) else ""
+        value = f" & ${latex(row.params)}$" if numeric else ""
         out.append(
             f"{indent}{_layer_latex(row.text)} & ${_shape_latex(row.shape, net.convention)}$ & "
-            f"${_formula_latex(row, net)}$ & {value} \\\\"
+            f"${_formula_latex(row, net)}${value} \\\\"
         )
     if long:
         out += [r"\end{longtable}", "}"]
     else:
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     out += _total_equation(net)
-    out += _latex_notes(net)
+    out += _paragraphs(_latex_notes(net))
     return "\n".join(out)
+
+
+def _paragraphs(notes: list[str]) -> list[str]:
+    """Each sentence under the total its own paragraph (a blank line between)."""
+    out: list[str] = []
+    for note in notes:
+        out += ([""] if out else []) + [note]
+    return out
 
 
 def _needs_landscape(net: Network, depth: int | None) -> bool:
@@ -473,8 +504,16 @@ def _needs_landscape(net: Network, depth: int | None) -> bool:
     return widest_term > FORMULA_CELL or widest_axis > SHAPE_CELL
 
 
-def latex_document(net: Network, depth: int | None = None) -> str:
-    """A whole LaTeX document (article) that pdflatex compiles as it is.
+def latex_document(
+    net: Network,
+    depth: int | None = None,
+    caption: str | None = None,
+    label: str | None = None,
+    source: str | None = None,
+) -> str:
+    """A whole LaTeX document (article) that pdflatex compiles as it is. With `source`
+    (the file the text came from) the header names the file and shows its network line,
+    not every definition and comment of it.
 
     >>> import symparams
     >>> doc = latex_document(symparams.parse("I(784)-O(10)"))
@@ -482,8 +521,23 @@ def latex_document(net: Network, depth: int | None = None) -> str:
     (True, True)
     """
     geometry = "landscape,margin=1.5cm" if _needs_landscape(net, depth) else "margin=2cm"
-    # Each line of a file (definitions, comments) on its own line, as written.
-    title = r"\par ".join(_layer_latex(line) for line in net.text.strip().splitlines() if line.strip())
+    lines = [line for line in net.text.strip().splitlines() if line.strip()]
+    if source is not None:
+        code = [line for line in lines if not line.lstrip().startswith("#")]
+        header = [
+            rf"\noindent\textbf{{Architecture}} ({net.convention}, {net.mode} mode): "
+            + r"\texttt{"
+            + escape_text(source)
+            + r"}\\",
+            r"{\raggedright " + _layer_latex(code[-1] if code else "") + r"\par}",
+        ]
+    else:
+        # Each line of the text (definitions, comments) on its own line, as written.
+        title = r"\par ".join(_layer_latex(line) for line in lines)
+        header = [
+            rf"\noindent\textbf{{Architecture}} ({net.convention}, {net.mode} mode):\\",
+            r"{\raggedright " + title + r"\par}",
+        ]
     return "\n".join(
         [
             r"\documentclass[10pt]{article}",
@@ -491,10 +545,9 @@ def latex_document(net: Network, depth: int | None = None) -> str:
             r"\usepackage{" + ",".join(LATEX_PACKAGES) + "}",
             r"\pagestyle{empty}",
             r"\begin{document}",
-            rf"\noindent\textbf{{Architecture}} ({net.convention}, {net.mode} mode):\\",
-            r"{\raggedright " + title + r"\par}",
+            *header,
             r"\medskip",
-            latex_table(net, depth),
+            latex_table(net, depth, caption, label, source),
             r"\end{document}",
             "",
         ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..base.expr import is_whole_number
+from ..base.expr import is_whole_number, printed
 from ..layers.shapes import shape_text
 from ..result import Network
 from .text import condition_text, number, visible_rows
@@ -26,7 +26,7 @@ def _md_code(text: str) -> str:
 
 
 def _md_count(expr: Expr) -> str:
-    return number(expr) if is_whole_number(expr) else _md_code(str(expr))
+    return number(expr) if is_whole_number(expr) else _md_code(printed(expr))
 
 
 def markdown(net: Network, depth: int | None = None) -> str:

@@ -52,15 +52,38 @@ def formula(row: LayerInfo) -> str:
     return " + ".join(printed(p) for p in parts)
 
 
-def condition_text(cond: Condition) -> str:
-    holds = cond.holds
+def condition_text(cond: Condition | Any) -> str:
+    """A condition as people write it, the one wording of every report but LaTeX (which
+    has its own printer): `k = c`, `h >= 12`, `h divisible by 4`, `h ≡ 1 (mod 2)`.
+
+    >>> from symparams.base.expr import symbol
+    >>> k, c = symbol("k"), symbol("c")
+    >>> condition_text(sympy.Eq(k, c)), condition_text(sympy.Eq(sympy.Mod(k, 4), 0)), condition_text(k >= 12)
+    ('k = c', 'k divisible by 4', 'k >= 12')
+    """
+    holds = cond.holds if isinstance(cond, Condition) else cond
+    if isinstance(holds, bool) or holds in (sympy.true, sympy.false):
+        return "true" if holds else "false"
     if isinstance(holds, sympy.Eq) and isinstance(holds.lhs, sympy.Mod) and holds.rhs == 0:
         value, divisor = holds.lhs.args
         return f"{value} divisible by {divisor}"
     if isinstance(holds, sympy.Eq) and isinstance(holds.lhs, sympy.Mod) and holds.rhs.is_Integer:
         value, divisor = holds.lhs.args
         return f"{value} ≡ {holds.rhs} (mod {divisor})"
+    if isinstance(holds, sympy.Eq):
+        return f"{holds.lhs} = {holds.rhs}"
+    if isinstance(holds, sympy.Ne):
+        return f"{holds.lhs} ≠ {holds.rhs}"
+    if isinstance(holds, (sympy.And, sympy.Or)):
+        word = " and " if isinstance(holds, sympy.And) else " or "
+        return word.join(_grouped(condition_text(arg)) for arg in holds.args)
+    if isinstance(holds, sympy.Not):
+        return f"not {_grouped(condition_text(holds.args[0]))}"
     return str(holds)
+
+
+def _grouped(text: str) -> str:
+    return f"({text})" if " and " in text or " or " in text else text
 
 
 def visible_rows(net: Network, depth: int | None = None) -> list[LayerInfo]:
