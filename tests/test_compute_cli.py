@@ -3,7 +3,6 @@ keys and LaTeX, solve targets with byte budgets, and one-line errors with exit 2
 
 import json
 import re
-import shlex
 from pathlib import Path
 
 import pytest
@@ -92,32 +91,6 @@ def test_sweep_of_the_kv_cache_stops_at_the_window(capsys):
                        "--kv-cache", "--dtype", "bf16", "--json")
     assert code == 0
     assert "268435456" in out and out.count("536870912") == 2
-
-
-def _section_examples():
-    """The `$ symparams ...` commands of the README's compute section, with their quoted lines."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Compute and memory"):text.index("## Reports:")]
-    lines, found = section.splitlines(), []
-    for i, line in enumerate(lines):
-        if line.strip().startswith("$ symparams "):
-            quoted = []
-            for follow in lines[i + 1:]:
-                if not follow.startswith("    ") or follow.strip().startswith("$"):
-                    break
-                if follow.strip() != "...":
-                    quoted.append(follow.strip())
-            found.append((shlex.split(line.strip()[2:])[1:], quoted))
-    return found
-
-
-@pytest.mark.parametrize("argv, quoted", _section_examples(), ids=lambda v: " ".join(v)[:50])
-def test_readme_compute_examples(capsys, argv, quoted):
-    argv = [str(ROOT / a) if a.startswith("examples/") else a for a in argv]
-    code, out, err = run(capsys, *argv)
-    assert code == 0, err
-    for line in quoted:
-        assert line in out
 
 
 @pytest.mark.zoo

@@ -97,6 +97,7 @@ def _in_order(expected: list[str], actual: str) -> bool:
 @pytest.mark.parametrize("command, comment, expected", readme_commands(), ids=[c for c, _, _ in readme_commands()])
 def test_readme_command(capsys, monkeypatch, tmp_path, command, comment, expected):
     monkeypatch.chdir(tmp_path)  # a plot's --out file lands here
+    (tmp_path / "examples").symlink_to(README.parent / "examples")  # `symparams examples/gpt2.arch`
     code = main(shlex.split(command))
     out, err = capsys.readouterr()
     failing = bool(expected) and ERROR.match(expected[0]) is not None
