@@ -103,7 +103,8 @@ class Network(result.Network):
         dtype: str = "float32",
     ) -> Solution:
         """The values of a symbol that give `goal` as the `target` total (params,
-        trainable, non_trainable, active_params, macs, memory, activations, axis:NAME): see
+        trainable, non_trainable, active_params, macs, flops, train_flops, memory, activations,
+        kv_cache, train_memory, axis:NAME): see
         `symparams.analysis.solve.solve`.
 
         >>> net = parse("I(n,n,1)-C(32,5)-P(2)-C(32,3)-P(2)-H(256)-O(10)")

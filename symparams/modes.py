@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base.errors import ShapeError
 from .base.expr import Condition, idealize, is_false, is_true, symbol, sympy, tidy, total
+from .layers.registry import COSTS
 from .result import LayerInfo, Network, collected_totals, merge_conditions
 
 if TYPE_CHECKING:
@@ -31,8 +32,8 @@ def ideal_row(row: LayerInfo) -> LayerInfo:
         weights=tidy(idealize(row.weights)),
         biases=tidy(idealize(row.biases)),
         non_trainable=tidy(idealize(row.non_trainable)),
-        macs=tidy(idealize(row.macs)),
         inactive=tidy(idealize(row.inactive)),
+        **{key: tidy(idealize(getattr(row, key))) for key in COSTS},
         conditions=ideal_conditions(row.conditions),
         children=tuple(ideal_row(c) for c in row.children),
     )
@@ -84,8 +85,8 @@ def ideal_network(net: Network) -> Network:
             shape=tuple(idealize(x) for x in net.shape),
             condition_details=details,
             exact_when=exact_when,
-            macs=tidy(total([r.macs for r in rows])),
             inactive=tidy(total([r.inactive for r in rows])),
+            **{key: tidy(total([getattr(r, key) for r in rows])) for key in COSTS},
         )
     )
 
@@ -225,11 +226,11 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
             weights=put(r.weights),
             biases=put(r.biases),
             non_trainable=put(r.non_trainable),
-            macs=put(r.macs),
             inactive=put(r.inactive),
             count=put(r.count),
             conditions=tuple(c for c in map(condition, r.conditions) if not is_true(c.holds)),
             children=tuple(row(c) for c in r.children),
+            **{key: put(getattr(r, key)) for key in COSTS},
         )
 
     return replace(
@@ -239,8 +240,8 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
         trainable=put(net.trainable),
         non_trainable=put(net.non_trainable),
         shape=tuple(put(x) for x in net.shape),
-        macs=put(net.macs),
         inactive=put(net.inactive),
+        **{key: put(getattr(net, key)) for key in COSTS},
         condition_details=merge_conditions([condition(c) for c in net.condition_details]),
         exact_when=tuple(c for c in map(condition, net.exact_when) if not is_true(c.holds)),
         values={**net.values, **values},

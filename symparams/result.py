@@ -13,7 +13,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, free_symbols, is_true, sympy, tidy, total
+from .base.expr import Condition, ceil_div, free_symbols, is_true, sympy, tidy, total
+from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class LayerInfo:
     macs: Any = 0
     start: int = 0
     end: int = 0
+    kv_cache: Any = 0  # key/value cache elements for the row's sequence (registry.COSTS)
+    kv_token: Any = 0  # ... per token
+    saved: Any = 0  # elements saved for backward
     # Parameters one token does not touch (the routed experts a mixture of experts does
     # not choose), already multiplied by `count` like the other counts.
     inactive: Any = 0
@@ -116,6 +120,9 @@ class Network:
     condition_details: tuple[Condition, ...]
     values: Mapping[str, int] = field(default_factory=dict)
     macs: Any = 0
+    kv_cache: Any = 0
+    kv_token: Any = 0
+    saved: Any = 0
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
     # Parameters one token does not touch (mixtures of experts); see `active_params`.
@@ -204,7 +211,7 @@ class Network:
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
         found: set[sympy.Symbol] = set()
-        for expr in (self.params, *self.shape):
+        for expr in (self.params, *self.shape, *(getattr(self, key) for key in COSTS)):
             found |= free_symbols(expr)
         for layer in self.walk():
             for expr in layer.shape:
@@ -216,6 +223,28 @@ class Network:
         for layer in self.layers:
             yield from layer.walk()
 
+    @property
+    def flops(self) -> Expr:
+        """Floating-point operations of one forward pass of one sample: 2 per MAC, exactly
+        what torch.utils.flop_counter.FlopCounterMode counts on the meta device.
+
+        >>> import symparams
+        >>> symparams.parse("I(t,64)-MHA(4)").flops
+        256*t**2 + 32768*t
+        """
+        return 2 * self.macs
+
+    @property
+    def train_flops(self) -> Expr:
+        """Forward and backward of one sample: 3 × the forward FLOPs (the backward computes
+        the gradients of both a product's inputs and its weights, 2 × the forward).
+
+        Exact as FlopCounterMode counts it when every counted layer's input needs a
+        gradient (every language model: the first product reads an embedding or a norm);
+        a layer reading the data directly skips its input gradient, so there it is 3·F − F₁.
+        """
+        return 3 * self.flops
+
     def memory(self, dtype: str = "float32") -> Expr:
         """Bytes the parameters take in `dtype` (float32, bfloat16, float16, int8, ...).
 
@@ -223,7 +252,7 @@ class Network:
         >>> symparams.parse("I(784)-O(10)").memory("bfloat16")
         15700
         """
-        return self.params * dtype_bytes(dtype)
+        return in_bytes(self.params, dtype)
 
     @property
     def activations(self) -> Expr:
@@ -240,7 +269,7 @@ class Network:
 
     def activation_memory(self, dtype: str = "float32") -> Expr:
         """Bytes of `activations` in `dtype`."""
-        return self.activations * dtype_bytes(dtype)
+        return in_bytes(self.activations, dtype)
 
 
 def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:
@@ -307,20 +336,63 @@ def collected_totals(net: Network) -> Network:
         params=collected(net.params, counts),
         trainable=collected(net.trainable, counts),
         non_trainable=collected(net.non_trainable, counts),
-        macs=collected(net.macs, counts),
         inactive=collected(net.inactive, counts),
+        **{key: collected(getattr(net, key), counts) for key in COSTS},
     )
 
 
-# Bytes of one number in each dtype people store weights and activations in.
-DTYPE_BYTES = {"float64": 8, "float32": 4, "tfloat32": 4, "bfloat16": 2, "float16": 2, "int8": 1, "uint8": 1}
+# Bits of one number in each dtype people store weights, activations and caches in
+# (float8: the two OCP formats torch names float8_e4m3fn and float8_e5m2; int4: two per byte).
+DTYPE_BITS = {
+    "float64": 64,
+    "float32": 32,
+    "tfloat32": 32,
+    "bfloat16": 16,
+    "float16": 16,
+    "float8_e4m3fn": 8,
+    "float8_e5m2": 8,
+    "int8": 8,
+    "uint8": 8,
+    "int4": 4,
+}
+DTYPE_ALIASES = {
+    "fp32": "float32",
+    "bf16": "bfloat16",
+    "fp16": "float16",
+    "fp8_e4m3": "float8_e4m3fn",
+    "e4m3": "float8_e4m3fn",
+    "fp8_e5m2": "float8_e5m2",
+    "e5m2": "float8_e5m2",
+}
+DTYPE_BYTES = {name: bits // 8 for name, bits in DTYPE_BITS.items() if bits % 8 == 0}  # whole-byte dtypes
+DTYPES = tuple(DTYPE_BITS) + tuple(DTYPE_ALIASES)
 
 
-def dtype_bytes(dtype: str) -> int:
-    """Bytes per element of `dtype`; an unknown name is an error listing the known ones."""
-    if dtype not in DTYPE_BYTES:
-        raise SymparamsError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPE_BYTES)}")
-    return DTYPE_BYTES[dtype]
+def dtype_name(dtype: str) -> str:
+    """The dtype's name (an alias such as bf16 or e4m3 resolved); unknown names are an error."""
+    name = DTYPE_ALIASES.get(dtype, dtype)
+    if name not in DTYPE_BITS:
+        raise SymparamsError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPE_BITS)}")
+    return name
+
+
+def dtype_bytes(dtype: str) -> Any:
+    """Bytes per element of `dtype` (1/2 for int4, as a sympy Rational); an unknown name is
+    an error listing the known ones."""
+    bits = DTYPE_BITS[dtype_name(dtype)]
+    return bits // 8 if bits % 8 == 0 else sympy.Rational(bits, 8)
+
+
+def in_bytes(count: Any, dtype: str) -> Any:
+    """Bytes of `count` elements of `dtype`; sub-byte dtypes are packed, rounded up to a byte.
+
+    >>> in_bytes(7851, "int4"), in_bytes(10, "bfloat16")
+    (3926, 20)
+    """
+    bits = DTYPE_BITS[dtype_name(dtype)]
+    if bits % 8 == 0:
+        return count * (bits // 8)
+    return ceil_div(count * bits, 8)
 
 
 # Layers whose output is a view of their input in PyTorch (flatten, reshape): no new memory.

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..base.errors import SolveError
-from ..base.expr import AXIS_NAMES
+from ..base.expr import AXIS_NAMES, symbol
 from ..result import Network
+from .compute import kv_cache_bytes, train_memory
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -60,10 +61,26 @@ TARGET_TABLE = (
     Target(
         "macs",
         "--macs",
-        "multiply-accumulates of one forward pass (torchinfo's Mult-Adds)",
+        "multiply-accumulates of one forward pass (FlopCounterMode's FLOPs / 2)",
         "MACs",
         "macs",
         "MACs (multiply-accumulates)",
+    ),
+    Target(
+        "flops",
+        "--flops",
+        "floating-point operations of one forward pass (FlopCounterMode, 2 per MAC)",
+        "forward FLOPs",
+        "flops",
+        "FLOPs of a forward pass",
+    ),
+    Target(
+        "train_flops",
+        "--train-flops",
+        "FLOPs of one training step of one sample (3 × forward)",
+        "training FLOPs",
+        "train flops",
+        "FLOPs of a training step",
     ),
     Target(
         "memory",
@@ -80,6 +97,30 @@ TARGET_TABLE = (
         "activation memory",
         "activations ({dtype} bytes)",
         "activation memory (bytes, {dtype})",
+    ),
+    Target(
+        "kv_cache",
+        "--kv-cache",
+        "bytes of the key/value cache for the whole sequence, in --dtype",
+        "KV cache",
+        "KV cache ({dtype} bytes)",
+        "KV cache (bytes, {dtype})",
+    ),
+    Target(
+        "train_memory",
+        "--train-memory",
+        "bytes of one training step (weights, gradients, Adam states, activations), in --dtype",
+        "training memory",
+        "training memory ({dtype} bytes)",
+        "training memory (bytes, {dtype})",
+    ),
+    Target(
+        "batch_memory",
+        "--batch-memory",
+        "bytes of a training step for a batch of `batch` samples (Adam, --dtype): solve --for batch",
+        "training memory of the batch",
+        "training memory of the batch ({dtype} bytes)",
+        "training memory of a batch (bytes, {dtype})",
     ),
 )
 TARGETS = tuple(t.key for t in TARGET_TABLE)
@@ -105,8 +146,14 @@ def target_expr(net: Network, target: str, dtype: str = "float32") -> Expr:
     An axis is `axis:NAME` (h, w, c, t, n, d as in LANGUAGE.md) or `axis:INDEX` in the
     convention's order.
     """
-    if target in ("params", "trainable", "non_trainable", "active_params", "macs"):
+    if target in ("params", "trainable", "non_trainable", "active_params", "macs", "flops", "train_flops"):
         return getattr(net, target)
+    if target == "kv_cache":
+        return kv_cache_bytes(net, dtype)
+    if target == "train_memory":
+        return train_memory(net, "adam", dtype).total
+    if target == "batch_memory":  # the batch is a symbol of its own, which solve can solve for
+        return train_memory(net, "adam", dtype, batch=symbol("batch")).total
     if target == "memory":
         return net.memory(dtype)
     if target == "activations":

@@ -16,6 +16,7 @@ from ..base.expr import INTEGERS, SYMPY, NeedsSympy, Numbers, oversize, total
 from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definition_depth, written_layers
 from ..language import syntax as S
 from ..language.parsing import parse_program
+from ..layers.registry import COSTS
 from ..modes import MODES, ideal_network
 from ..result import CONVENTIONS, Network, Tensor, collected_totals, merge_conditions
 from .builder import Builder
@@ -143,8 +144,8 @@ def _build(
     weights = total([r.weights for r in rows])
     biases = total([r.biases for r in rows])
     frozen = total([r.non_trainable for r in rows])
-    macs = total([r.macs for r in rows])
     inactive = total([r.inactive for r in rows])
+    costs = {key: total([getattr(r, key) for r in rows]) for key in COSTS}
     return Network(
         text,
         convention,
@@ -156,8 +157,8 @@ def _build(
         shape,
         merge_conditions(ctx.conditions),
         {k: v for k, v in values.items() if k in ctx.used},
-        macs,
         inactive=inactive,
         tensors=tensors,
         outputs=outputs,
+        **costs,
     )

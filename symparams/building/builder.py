@@ -128,8 +128,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             self.ctx.convention,
             start=term.start,
             end=term.end,
-            macs=zero,
             count=self.ctx.number(1),
+            **{key: zero for key in R.COSTS},
             name="I",
         )
         return shape, row
@@ -185,7 +185,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             depth=depth,
             start=term.start,
             end=term.end,
-            macs=zero,
+            **{key: zero for key in R.COSTS},
             count=self.ctx.number(1),
         )
         return shape, row
@@ -229,11 +229,11 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             depth=depth,
             start=term.start,
             end=term.end,
-            macs=out.macs,
             count=self.ctx.number(1),
             inactive=out.inactive,
             name=spec.name,
             args=call.args,
+            **{key: getattr(out, key) for key in R.COSTS},
         )
         return out.shape, row
 
@@ -272,8 +272,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             weights=count(out.weights),
             biases=count(out.biases),
             non_trainable=count(out.non_trainable),
-            macs=count(out.macs),
             inactive=count(out.inactive),
+            **{key: count(getattr(out, key)) for key in R.COSTS},
         )
         within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
         return call, out, pending
@@ -314,8 +314,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             count=count,
             start=term.start,
             end=term.end,
-            macs=count * total([r.macs for r in rows]),
             inactive=count * total([r.inactive for r in rows]),
+            **{key: count * total([getattr(r, key) for r in rows]) for key in R.COSTS},
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
         return row

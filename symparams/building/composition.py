@@ -88,9 +88,9 @@ def times(row: LayerInfo, k: Expr) -> LayerInfo:
         weights=k * row.weights,
         biases=k * row.biases,
         non_trainable=k * row.non_trainable,
-        macs=k * row.macs,
         count=k * row.count,
         inactive=k * row.inactive,
+        **{key: k * getattr(row, key) for key in R.COSTS},
     )
 
 

@@ -146,21 +146,35 @@ def silence_stdout() -> None:
         pass
 
 
-_SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
-_COUNT = re.compile(r"([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*([kKMBGT]?)\Z")
+_SUFFIX = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12, "P": 10**15}
+# Budgets in bytes: decimal units (80GB = 80·10⁹) and binary ones (80GiB = 80·2³⁰).
+_BYTE_UNITS = {
+    **{f"{p}B": 10 ** (3 * i) for i, p in enumerate(("", "k", "M", "G", "T", "P")) if p},
+    "KB": 10**3,
+    **{f"{p}iB": 2 ** (10 * i) for i, p in enumerate(("", "K", "M", "G", "T", "P"), start=0) if p},
+}
+_UNITS = {**_SUFFIX, **_BYTE_UNITS}
+_COUNT = re.compile(r"([0-9][0-9_,]*(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*([A-Za-z]*)\Z")
 
 
 def parse_count(text: str, option: str) -> int:
-    """A target count as people write it: 1000000, 1_000_000, 1,000,000, 1e6, 1.5M, 7B.
+    """A target count or budget as people write it: 1000000, 1_000_000, 1,000,000, 1e6,
+    1.5M, 7B, 1T, and bytes with decimal (80GB) or binary (80GiB, 4MiB) units.
 
     >>> parse_count("1.5M", "--params"), parse_count("1,004,138", "--params")
     (1500000, 1004138)
+    >>> parse_count("80GB", "--kv-cache"), parse_count("4MiB", "--kv-cache")
+    (80000000000, 4194304)
     """
     match = _COUNT.match(text.strip())
     if not match:
-        raise UsageError(f"{option} expects a whole number such as 1000000, 1_000_000 or 1.5M; got {text!r}")
-    number, suffix = match.groups()
-    value = Fraction(number.replace("_", "").replace(",", "")) * _SUFFIX.get(suffix, 1)
+        raise UsageError(
+            f"{option} expects a whole number such as 1000000, 1_000_000, 1.5M or 80GiB; got {text!r}"
+        )
+    number, unit = match.groups()
+    if unit and unit not in _UNITS:
+        raise UsageError(f"{option}: unknown unit {unit!r} in {text!r}; expected one of {', '.join(_UNITS)}")
+    value = Fraction(number.replace("_", "").replace(",", "")) * _UNITS.get(unit, 1)
     if value.denominator != 1:
         raise UsageError(f"{option} must be a whole number, got {text!r}")
     return int(value)

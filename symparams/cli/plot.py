@@ -11,7 +11,7 @@ from ..analysis.sweep import missing_text, parse_vary
 from ..analysis.targets import TARGETS
 from ..api import parse
 from ..report.figures import PlotError, plot_heatmap, plot_per_layer, plot_total, save
-from ..result import DTYPE_BYTES
+from ..result import DTYPES
 from .common import ArgumentParser, UsageError, add_network_arguments, parse_subs, print_out, read_arch
 
 
@@ -36,7 +36,7 @@ def _parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--dtype",
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         default="float32",
         help="element type for memory and activations (default float32)",
     )

@@ -11,7 +11,7 @@ from ..analysis.targets import TARGET_TABLE, label
 from ..api import parse
 from ..base.errors import SolveError
 from ..report.text import clip
-from ..result import DTYPE_BYTES
+from ..result import DTYPES
 from .common import (
     ArgumentParser,
     UsageError,
@@ -52,7 +52,7 @@ def _solve_parser() -> ArgumentParser:
     how.add_argument("--min", action="store_true", help="the smallest value whose total is at least N")
     parser.add_argument(
         "--dtype",
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         default="float32",
         help="element type for --memory and --activations (default float32)",
     )

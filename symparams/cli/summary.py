@@ -9,12 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..analysis.compute import Ask, optimizer_states
 from ..api import parse
 from ..layers.shapes import channels_first_hint
 from ..report.data import analysis_dict, to_dict, to_json
 from ..report.markup import markdown
 from ..report.text import analysis_lines, table
-from ..result import DTYPE_BYTES, Network
+from ..result import DTYPES, Network
 from .common import (
     ArgumentParser,
     UsageError,
@@ -46,7 +47,50 @@ def _main_parser() -> ArgumentParser:
         "--depth", type=_depth, default=None, help="fold blocks deeper than this level (1 or more)"
     )
     parser.add_argument(
-        "--macs", action="store_true", help="also MACs per layer and in total (torchinfo's Mult-Adds)"
+        "--macs",
+        action="store_true",
+        help="also MACs per layer and in total (FlopCounterMode's FLOPs / 2 on the meta device)",
+    )
+    parser.add_argument(
+        "--flops", action="store_true", help="also forward and training FLOPs (3 × forward), beside 6·N"
+    )
+    parser.add_argument(
+        "--kv-cache",
+        action="store_true",
+        help="also the key/value cache, per token and for the sequence, in --dtype (default float16)",
+    )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="also the memory of a training step: weights, gradients, optimizer states, activations",
+    )
+    parser.add_argument(
+        "--optimizer",
+        default="adam",
+        help="with --train: sgd, momentum, adam (default), adamw or amsgrad",
+    )
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="with --train: mixed precision, --dtype (default bfloat16) weights and gradients, "
+        "a float32 master copy and float32 optimizer states",
+    )
+    parser.add_argument(
+        "--zero", type=int, default=0, choices=[0, 1, 2, 3], help="with --train: ZeRO stage 1, 2 or 3"
+    )
+    parser.add_argument(
+        "--devices", type=int, default=1, help="with --train: data-parallel devices ZeRO shards over"
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="with --train or --kv-cache: samples per device (activations and cache scale with it)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="with --train: activation checkpointing, each top-level block keeps only its input",
     )
     parser.add_argument(
         "--memory", action="store_true", help="also parameter and activation memory, in bytes of --dtype"
@@ -54,7 +98,7 @@ def _main_parser() -> ArgumentParser:
     parser.add_argument(
         "--dtype",
         default=None,
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         help="float32 (default), bfloat16, float16 or int8; implies --memory",
     )
     output = parser.add_mutually_exclusive_group()
@@ -103,37 +147,89 @@ def run_main(argv: Sequence[str]) -> int:
     elif args.latex:
         print_out(_latex_report(net, args))
     elif args.markdown:
+        below = _analysis_text(net, args) if _analysis(args) else None
         print_out(markdown(net, depth=args.depth))
+        if below is not None:
+            items = [
+                f"  - {line.strip()}" if line.startswith("  ") else f"- {line}" for line in below.splitlines()
+            ]
+            print_out("\n" + "\n".join(items))
     else:
+        below = _analysis_text(net, args) if _analysis(args) else None  # its errors before any output
         print_out(table(net, depth=args.depth))
-        if _analysis(args):
-            print_out(_analysis_text(net, args))
+        if below is not None:
+            print_out(below)
     return 0
 
 
 def _analysis(args: argparse.Namespace) -> bool:
-    return bool(args.macs or args.memory or args.dtype)
+    asked = args.macs or args.memory or args.dtype or args.flops or args.kv_cache or args.train
+    return bool(asked or args.mixed or args.zero or args.devices != 1 or args.checkpoint or args.batch != 1)
+
+
+def _ask(args: argparse.Namespace) -> Ask:
+    if not args.train and (args.mixed or args.zero or args.devices != 1 or args.checkpoint):
+        raise UsageError("--mixed, --zero, --devices and --checkpoint go with --train")
+    if args.batch != 1 and not (args.train or args.kv_cache):
+        raise UsageError("--batch goes with --train or --kv-cache")
+    if args.train:
+        optimizer_states(args.optimizer)  # an unknown name: one line, exit 2
+    if args.devices < 1 or args.batch < 1:
+        which = "--devices" if args.devices < 1 else "--batch"
+        raise UsageError(f"{which} must be at least 1, got {min(args.devices, args.batch)}")
+    if args.zero and args.devices == 1:
+        raise UsageError("--zero shards over devices: give --devices N with N > 1")
+    return Ask(
+        macs=args.macs,
+        flops=args.flops,
+        kv_cache=args.kv_cache,
+        train=args.train,
+        dtype=_dtype(args),
+        optimizer=args.optimizer,
+        mixed=args.mixed,
+        zero=args.zero,
+        devices=args.devices,
+        checkpoint=args.checkpoint,
+        batch=args.batch,
+    )
+
+
+def _dtype(args: argparse.Namespace) -> str:
+    """--dtype as given; unset: float16 for a KV cache, bfloat16 for mixed precision, else float32."""
+    if args.dtype:
+        return str(args.dtype)
+    if args.mixed:
+        return "bfloat16"
+    return "float16" if args.kv_cache and not args.train else "float32"
+
+
+def _memory(args: argparse.Namespace) -> bool:
+    # --dtype alone asks for memory; with --kv-cache or --train it sets their element type.
+    return bool(args.memory or args.dtype and not (args.kv_cache or args.train))
 
 
 def _analysis_text(net: Network, args: argparse.Namespace) -> str:
-    return "\n".join(analysis_lines(net, args.macs, args.memory or bool(args.dtype), args.dtype or "float32"))
+    return "\n".join(analysis_lines(net, args.macs, _memory(args), _dtype(args), _ask(args)))
 
 
 def _analysis_json(net: Network, args: argparse.Namespace) -> str:
     data = to_dict(net)
-    data.update(analysis_dict(net, args.macs, args.memory or bool(args.dtype), args.dtype or "float32"))
+    data.update(analysis_dict(net, args.macs, _memory(args), _dtype(args), _ask(args)))
     return json.dumps(data, indent=2)
 
 
 def _latex_report(net: Network, args: argparse.Namespace) -> str:
     # LaTeX loads sympy's printer: imported only when asked for.
-    from ..report.latex import latex_document, latex_formula, latex_table
+    from ..analysis.compute import figures
+    from ..report.latex import latex_document, latex_figures, latex_formula, latex_table
 
     source = os.path.basename(args.arch) if args.arch != "-" and args.arch != net.text else None
     if args.label is not None and (not args.label or any(ch in args.label for ch in "\\{}%#$&^~ ")):
         raise UsageError(f"--label takes a LaTeX label such as tab:net, got {args.label!r}")
+    extra = latex_figures(net, figures(net, _ask(args))) if _analysis(args) else ""
     if args.formula:
         return latex_formula(net)
     if args.standalone:
-        return latex_document(net, args.depth, args.caption, args.label, source)
-    return latex_table(net, args.depth, args.caption, args.label, source)
+        document = latex_document(net, args.depth, args.caption, args.label, source)
+        return document.replace("\\end{document}", extra + "\n\\end{document}") if extra else document
+    return latex_table(net, args.depth, args.caption, args.label, source) + ("\n" + extra if extra else "")

@@ -13,7 +13,7 @@ from ..analysis.sweep import missing_text, parse_vary, sweep
 from ..analysis.targets import TARGET_TABLE
 from ..api import parse
 from ..base.errors import SweepError
-from ..result import DTYPE_BYTES
+from ..result import DTYPES
 from .common import ArgumentParser, UsageError, add_network_arguments, parse_subs, print_out, read_arch
 
 
@@ -36,7 +36,7 @@ def _sweep_parser() -> ArgumentParser:
     parser.add_argument("--ideal", action="store_true", help="the ideal formula (floors dropped)")
     parser.add_argument(
         "--dtype",
-        choices=list(DTYPE_BYTES),
+        choices=list(DTYPES),
         default="float32",
         help="element type for --memory and --activations (default float32)",
     )

@@ -70,11 +70,12 @@ def _axis_conditions(call: LayerCall, minimum: tuple[Expr, ...]) -> tuple[Condit
     return tuple(conditions)
 
 
-def conv_macs(out_spatial: tuple[Expr, ...], weights: Expr, biases: Expr) -> Expr:
-    """torchinfo's Mult-Adds of a convolution: every weight and bias once per output
-    position (layer_info.calculate_macs: params × ∏ output spatial, for class names with
-    "Conv", transposed ones included)."""
-    return (weights + biases) * product(out_spatial)
+def conv_macs(spatial: tuple[Expr, ...], weights: Expr) -> Expr:
+    """MACs of a convolution: every weight once per position of `spatial`, the output's
+    for a convolution and the input's for a transposed one. FlopCounterMode's
+    conv_flop_count (torch/utils/flop_counter.py): 2·∏(x if transposed else out)[2:]·∏f·
+    c_out·c_in of the weight's shape, which carries the groups; the bias is not counted."""
+    return weights * product(spatial)
 
 
 def _group_conditions(c: Expr, n: Expr, g: Expr) -> tuple[Condition, ...]:
@@ -118,7 +119,8 @@ def conv(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions + _group_conditions(c, a.n, a.g),
-        macs=conv_macs(out, weights, biases),
+        macs=conv_macs(out, weights),
+        saved=product(call.shape),  # a convolution saves its input for the weight gradient
     )
 
 
@@ -170,7 +172,8 @@ def conv_transpose(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions + _group_conditions(c, a.n, a.g),
-        macs=conv_macs(out, weights, biases),
+        macs=conv_macs(call.spatial, weights),
+        saved=product(call.shape),
     )
 
 
@@ -192,7 +195,8 @@ def depthwise(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions,
-        macs=conv_macs(out, weights, biases),
+        macs=conv_macs(out, weights),
+        saved=product(call.shape),
     )
 
 
@@ -216,14 +220,16 @@ def separable(call: LayerCall) -> LayerOut:
     out, conditions = _conv_axes(call)
     weights = c * a.m * product(a.f) + c * a.m * a.n
     biases = a.n if a.bias else 0
-    # Both convolutions of the pair write at the output's positions (the 1x1 keeps them).
+    # Both convolutions of the pair write at the output's positions (the 1x1 keeps them);
+    # the pointwise one saves the depthwise output.
     return LayerOut(
         out + (a.n,),
         f"SeparableConv{dims}",
         weights,
         biases,
         conditions=conditions,
-        macs=conv_macs(out, weights, biases),
+        macs=conv_macs(out, weights),
+        saved=product(call.shape) + product(out) * c * a.m,
     )
 
 
@@ -239,7 +245,13 @@ def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
         # ceil mode notwithstanding ("input image (T: 3 H: 3 W: 3) smaller than kernel size");
         # its 1D and 2D pools count the padding.
         minimum = tuple(m if p == "same" else f for m, f, p in zip(minimum, a.f, pads))
-    return LayerOut(out + (call.channels,), f"{kind}{dims}", conditions=_axis_conditions(call, minimum))
+    # Both pools save their input (max pooling also its int64 indices, not counted here).
+    return LayerOut(
+        out + (call.channels,),
+        f"{kind}{dims}",
+        conditions=_axis_conditions(call, minimum),
+        saved=product(call.shape),
+    )
 
 
 _POOL_PARAMS = (spatial("f"), spatial("s", None), padding(), flag("ceil", False))
@@ -268,21 +280,25 @@ def global_avg_pool(call: LayerCall) -> LayerOut:
 def global_max_pool(call: LayerCall) -> LayerOut:
     """Spatial axes max-pooled away: → (c)."""
     dims = need_spatial(call, "GMP")
-    return LayerOut((call.channels,), f"GlobalMaxPool{dims}")
+    return LayerOut((call.channels,), f"GlobalMaxPool{dims}", saved=product(call.shape))
 
 
 @register("AAP", "AdaptiveAvgPool", params=(spatial("o"),))
 def adaptive_avg_pool(call: LayerCall) -> LayerOut:
     """Every spatial axis becomes o."""
     dims = need_spatial(call, "AAP")
-    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveAvgPool{dims}")
+    return LayerOut(
+        tuple(call.args.o) + (call.channels,), f"AdaptiveAvgPool{dims}", saved=product(call.shape)
+    )
 
 
 @register("AMP", "AdaptiveMaxPool", params=(spatial("o"),))
 def adaptive_max_pool(call: LayerCall) -> LayerOut:
     """Every spatial axis becomes o."""
     dims = need_spatial(call, "AMP")
-    return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}")
+    return LayerOut(
+        tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}", saved=product(call.shape)
+    )
 
 
 @register("Z", "ZeroPad", params=(Param("p", PAIRS, None), Param("pad", INTS, None)))
@@ -339,9 +355,10 @@ def _dense(call: LayerCall, kind: str) -> LayerOut:
     else:  # a vector, or an image/volume flattened first (the seeds' notation)
         fan_in, out = product(call.shape), (a.n,)
     weights, biases = fan_in * a.n, a.n if a.bias else 0
-    # torchinfo counts a non-conv layer's parameters once per sample (batch × params), so
-    # a Linear on a sequence counts once, not once per position.
-    return LayerOut(out, kind, weights, biases, macs=weights + biases)
+    positions = call.shape[0] if call.rank == 2 else 1
+    # nn.Linear is an addmm (mm without bias) on the (positions, fan_in) view: m·n·k
+    # multiply-accumulates, once per position; the bias add is not counted.
+    return LayerOut(out, kind, weights, biases, macs=positions * weights, saved=product(call.shape))
 
 
 @register("H", "Dense", params=(size("n"), flag("bias", True), flag("flat", True)))
@@ -354,7 +371,10 @@ def dense(call: LayerCall) -> LayerOut:
 @register("D", "Dropout", params=(Param("r", RATE),))
 def dropout(call: LayerCall) -> LayerOut:
     """Dropout: no parameters."""
-    return LayerOut(call.shape, "Dropout")
+    # In training a dropout with r > 0 keeps a mask of its input's size (CPU: in the
+    # activation dtype; CUDA's native_dropout: one byte an element).
+    keeps = product(call.shape) if call.args.r != 0 else 0
+    return LayerOut(call.shape, "Dropout", saved=keeps)
 
 
 @register("BN", "BatchNorm", params=(flag("affine", True), flag("scale", True), flag("center", True)))
@@ -372,8 +392,9 @@ def batch_norm(call: LayerCall) -> LayerOut:
     biases = c if a.affine and a.center else 0
     moving = 2 * c if call.convention == "keras" else 0
     dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
-    # Mult-Adds as torchinfo: γ and β once per sample; running statistics are buffers.
-    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, macs=weights + biases)
+    # No MACs (FlopCounterMode counts none for a norm); saves its input (and 2c float32
+    # statistics, not counted here).
+    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, saved=product(call.shape))
 
 
 @register("LN", "LayerNorm", params=(flag("bias", True),))
@@ -381,23 +402,27 @@ def layer_norm(call: LayerCall) -> LayerOut:
     """Layer normalisation over the last axis: γ and β (c each; no β without bias)."""
     c = call.channels
     biases = c if call.args.bias else 0
-    return LayerOut(call.shape, "LayerNorm", c, biases, macs=c + biases)
+    # Saves its input (and a float32 mean and rstd per position, not counted here).
+    return LayerOut(call.shape, "LayerNorm", c, biases, saved=product(call.shape))
 
 
 @register("RMS", "RMSNorm")
 def rms_norm(call: LayerCall) -> LayerOut:
     """RMS normalisation over the last axis: a scale of c."""
-    return LayerOut(call.shape, "RMSNorm", call.channels, macs=call.channels)
+    # nn.RMSNorm's composite path saves its input and x·rstd (and rstd, not counted here).
+    return LayerOut(call.shape, "RMSNorm", call.channels, saved=2 * product(call.shape))
 
 
-def _activation(name: str, kind: str) -> None:
+def _activation(name: str, kind: str, saves: bool) -> None:
     def activation(call: LayerCall) -> LayerOut:
-        return LayerOut(call.shape, kind)
+        return LayerOut(call.shape, kind, saved=product(call.shape) if saves else 0)
 
     activation.__doc__ = f"{kind} activation: no parameters."
     register(name)(activation)
 
 
+# Every activation saves one tensor of its size for backward: relu, tanh, sigmoid and softmax
+# their output, the others their input; the identity nothing.
 for _name, _kind in [
     ("relu", "ReLU"),
     ("relu6", "ReLU6"),
@@ -409,7 +434,7 @@ for _name, _kind in [
     ("elu", "ELU"),
     ("id", "Identity"),
 ]:
-    _activation(_name, _kind)
+    _activation(_name, _kind, _name != "id")
 
 
 @register("O", "Output", params=(size("n"), flag("bias", True), flag("tied", False)))
@@ -427,6 +452,7 @@ def output(call: LayerCall) -> LayerOut:
     if is_false(same_width):
         raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
     tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")
-    # torchinfo reads the shared weight through the Linear's own parameters: it counts
-    # in its Mult-Adds although the weight is counted once in the parameters.
-    return LayerOut(out.shape, "Output (tied)", 0, out.biases, conditions=(tie,), macs=out.macs)
+    # The shared weight is counted once in the parameters, but the head multiplies by it.
+    return LayerOut(
+        out.shape, "Output (tied)", 0, out.biases, conditions=(tie,), macs=out.macs, saved=out.saved
+    )

@@ -134,8 +134,16 @@ class LayerOut:
     biases: Expr | int = 0
     non_trainable: Expr | int = 0
     conditions: tuple[Condition, ...] = ()
-    # Multiply-accumulates of one forward pass for one sample, as torchinfo's Mult-Adds.
+    # Multiply-accumulates of one forward pass of one sample: exactly half the FLOPs that
+    # torch.utils.flop_counter.FlopCounterMode counts for the PyTorch layer on the meta device
+    # (matmuls, convolutions, attention products; nothing for biases, norms, activations).
     macs: Expr | int = 0
+    # Elements of the key/value cache an attention layer holds for its whole sequence
+    # (2·kv·k·t, or 2·kv·k·min(W, t) with a sliding window W), and per token (2·kv·k).
+    kv_cache: Expr | int = 0
+    kv_token: Expr | int = 0
+    # Elements (of the activation dtype) the layer saves for its backward pass in PyTorch.
+    saved: Expr | int = 0
     facts: Mapping[str, Any] = field(default_factory=dict)
     # Parameters a token does not touch: the E - k routed experts a mixture of experts
     # does not choose for it. Active parameters = all parameters - inactive.
@@ -145,6 +153,10 @@ class LayerOut:
     def trainable(self) -> Expr | int:
         return self.weights + self.biases
 
+
+# The per-layer costs a row carries beside its parameter counts; the builder, the modes
+# and the totals treat them alike (summed over rows, multiplied by repetitions).
+COSTS = ("macs", "kv_cache", "kv_token", "saved")
 
 LayerFn = Callable[[LayerCall], LayerOut]
 # A layer made of other layers: the call and the written layer (whose span the new nodes

@@ -8,8 +8,10 @@ Sources (parameter shapes, read in the frameworks' code and docs):
 - nn.MultiheadAttention: in_proj_weight (3c, c), in_proj_bias (3c), out_proj (c, c) + c;
   Keras MultiHeadAttention / GroupQueryAttention: query (c, h, k) + (h, k), key and value
   (c, kv, k) + (kv, k), output (h, k, c) + c.
-- MACs follow torchinfo's Mult-Adds (layer_info.calculate_macs): a recurrent layer or
-  nn.MultiheadAttention counts its parameters once per time step, nn.Embedding its table once.
+- MACs are half of what torch.utils.flop_counter.FlopCounterMode counts on the meta device:
+  a recurrent layer its two matrix products per time step (x·W_ih, h·W_hh, biases not
+  counted), attention its projections per position and q·kᵀ and attention·v (t²·k per
+  query head, the full t² also when causal), an embedding lookup nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..base.errors import ShapeError
-from ..base.expr import Condition, at_most, divides, exact_div, expand, product, provably_equal
+from ..base.expr import Condition, at_most, divides, exact_div, expand, product, provably_equal, smallest
 from ..language import syntax as S
 from .core import dense
 from .registry import NONNEG, SIZE, LayerCall, LayerOut, Param, choice, flag, letters, register, size
@@ -69,10 +71,10 @@ def embedding(call: LayerCall) -> LayerOut:
             for v0, d0 in earlier
         ):
             raise ShapeError(f"tied=true needs an earlier E({v}, {d}) whose table it shares")
-        # torchinfo counts a shared table's Mult-Adds at each use, as for O(tied=true).
-        return LayerOut((call.shape[0], d), "Embedding (tied)", 0, macs=v * d)
-    # torchinfo counts nn.Embedding's table once as its Mult-Adds.
-    return LayerOut((call.shape[0], d), "Embedding", v * d, macs=v * d, facts={"embeddings": (v, d)})
+        # A lookup (index_select) of the shared table: no MACs.
+        return LayerOut((call.shape[0], d), "Embedding (tied)", 0)
+    # A lookup (index_select): no MACs; it saves its int64 ids, not counted here.
+    return LayerOut((call.shape[0], d), "Embedding", v * d, facts={"embeddings": (v, d)})
 
 
 @register("PE", "PosEmbedding", params=(size("m", doc="the most positions"),))
@@ -119,8 +121,12 @@ def _recurrent(call: LayerCall, kind: str, gates: int, two_keras_biases: bool = 
     width = dirs * a.n
     shape = (t, width) if a.seq else (width,)
     label = f"{kind} (bidirectional)" if a.bi else kind
-    # torchinfo: weight_ih_l0 & co. count once per position of the (t, ...) output.
-    return LayerOut(shape, label, weights, biases, macs=t * (weights + biases))
+    # Per time step and direction one product with W_ih and one with W_hh (FlopCounterMode
+    # on meta, where _VF.rnn decomposes into cells): t·weights MACs; biases not counted.
+    # Saved for backward (CPU paths, measured): the input and per direction h_0..h_t for
+    # RNN, the input and 7·t·n for GRU; LSTM's is an opaque workspace, given the GRU rule.
+    steps = (t + 1) * a.n if gates == 1 else 7 * t * a.n
+    return LayerOut(shape, label, weights, biases, macs=t * weights, saved=t * c + dirs * steps)
 
 
 @register("R", "RNN", params=_RECURRENT)
@@ -170,6 +176,7 @@ _QKNORM = ("none", "head", "full")
         choice("qknorm", "none", *_QKNORM),
         choice("qknorm_kind", "rms", "rms", "ln"),
         flag("qknorm_bias", True),
+        Param("window", SIZE, None, doc="sliding window: each query sees the last W keys"),
     ),
 )
 def attention(call: LayerCall) -> LayerOut:
@@ -215,14 +222,28 @@ def attention(call: LayerCall) -> LayerOut:
         if a.qknorm_kind == "ln" and a.qknorm_bias:
             biases = biases + widths[0] + widths[1]
     kind = "MultiHeadAttention" if provably_equal(kv, h, simplify=True) else "GroupedQueryAttention"
-    # torchinfo: in_proj_weight & co. count once per position.
+    if a.window is not None:
+        kind = f"{kind} (window {a.window})"
+    # Projections per position, then q·kᵀ and attention·v: t²·k per query head each. The
+    # kernels compute the full t² (FlopCounterMode's sdpa_flop_count ignores is_causal and a
+    # sliding window's mask; GQA is counted with h heads).
+    macs = t * expand(weights) + 2 * h * t**2 * k
+    # The cache keeps a key and a value of kv·k per token: t tokens, min(W, t) in a window.
+    held = t if a.window is None else smallest(a.window, t)
+    # Saved for backward (eager attention, measured with saved_tensors_hooks): the input of
+    # the q/k/v projection, q, k and v, the softmax output h·t², the input of the output
+    # projection.
+    saved = t * c + t * (h * k + 2 * kv * k) + h * t**2 + t * h * k
     return LayerOut(
         call.shape,
         kind,
         expand(weights),
         expand(biases),
         conditions=tuple(conditions),
-        macs=t * expand(weights + biases),
+        macs=macs,
+        kv_cache=2 * kv * k * held,
+        kv_token=2 * kv * k,
+        saved=saved,
     )
 
 
@@ -235,7 +256,11 @@ def swiglu(call: LayerCall) -> LayerOut:
     90177536
     """
     one = dense(call)  # each projection is a Dense of width n, MACs included
-    return LayerOut(one.shape, "SwiGLU", 2 * one.weights, 2 * one.biases, macs=2 * one.macs)
+    # Saved: the input (read by both projections), silu's input, and both factors of the product.
+    gate = 3 * product(one.shape)
+    return LayerOut(
+        one.shape, "SwiGLU", 2 * one.weights, 2 * one.biases, macs=2 * one.macs, saved=one.saved + gate
+    )
 
 
 # ---------------------------------------------------------------- transformer block
@@ -263,6 +288,7 @@ _BLOCK_PARAMS = (
     Param("shared", NONNEG, 0, doc="shared experts, run for every token"),
     Param("shared_ff", SIZE, None, doc="width of a shared expert (default ff)"),
     flag("router_bias", False),
+    Param("window", SIZE, None, doc="sliding window of the attention"),
 )
 
 
@@ -320,6 +346,8 @@ def block_layers(call: LayerCall, span: S.Node) -> S.Chain:
     off = {} if a.bias else {"bias": False}
     heads: dict[str, Any] = {} if a.k is None else {"k": a.k}
     heads.update({} if a.kv is None else {"kv": a.kv})
+    if a.window is not None:
+        heads["window"] = a.window
     attn_bias = ("qkvo" if a.bias else "") if a.attn_bias is None else a.attn_bias
     if attn_bias != "qkvo":
         heads["bias"] = attn_bias or False

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..analysis.compute import Ask, figures
 from ..layers.shapes import ordered_shape
-from ..result import LayerInfo, Network, dtype_bytes
+from ..result import LayerInfo, Network, dtype_name
 from .text import condition_text, json_value
 
 
@@ -74,15 +75,25 @@ def to_json(net: Network) -> str:
     return json.dumps(to_dict(net), indent=2)
 
 
-def analysis_dict(net: Network, macs: bool, memory: bool, dtype: str) -> dict[str, Any]:
-    """MACs and memory for the JSON object: totals, and MACs per layer."""
-    dtype_bytes(dtype)
+def analysis_dict(
+    net: Network, macs: bool, memory: bool, dtype: str, ask: Ask | None = None
+) -> dict[str, Any]:
+    """MACs, FLOPs, KV cache, training memory and memory for the JSON object: totals, and
+    MACs per layer."""
+    dtype_name(dtype)
     data: dict[str, Any] = {}
     if macs:
-        data["macs"] = json_value(net.macs)
         data["layer_macs"] = [json_value(row.macs) for row in net.layers]
-    if memory:
+    for key, value in figures(net, ask or Ask(macs=macs, dtype=dtype)).items():
+        if key == "train_memory":
+            data[key] = {part: json_value(v) for part, v in value.items()}
+        elif key == "train_settings":
+            data[key] = value
+        else:
+            data[key] = json_value(value)
+    if memory or (ask is not None and (ask.kv_cache or ask.train)):
         data["dtype"] = dtype
+    if memory:
         data["param_memory"] = json_value(net.memory(dtype))
         data["activation_memory"] = json_value(net.activation_memory(dtype))
     return data

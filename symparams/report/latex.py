@@ -609,3 +609,39 @@ def latex_repr(net: Network) -> str:
         lines.append(rf"\text{{Conditions}} & & {conds} \\")
     lines += [r"\end{array}", r"$$"]
     return "\n".join(lines)
+
+
+# Symbols of the figures beside the parameter count (analysis.compute.figures keys).
+_FIGURE_SYMBOLS = {
+    "macs": r"\mathrm{MACs}",
+    "flops": r"\mathrm{FLOPs}",
+    "train_flops": r"\mathrm{FLOPs}_{\mathrm{train}}",
+    "train_flops_per_token": r"\mathrm{FLOPs}_{\mathrm{train}} / t",
+    "six_n_per_token": r"6 N",
+    "kv_cache_bytes_per_token": r"\mathrm{KV}_{\mathrm{token}}",
+    "kv_cache_bytes": r"\mathrm{KV}",
+}
+
+
+def latex_figures(net: Network, found: dict[str, Any]) -> str:
+    """The figures of `analysis.compute.figures` as displayed equations (bytes for the
+    KV cache and the training memory, whose parts are equations of their own).
+
+    >>> import symparams
+    >>> print(latex_figures(symparams.parse("I(t,8)-MHA(2)"), {"macs": symparams.parse("I(t,8)-MHA(2)").macs}))
+    \\begin{equation*}
+      \\mathrm{MACs} = 16 t^{2} + 256 t
+    \\end{equation*}
+    """
+    lines: list[str] = []
+    for key, value in found.items():
+        if key == "train_settings":
+            continue
+        items = (
+            [(rf"M_{{\mathrm{{{part}}}}}", v) for part, v in value.items()]
+            if key == "train_memory"
+            else [(_FIGURE_SYMBOLS[key], value)]
+        )
+        for lhs, expr in items:
+            lines += [r"\begin{equation*}", f"  {lhs} = {latex(presented(expr, net))}", r"\end{equation*}"]
+    return "\n".join(lines)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.compute import LABELS, Ask, figures
 from ..base.expr import Condition, is_number, is_whole_number, printed, sympy
 from ..layers.shapes import shape_text
-from ..result import LayerInfo, Network, dtype_bytes
+from ..result import LayerInfo, Network, dtype_name
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -234,16 +235,27 @@ def _cells(row: LayerInfo, convention: str, sparse: bool = False) -> list[str]:
 
 
 # ---------------------------------------------------------------- MACs and memory beside the table
-def analysis_lines(net: Network, macs: bool, memory: bool, dtype: str) -> list[str]:
-    """MACs and memory as lines under the table."""
-    dtype_bytes(dtype)
+def analysis_lines(net: Network, macs: bool, memory: bool, dtype: str, ask: Ask | None = None) -> list[str]:
+    """MACs, FLOPs, KV cache, training memory and memory as lines under the table."""
+    dtype_name(dtype)
     lines = []
     if macs:
         lines.append(
             "MACs per layer: "
             + ", ".join(f"{row.text} {number(row.macs)}" for row in net.layers if row.macs != 0)
         )
-        lines.append(f"Total MACs: {number(net.macs)}")
+    found = figures(net, ask or Ask(macs=macs, dtype=dtype))
+    for key, value in found.items():
+        if key == "train_settings":
+            continue
+        if key == "train_memory":
+            settings = train_settings_text(found["train_settings"])
+            lines.append(f"Training memory ({settings}), per device:")
+            lines += [f"  {part}: {_bytes(part_value)}" for part, part_value in value.items()]
+        elif key.startswith("kv_cache"):
+            lines.append(f"{LABELS[key]} ({dtype}): {_bytes(value)}")
+        else:
+            lines.append(f"{LABELS[key]}: {number(value)}")
     if memory:
         lines.append(f"Parameter memory ({dtype}): {_bytes(net.memory(dtype))}")
         lines.append(
@@ -251,6 +263,21 @@ def analysis_lines(net: Network, macs: bool, memory: bool, dtype: str) -> list[s
             f"{_bytes(net.activation_memory(dtype))}"
         )
     return lines
+
+
+def train_settings_text(settings: dict[str, Any]) -> str:
+    parts = [settings.get("optimizer", ""), settings.get("dtype", "")]
+    if settings.get("mixed"):
+        parts.append("mixed precision, float32 master copy and states")
+    if settings.get("zero"):
+        parts.append(f"ZeRO stage {settings['zero']} over {settings['devices']} devices")
+    elif settings.get("devices", 1) > 1:
+        parts.append(f"data parallel over {settings['devices']} devices")
+    if settings.get("checkpoint"):
+        parts.append("activation checkpointing")
+    batch = settings.get("batch", 1)
+    parts.append("one sample" if batch == 1 else f"batch {batch}")
+    return ", ".join(p for p in parts if p)
 
 
 def _bytes(expr: Any) -> str:
