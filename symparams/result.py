@@ -40,6 +40,7 @@ class LayerInfo:
     macs: Any = 0
     start: int = 0
     end: int = 0
+    notes: tuple[str, ...] = ()  # API limits of the layer: "C(32,3,s=2,p=same): PyTorch refuses ..."
 
     @property
     def trainable(self) -> Expr:
@@ -91,6 +92,8 @@ class Network:
     macs: Any = 0
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
+    # API limits met on the way, each once, in the order of the rows (`LayerInfo.notes`).
+    notes: tuple[str, ...] = ()
 
     @property
     def output_shape(self) -> tuple[Expr, ...]:
@@ -151,6 +154,11 @@ class Network:
     def activation_memory(self, dtype: str = "float32") -> Expr:
         """Bytes of `activations` in `dtype`."""
         return self.activations * dtype_bytes(dtype)
+
+
+def collect_notes(rows: tuple[LayerInfo, ...] | list[LayerInfo]) -> tuple[str, ...]:
+    """The notes of every row and child, each once, in order."""
+    return tuple(dict.fromkeys(note for row in rows for r in row.walk() for note in r.notes))
 
 
 def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:

@@ -17,7 +17,7 @@ from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definiti
 from ..language import syntax as S
 from ..language.parsing import parse_program
 from ..modes import MODES, ideal_network
-from ..result import CONVENTIONS, Network, collected_totals, merge_conditions
+from ..result import CONVENTIONS, Network, collect_notes, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context
 from .definitions import check_definitions, definition_uses
@@ -135,4 +135,5 @@ def _build(
         merge_conditions(ctx.conditions),
         {k: v for k, v in values.items() if k in ctx.used},
         macs,
+        notes=collect_notes(rows),
     )

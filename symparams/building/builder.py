@@ -118,7 +118,9 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         kept = self.settle(pending + list(out.conditions), term)
         if spec.expand is not None:  # a layer made of layers: built as a block of rows
             inner, rows = self.chain(spec.expand(call, term), shape, {}, index, depth + 1)
-            return inner, self.block(term, out.kind, inner, rows, index, depth)
+            block = self.block(term, out.kind, inner, rows, index, depth)
+            notes = tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes)
+            return inner, replace(block, notes=notes) if notes else block
         for key, value in out.facts.items():
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(
@@ -136,6 +138,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             end=term.end,
             macs=out.macs,
             count=self.ctx.number(1),
+            notes=tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes),
         )
         return out.shape, row
 

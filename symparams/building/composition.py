@@ -147,6 +147,12 @@ class CompositionForms:
             # same every time: n copies are n times one copy (PyTorch: n separate modules).
             return shape, self.block(term, "Repeat", shape, rows, index, depth, count=n)
         if not is_number(n):
+            kept = self.keeps_shape_when(term, out, shape)
+            if kept is not None:
+                # Under the conditions the block keeps its shape, so every copy sees the input
+                # the first saw: n copies are n times one copy, as above.
+                self.settle(kept, term)
+                return out, self.block(term, "Repeat", out, rows, index, depth, count=n)
             c = self.ctx.convention
             raise self.ctx.error(
                 f"{self.ctx.snippet(term)} repeats a block a symbolic number of times ({n}), which needs a block "
@@ -155,6 +161,27 @@ class CompositionForms:
                 notes=(f"Give {n} a value, or write the first application apart: X-X*({n}-1)",),
             )
         return self.unroll(term, int(n), shape, env, index, depth)
+
+    def keeps_shape_when(self, term: S.Repeat, out: Shape, shape: Shape) -> list[Condition] | None:
+        """The conditions under which a block that maps `shape` to `out` keeps its shape
+        (`SwiGLU(3)` on (5, c): c = 3), or None when it never does (a different rank, or
+        axes that differ by a number)."""
+        if len(out) != len(shape):
+            return None
+        pending = []
+        for axis, (y, x) in enumerate(zip(out, shape)):
+            if provably_equal(x, y):
+                continue
+            if is_int(x) and is_int(y):
+                return None
+            holds = sympy.Eq(y, x)
+            if is_false(holds) or (x - y).is_number:
+                return None
+            name = _axis_name(len(shape), axis)
+            pending.append(
+                Condition(holds, f"{self.ctx.snippet(term)} keeps its shape only when {y} = {x} (axis {name})")
+            )
+        return pending
 
     def body_rows(
         self, body: S.Term, shape: Shape, env: Env, index: str, depth: int

@@ -119,6 +119,10 @@ class LayerOut:
     # Multiply-accumulates of one forward pass for one sample, as torchinfo's Mult-Adds.
     macs: Expr | int = 0
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # API limits: what the convention's framework refuses to build although the count
+    # stands (LANGUAGE.md: an API limit is not an error). Each names the framework's rule
+    # and the nearest text it builds; the builder puts the layer as written in front.
+    notes: tuple[str, ...] = ()
 
     @property
     def trainable(self) -> Expr | int:

@@ -39,6 +39,7 @@ def to_dict(net: Network) -> dict[str, Any]:
         "input_shape": [json_value(x) for x in net.input_shape],
         "output_shape": [json_value(x) for x in net.output_shape],
         "conditions": [str(c) for c in net.conditions],
+        "notes": list(net.notes),
         "symbols": sorted(s.name for s in net.free_symbols),
         "layers": [layer_dict(r) for r in net.layers],
     }

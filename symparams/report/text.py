@@ -165,7 +165,13 @@ def table(net: Network, depth: int | None = None) -> str:
     ]
     if net.condition_details:
         out.append("Conditions: " + ", ".join(condition_text(c) for c in net.condition_details))
+    out += note_lines(net)
     return "\n".join(out)
+
+
+def note_lines(net: Network) -> list[str]:
+    """The API-limit notes under the table, one line each."""
+    return [f"Note: {note}" for note in net.notes]
 
 
 # ---------------------------------------------------------------- MACs and memory beside the table
