@@ -295,8 +295,18 @@ def keras_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
                 pairs.append((p_, p_ + s_ - 1))
                 continue
             target = pool_out(x_, f_, s_, p_, True)
-            extra = next(e for e in range(s_) if (x_ + 2 * p_ + e - f_) // s_ + 1 == target)
-            pairs.append((p_, p_ + extra))
+            # (before, after) around a 'valid' pool: p and p + e, or less before when the
+            # padding is above half the kernel (windows wholly in it are dropped).
+            fits = [
+                (u, v)
+                for u in range(p_, -1, -1)
+                for v in range(p_ + s_)
+                if (x_ + u + v - f_) // s_ + 1 == target and x_ + u + v >= f_
+            ]
+            if not fits:
+                pairs = None
+                break
+            pairs.append(fits[0])
         if pairs is None:
             notes.append(f"{rule}; pad (p, p + s - 1) on each axis, then pool with padding 'valid'")
         else:
