@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import symparams
+from symparams.base.expr import symbol
 from symparams.cli import main
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -95,10 +96,25 @@ def test_tied_output_with_symbolic_vocabulary_is_a_condition():
 
 
 # ------------------------------------------------------------ symbolic repetition that keeps shape under a condition
-def test_shape_changing_block_repeated_symbolically_keeps_shape_under_a_condition():
+def test_shape_changing_block_repeated_symbolically_is_its_first_application_then_the_rest():
+    # SwiGLU(3) maps (5, c) to (5, 3) and then keeps it: X*L is X, then X*(L-1) on (5, 3),
+    # exactly what the numeric build unrolls, so it holds for every c (no condition needed).
     net = symparams.parse("I(5,c)-SwiGLU(3)*L")
-    assert any(str(c) in ("Eq(c, 3)", "Eq(3, c)") for c in net.conditions)
-    assert net.subs(c=3, L=4).params == symparams.parse("I(5,3)-SwiGLU(3)*4").params
+    assert net.conditions == ()
+    for c, n in [(3, 4), (4, 2), (7, 1)]:
+        numeric = symparams.parse(f"I(5,{c})-SwiGLU(3)*{n}")
+        assert net.params.subs({symbol("c"): c, symbol("L"): n}) == numeric.params
+        assert net.subs(c=c, L=n).params == numeric.params
+
+
+def test_symbolic_repetition_that_keeps_its_shape_only_under_a_condition_carries_it():
+    net = symparams.parse("I(h,w,c)-C(8,f,p=1)*L")
+    assert {str(c) for c in net.conditions} >= {"Eq(8, c)", "Eq(-f + h + 3, h)"}
+    model = torch.nn.Sequential(*(torch.nn.Conv2d(8, 8, 3, padding=1) for _ in range(3)))
+    y = model(torch.zeros(1, 8, 10, 12))
+    got = net.subs(c=8, f=3, L=3, h=10, w=12)
+    assert (got.params, got.output_shape) == (sum(p.numel() for p in model.parameters()), tuple(y.shape[1:]))
+    assert net.params.subs({symbol("c"): 8, symbol("f"): 3, symbol("L"): 3}) == got.params
 
 
 # ------------------------------------------------------------ degree limit
@@ -281,15 +297,9 @@ def test_keras_integer_padded_transposed_conv_note():
     assert (net.params, net.output_shape) == expected
 
 
-def test_symbolic_repetition_keeping_shape_under_a_condition_refuses_other_shapes():
+def test_symbolic_repetition_of_a_block_that_never_keeps_its_shape_is_refused():
     with pytest.raises(symparams.ShapeError, match="keeps its shape"):
-        symparams.parse("I(h,w,3)-C(8,3)*L")  # h - 2 is never h
-    with pytest.raises(symparams.ShapeError, match="keeps its shape"):
-        symparams.parse("I(5,c)-SwiGLU(3)*L").subs(c=4)  # L stays symbolic: (5, 4) -> (5, 3)
-    # With a number of copies the block is unrolled, which needs no condition.
-    assert symparams.parse("I(5,c)-SwiGLU(3)*L").subs(c=4, L=2).params == symparams.parse(
-        "I(5,4)-SwiGLU(3)*2"
-    ).params
+        symparams.parse("I(h,w,3)-C(8,3)*L")  # h - 2, then h - 4: never settles
 
 
 def test_tied_output_refuses_a_numeric_mismatch():

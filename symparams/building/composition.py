@@ -147,6 +147,9 @@ class CompositionForms:
             # same every time: n copies are n times one copy (PyTorch: n separate modules).
             return shape, self.block(term, "Repeat", shape, rows, index, depth, count=n)
         if not is_number(n):
+            settled = self.settles_after_one(term, n, out, rows, env, index, depth)
+            if settled is not None:
+                return settled
             kept = self.keeps_shape_when(term, out, shape)
             if kept is not None:
                 # Under the conditions the block keeps its shape, so every copy sees the input
@@ -161,6 +164,27 @@ class CompositionForms:
                 notes=(f"Give {n} a value, or write the first application apart: X-X*({n}-1)",),
             )
         return self.unroll(term, int(n), shape, env, index, depth)
+
+    def settles_after_one(
+        self, term: S.Repeat, n: Expr, out: Shape, rows: list[LayerInfo], env: Env, index: str, depth: int
+    ) -> Built | None:
+        """`X*n` of a block that changes the shape once and then keeps it (`SwiGLU(3)` on
+        (5, c), `C(8,1)` on 3 channels): the first application, then n - 1 of the second,
+        exactly as the numeric build unrolls it; None when the second changes it again."""
+        # A trial: what it adds to the build's conditions and facts is dropped if it fails.
+        conditions, facts = list(self.ctx.conditions), dict(self.ctx.facts)
+        try:
+            again, second = self.body_rows(term.body, out, env, f"{index}.2", depth + 1)
+        except SymparamsError:
+            again, second = None, []
+        if again is None or not same_shape(again, out):
+            self.ctx.conditions[:] = conditions
+            self.ctx.facts.clear()
+            self.ctx.facts.update(facts)
+            return None
+        first = self.block(term.body, "Sequential", out, rows, f"{index}.1", depth + 1) if len(rows) > 1 else rows[0]
+        rest = self.block(term.body, "Sequential", out, second, f"{index}.2", depth + 1, count=n - 1)
+        return out, replace(self.block(term, "Repeat", out, [first, rest], index, depth), count=n)
 
     def keeps_shape_when(self, term: S.Repeat, out: Shape, shape: Shape) -> list[Condition] | None:
         """The conditions under which a block that maps `shape` to `out` keeps its shape
