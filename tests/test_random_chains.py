@@ -19,7 +19,9 @@ SYMPARAMS_EXAMPLES sets the number of examples of each test (35 in CI).
 
 from __future__ import annotations
 
+import json
 import os
+from collections import Counter
 
 import pytest
 from frameworks import (
@@ -184,6 +186,19 @@ def draw_input(data) -> tuple[int, ...]:
     return tuple(data.draw(st.integers(3, top)) for _ in range(rank)) + (data.draw(st.integers(1, 6)),)
 
 
+# SYMPARAMS_TALLY names a file that gets one JSON line per example that passed, with
+# what was compared (for the README's figures of a long run).
+OUTCOMES: Counter = Counter()
+
+
+def tally(test: str, **counts: int) -> None:
+    path = os.environ.get("SYMPARAMS_TALLY")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"test": test, **OUTCOMES, **counts}) + "\n")
+    OUTCOMES.clear()
+
+
 def refused_alike(text: str, convention: str, err: Exception) -> None:
     """The framework refused `text`: symparams must refuse it too (a ShapeError), or count
     it with a note for an API limit; in the symbolic and the numeric build alike."""
@@ -192,9 +207,11 @@ def refused_alike(text: str, convention: str, err: Exception) -> None:
             net = symparams.parse(text, convention=convention, numeric=numeric)
         except symparams.ShapeError:
             event("both refuse")
+            OUTCOMES["both_refuse"] += not numeric
             continue
         assert net.notes, f"{convention} refuses {text!r} ({type(err).__name__}: {err}) but symparams accepts it"
         event("API limit, noted")
+        OUTCOMES["noted"] += not numeric
 
 
 def grow_chain(data, fw: str) -> tuple[tuple[int, ...], list[Spec]]:
@@ -232,15 +249,19 @@ def grow_chain(data, fw: str) -> tuple[tuple[int, ...], list[Spec]]:
 @SETTINGS
 @given(st.data())
 def test_random_chain_matches_torch(data):
+    OUTCOMES.clear()
     input_shape, specs = grow_chain(data, "torch")
     check_torch(input_shape, specs)
+    tally("chain torch", layers=len(specs))
 
 
 @SETTINGS
 @given(st.data())
 def test_random_chain_matches_keras(data):
+    OUTCOMES.clear()
     input_shape, specs = grow_chain(data, "keras")
     check_keras(input_shape, specs)
+    tally("chain keras", layers=len(specs))
 
 
 # ---------------------------------------------------------------- composition trees
@@ -320,6 +341,7 @@ def grow_tree(data, fw: str) -> tuple[tuple[int, ...], list, int]:
             continue
         items, shape = candidate, new_shape
         event(f"form {item.kind}")
+        OUTCOMES[f"form_{item.kind}"] += 1
     return input_shape, items, defined
 
 
@@ -341,12 +363,16 @@ def check_tree(fw: str, input_shape: tuple[int, ...], items: list, defined: int)
 @SETTINGS
 @given(st.data())
 def test_random_tree_matches_torch(data):
+    OUTCOMES.clear()
     input_shape, items, defined = grow_tree(data, "torch")
     check_tree("torch", input_shape, items, defined)
+    tally("tree torch", items=len(items), defined="\n" in tree_program(input_shape, items, defined))
 
 
 @SETTINGS
 @given(st.data())
 def test_random_tree_matches_keras(data):
+    OUTCOMES.clear()
     input_shape, items, defined = grow_tree(data, "keras")
     check_tree("keras", input_shape, items, defined)
+    tally("tree keras", items=len(items), defined="\n" in tree_program(input_shape, items, defined))
