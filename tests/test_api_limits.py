@@ -313,3 +313,81 @@ def test_realistic_symbolic_chains_stay_under_the_limits(layers):
     body = "-".join(["C(n,f,p=q)-BN-relu", "P(f)", "C(2*n,k,s=s,p=same)", "A(k,p=1)"] * (layers // 4))
     net = symparams.parse(f"I(h,w,3)-{body}-GAP-O(10)")
     assert net.params.free_symbols
+
+
+# ------------------------------------------------------------ what the notes propose, built for real
+def test_keras_ceil_note_builds_torch_ceil_mode_shapes():
+    """The note's ZeroPadding2D + valid pool gives, in Keras, the shape PyTorch's ceil mode gives."""
+    for x in range(2, 9):
+        for f in range(1, 5):
+            for s in range(1, 4):
+                for p in range(0, f // 2 + 1):
+                    try:
+                        y = torch.nn.MaxPool2d(f, s, p, ceil_mode=True)(torch.zeros(1, 1, x, x + 1))
+                    except RuntimeError:
+                        continue
+                    net = symparams.parse(f"I({x},{x + 1},1)-P({f},s={s},p={p},ceil=true)", convention="keras")
+                    assert net.output_shape == tuple(y.shape[2:]) + (1,)
+                    (note,) = net.notes
+                    pad = note.split("ZeroPadding2D((")[1].split(")) then")[0]
+                    pairs = tuple(tuple(int(v) for v in pair.strip("() ").split(",")) for pair in pad.split("), ("))
+                    built = keras_model((x, x + 1, 1), K.ZeroPadding2D(pairs), K.MaxPooling2D(f, strides=s))
+                    assert built[1] == net.output_shape, (x, f, s, p, note)
+
+
+@pytest.mark.parametrize("p", ["same", "valid"])
+def test_torch_transposed_note_builds_the_same_shape(p):
+    for f in range(1, 5):
+        for s in range(1, 4):
+            for d in (1, 2):
+                for op in (None, 0, 1, 2):
+                    text = f"I(7,6,2)-T(3,{f},s={s},d={d},p={p}" + ("" if op is None else f",op={op}") + ")"
+                    try:
+                        net = symparams.parse(text)
+                    except symparams.ShapeError:
+                        assert op is not None and not (op < s or op < d)
+                        continue
+                    (note,) = net.notes
+                    if "builds the same shape" not in note:
+                        continue
+                    alt = re.search(r"; (T\([^ ]*\)) builds", note).group(1)
+                    pads = int(re.search(r"p=(\d+)", alt).group(1))
+                    ops = int(re.search(r"op=(\d+)", alt).group(1)) if "op=" in alt else 0
+                    model = torch.nn.ConvTranspose2d(2, 3, f, stride=s, padding=pads, output_padding=ops, dilation=d)
+                    y = model(torch.zeros(1, 2, 7, 6))
+                    assert tuple(y.shape[1:]) == net.output_shape, (text, note)
+                    assert sum(q.numel() for q in model.parameters()) == net.params
+
+
+def test_torch_pool_notes_build_the_same_shape():
+    for x in range(3, 9):
+        for f in range(1, 5):
+            for s in range(1, 4):
+                for p in ["same", *range(f // 2 + 1, f + 1)]:
+                    text = f"I({x},{x + 1},1)-P({f},s={s},p={p})"
+                    try:
+                        net = symparams.parse(text)
+                    except symparams.ShapeError:
+                        continue
+                    (note,) = net.notes
+                    if "nn.ZeroPad2d((" in note:
+                        pads = note.split("nn.ZeroPad2d((")[1].split("))")[0]
+                        pad = torch.nn.ZeroPad2d(tuple(int(v) for v in pads.split(",")))
+                    else:
+                        z = re.search(r"Z\((\d+|\(\d+,\d+\))\)", note).group(1)
+                        zs = tuple(int(v) for v in z.strip("()").split(",")) if "(" in z else (int(z),) * 2
+                        pad = torch.nn.ZeroPad2d((zs[1], zs[1], zs[0], zs[0]))
+                    y = torch.nn.Sequential(pad, torch.nn.MaxPool2d(f, s))(torch.zeros(1, 1, x, x + 1))
+                    assert tuple(y.shape[1:]) == net.output_shape, (text, note)
+
+
+@pytest.mark.parametrize("f, s, d, p", [(3, 2, 2, "valid"), (2, 3, 2, "same"), (3, 2, 3, 1), (1, 2, 2, "valid")])
+def test_keras_stride_dilation_note_builds_the_same_shape(f, s, d, p):
+    net = symparams.parse(f"I(23,20,3)-C(4,{f},s={s},d={d},p={p})", convention="keras")
+    alt = re.search(r"; (C\(.*\)-P\(1,s=\d+\)) builds", net.notes[0]).group(1)
+    rebuilt = symparams.parse(f"I(23,20,3)-{alt}", convention="keras")
+    assert not rebuilt.notes and (rebuilt.params, rebuilt.output_shape) == (net.params, net.output_shape)
+    pre = [K.ZeroPadding2D(p)] if isinstance(p, int) else []
+    built = keras_model((23, 20, 3), *pre, K.Conv2D(4, f, dilation_rate=d, padding="valid" if pre else p),
+                        K.MaxPooling2D(1, strides=s))
+    assert built == (net.params, net.output_shape)

@@ -182,7 +182,11 @@ class CompositionForms:
             self.ctx.facts.clear()
             self.ctx.facts.update(facts)
             return None
-        first = self.block(term.body, "Sequential", out, rows, f"{index}.1", depth + 1) if len(rows) > 1 else rows[0]
+        first = (
+            self.block(term.body, "Sequential", out, rows, f"{index}.1", depth + 1)
+            if len(rows) > 1
+            else rows[0]
+        )
         rest = self.block(term.body, "Sequential", out, second, f"{index}.2", depth + 1, count=n - 1)
         return out, replace(self.block(term, "Repeat", out, [first, rest], index, depth), count=n)
 
@@ -203,7 +207,9 @@ class CompositionForms:
                 return None
             name = _axis_name(len(shape), axis)
             pending.append(
-                Condition(holds, f"{self.ctx.snippet(term)} keeps its shape only when {y} = {x} (axis {name})")
+                Condition(
+                    holds, f"{self.ctx.snippet(term)} keeps its shape only when {y} = {x} (axis {name})"
+                )
             )
         return pending
 

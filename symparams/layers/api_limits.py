@@ -144,18 +144,20 @@ def torch_conv(call: LayerCall, name: str) -> tuple[str, ...]:
     valid = layer_text(name, a, p="valid")
     if totals is not None and len(totals) == rank:
         return (
-            f"{rule}; no symmetric padding gives this shape (an even kernel pads one more on the "
-            f"right): {_zero_pad(rank, totals)} then {valid} builds it with the same count",
+            (
+                f"{rule}; no symmetric padding gives this shape (an even kernel pads one more on the "
+                f"right): {_zero_pad(rank, totals)} then {valid} builds it with the same count"
+            ),
         )
     return (
-        f"{rule}; with an even kernel no symmetric padding gives ceil(x/s) on every input: pad "
-        f"asymmetrically (nn.ZeroPad{_DIMS.get(rank, '')}, one more on the right) before {valid}",
+        (
+            f"{rule}; with an even kernel no symmetric padding gives ceil(x/s) on every input: pad "
+            f"asymmetrically (nn.ZeroPad{_DIMS.get(rank, '')}, one more on the right) before {valid}"
+        ),
     )
 
 
-def transposed_padding(
-    f: Any, s: Any, d: Any, target_extra: Any
-) -> tuple[int, int] | None:
+def transposed_padding(f: Any, s: Any, d: Any, target_extra: Any) -> tuple[int, int] | None:
     """torch's integer (p, op) with (x-1)s - 2p + d(f-1) + 1 + op = (x-1)s + target_extra,
     op < s or op < d; None when there is none (or a value is symbolic)."""
     f_, s_, d_, r = number(f), number(s), number(d), number(target_extra)
@@ -204,20 +206,22 @@ def torch_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
         pool = layer_text(name, a, p="valid")
         if all(t % 2 == 0 for t in totals):
             z = _value(tuple(t // 2 for t in totals))
-            return (f"{rule}; Z({z})-{pool} builds the same shape", )
+            return (f"{rule}; Z({z})-{pool} builds the same shape",)
         pairs = [(t // 2, t - t // 2) for t in totals]
         return (f"{rule}; {_zero_pad(rank, pairs)} then {pool} builds the same shape",)
     if isinstance(a.p, str):
         return ()
     over = [
-        (p, f) for p, f in zip(a.p, a.f) if number(p) is not None and number(f) is not None and 2 * number(p) > number(f)  # type: ignore[operator]
+        (p, f)
+        for p, f in zip(a.p, a.f)
+        if number(p) is not None and number(f) is not None and 2 * number(p) > number(f)  # type: ignore[operator]
     ]
     if not over:
         return ()
     p, f = over[0]
     rule = (
         "PyTorch refuses pool padding above half the kernel "
-        f"(\"pad should be at most half of effective kernel size\", here p={p}, f={f})"
+        f'("pad should be at most half of effective kernel size", here p={p}, f={f})'
     )
     pool = layer_text(name, a, p="valid")
     padded = tuple(x + 2 * q for x, q in zip(call.spatial, a.p))
@@ -237,9 +241,11 @@ def keras_stride_dilation(call: LayerCall, name: str) -> tuple[str, ...]:
     a = call.args
     rank = len(call.spatial)
     strides, dilations = _per_axis(a.s, rank), _per_axis(a.d, rank)
-    if not any(number(s) not in (1, None) for s in strides) or not any(number(d) not in (1, None) for d in dilations):
+    if not any(number(s) not in (1, None) for s in strides) or not any(
+        number(d) not in (1, None) for d in dilations
+    ):
         return ()
-    rule = "Keras refuses strides > 1 with dilation_rate > 1 (\"`strides > 1` not supported in conjunction with `dilation_rate > 1`\")"
+    rule = 'Keras refuses strides > 1 with dilation_rate > 1 ("`strides > 1` not supported in conjunction with `dilation_rate > 1`")'
     if name == "C":
         # A strided convolution is the unstrided one sampled every s positions.
         alt = f"{layer_text('C', a, s=(1,) * rank)}-P(1,s={_value(strides)})"
@@ -282,31 +288,7 @@ def keras_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
     if a.ceil and a.p != "same":
         rule = "Keras's pooling has no ceil mode (ceil=true)"
         pads = (0,) * rank if a.p == "valid" else a.p
-        pairs = []
-        for x, f, s, p in zip(call.spatial, a.f, strides, pads):
-            x_, f_, s_, p_ = number(x), number(f), number(s), number(p)
-            if f_ is None or s_ is None or p_ is None:
-                pairs = None
-                break
-            if x_ is None:
-                if p_ + s_ > f_:  # PyTorch drops a last window that starts in the padding
-                    pairs = None
-                    break
-                pairs.append((p_, p_ + s_ - 1))
-                continue
-            target = pool_out(x_, f_, s_, p_, True)
-            # (before, after) around a 'valid' pool: p and p + e, or less before when the
-            # padding is above half the kernel (windows wholly in it are dropped).
-            fits = [
-                (u, v)
-                for u in range(p_, -1, -1)
-                for v in range(p_ + s_)
-                if (x_ + u + v - f_) // s_ + 1 == target and x_ + u + v >= f_
-            ]
-            if not fits:
-                pairs = None
-                break
-            pairs.append(fits[0])
+        pairs = _ceil_pads(call.spatial, a.f, strides, pads)
         if pairs is None:
             notes.append(f"{rule}; pad (p, p + s - 1) on each axis, then pool with padding 'valid'")
         else:
@@ -316,8 +298,10 @@ def keras_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
                 f"{pool_kind}({_value(a.f)}, strides={_value(strides)}) builds the same shape"
             )
     elif a.ceil:
-        notes.append(f"Keras's pooling has no ceil mode; with padding 'same' it changes nothing: "
-                     f"{layer_text(name, a, ceil=False)} builds the same shape")
+        notes.append(
+            f"Keras's pooling has no ceil mode; with padding 'same' it changes nothing: "
+            f"{layer_text(name, a, ceil=False)} builds the same shape"
+        )
     elif isinstance(a.p, tuple) and any(number(p) != 0 for p in a.p):
         pool = layer_text(name, a, p="valid")
         notes.append(
@@ -328,6 +312,36 @@ def keras_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
     return tuple(notes)
 
 
+def _ceil_pads(
+    spatial: tuple[Any, ...], kernels: tuple[Any, ...], strides: tuple[Any, ...], pads: tuple[Any, ...]
+) -> list[tuple[int, int]] | None:
+    """(before, after) zero padding per axis under which a 'valid' pool gives PyTorch's
+    ceil-mode size; None when a size is symbolic in a way that leaves it open."""
+    pairs: list[tuple[int, int]] = []
+    for x, f, s, p in zip(spatial, kernels, strides, pads):
+        x_, f_, s_, p_ = number(x), number(f), number(s), number(p)
+        if f_ is None or s_ is None or p_ is None:
+            return None
+        if x_ is None:
+            if p_ + s_ > f_:  # PyTorch drops a last window that starts in the padding
+                return None
+            pairs.append((p_, p_ + s_ - 1))
+            continue
+        target = pool_out(x_, f_, s_, p_, True)
+        # (before, after) around a 'valid' pool: p and p + e, or less before when the
+        # padding is above half the kernel (windows wholly in it are dropped).
+        fits = [
+            (u, v)
+            for u in range(p_, -1, -1)
+            for v in range(p_ + s_)
+            if (x_ + u + v - f_) // s_ + 1 == target and x_ + u + v >= f_
+        ]
+        if not fits:
+            return None
+        pairs.append(fits[0])
+    return pairs
+
+
 def _keras_torch_avg_pool_3d(call: LayerCall, strides: tuple[Any, ...]) -> list[str]:
     """Keras's torch backend passes a symmetric 'same' padding to torch's avg_pool3d,
     which refuses an unpadded input smaller than the kernel."""
@@ -335,7 +349,7 @@ def _keras_torch_avg_pool_3d(call: LayerCall, strides: tuple[Any, ...]) -> list[
     sizes = [(number(x), number(f), number(s)) for x, f, s in zip(call.spatial, a.f, strides)]
     rule = (
         "Keras's torch backend refuses a same-padded AveragePooling3D on an input smaller than its "
-        "kernel when the padding is symmetric (\"input image ... smaller than kernel size\"; other "
+        'kernel when the padding is symmetric ("input image ... smaller than kernel size"; other '
         "backends build it)"
     )
     if all(v is not None for triple in sizes for v in triple):
@@ -348,6 +362,8 @@ def _keras_torch_avg_pool_3d(call: LayerCall, strides: tuple[Any, ...]) -> list[
     if all(f is not None and f == 1 for _, f, _ in sizes):
         return []
     return [
-        f"{rule}, so when an axis is smaller than the kernel; Z(q)-{layer_text('A', a, p='valid')} "
-        "with q half the padding 'same' adds builds the same shape"
+        (
+            f"{rule}, so when an axis is smaller than the kernel; Z(q)-{layer_text('A', a, p='valid')} "
+            "with q half the padding 'same' adds builds the same shape"
+        )
     ]

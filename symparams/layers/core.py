@@ -28,11 +28,11 @@ from .registry import (
     PADDING,
     RATE,
     SPATIAL0,
+    Args,
     LayerCall,
     LayerOut,
     Param,
     flag,
-    Args,
     padding,
     register,
     size,
@@ -161,7 +161,7 @@ def _output_padding_rule(call: LayerCall, op: Expr, s: Expr, d: Expr, name: str)
         return Condition(
             below_stride.holds,
             f"needs output padding op={op} below the stride s={s} on axis {name} "
-            "(Keras: \"`output_padding` must be strictly less than `strides`\")",
+            '(Keras: "`output_padding` must be strictly less than `strides`")',
         )
     below_dilation = at_least(d - op, 1, "")
     if is_true(below_stride.holds) or is_true(below_dilation.holds):
@@ -173,7 +173,7 @@ def _output_padding_rule(call: LayerCall, op: Expr, s: Expr, d: Expr, name: str)
     return Condition(
         holds,
         f"needs output padding op={op} below the stride s={s} or the dilation d={d} on axis {name} "
-        "(PyTorch: \"output padding must be smaller than either stride or dilation\")",
+        '(PyTorch: "output padding must be smaller than either stride or dilation")',
     )
 
 
@@ -202,7 +202,8 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
     ops = a.op if a.op is not None else (None,) * len(call.spatial)
     out = tuple(
-        _transposed_axis(x, f, s, q, op, d) for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, ops, a.d)
+        _transposed_axis(x, f, s, q, op, d)
+        for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, ops, a.d)
     )
     names = axis_names(call.rank)
     conditions = tuple(
@@ -217,7 +218,9 @@ def conv_transpose(call: LayerCall) -> LayerOut:
         extras = tuple(_transposed_extra(f, s, q, op, d) for f, s, q, op, d in zip(a.f, a.s, pads, ops, a.d))
         notes = api_limits.torch_transposed(replace_args(call, p=p), extras)
     else:
-        notes = api_limits.keras_stride_dilation(call, "T") + api_limits.keras_transposed(replace_args(call, p=p))
+        notes = api_limits.keras_stride_dilation(call, "T") + api_limits.keras_transposed(
+            replace_args(call, p=p)
+        )
     weights = c * exact_div(a.n, a.g) * product(a.f)
     biases = a.n if a.bias else 0
     return LayerOut(
