@@ -406,6 +406,12 @@ LAYER_CASES = [
     _case((6, 5, 3), L("T", n=4, f=3, s=2, p="valid"), fw="k"),
     _case((6, 5, 3), L("T", n=4, f=2, s=3, p="valid"), fw="k"),
     _case((6, 5, 3), L("T", n=4, f=2, d=3, p="same"), fw="k"),
+    # An output padding: Keras takes it with 'valid' (the default) and 'same' too
+    # (deconv_output_length: (x-1)s + k + op, and (x-1)s + k % 2 + op).
+    _case((9, 3), L("T", n=4, f=3, s=2, op=1)),
+    _case((6, 5, 3), L("T", n=4, f=3, s=2, p="same", op=1), fw="k"),
+    _case((6, 5, 3), L("T", n=4, f=2, s=3, p="valid", op=2), fw="k"),
+    _case((6, 5, 3), L("T", n=4, f=(2, 3), s=(3, 2), p="same", op=(0, 1)), fw="k"),
     _case((4, 5, 3, 2), L("T", n=3, f=2, s=2)),
     _case((4, 5, 3, 2), L("T", n=3, f=3, s=(1, 2, 3), p=1, op=(0, 1, 2)), fw="t"),
     # DW and SC: torch as a grouped Conv (+ a 1x1 Conv); Keras has them in 1D and 2D only.
