@@ -202,8 +202,10 @@ def torch_pool(call: LayerCall, name: str, strides: tuple[Any, ...]) -> tuple[st
             x_, f_, s_ = number(x), number(f), number(s)
             if x_ is None or f_ is None or s_ is None:
                 return (
-                    f"{rule}; pad first, then {layer_text(name, a, p='valid')}: 'same' pads "
-                    "(ceil(x/s)-1)s + f - x per axis, one more after when odd (Z, or nn.ZeroPad)",
+                    (
+                        f"{rule}; pad first, then {layer_text(name, a, p='valid')}: 'same' pads "
+                        "(ceil(x/s)-1)s + f - x per axis, one more after when odd (Z, or nn.ZeroPad)"
+                    ),
                 )
             totals.append(_same_total(x_, f_, s_))
         pool = layer_text(name, a, p="valid")
