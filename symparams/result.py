@@ -52,6 +52,7 @@ class LayerInfo:
     # arguments, a definition's name, or "" for a composition form (whose `kind` names it).
     name: str = ""
     args: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    notes: tuple[str, ...] = ()  # API limits of the layer: "C(32,3,s=2,p=same): PyTorch refuses ..."
 
     @property
     def active_params(self) -> Expr:
@@ -127,6 +128,8 @@ class Network:
     exact_when: tuple[Condition, ...] = ()
     # Parameters one token does not touch (mixtures of experts); see `active_params`.
     inactive: Any = 0
+    # API limits met on the way, each once, in the order of the rows (`LayerInfo.notes`).
+    notes: tuple[str, ...] = ()
 
     @property
     def active_params(self) -> Expr:
@@ -270,6 +273,11 @@ class Network:
     def activation_memory(self, dtype: str = "float32") -> Expr:
         """Bytes of `activations` in `dtype`."""
         return in_bytes(self.activations, dtype)
+
+
+def collect_notes(rows: tuple[LayerInfo, ...] | list[LayerInfo]) -> tuple[str, ...]:
+    """The notes of every row and child, each once, in order."""
+    return tuple(dict.fromkeys(note for row in rows for r in row.walk() for note in r.notes))
 
 
 def merge_conditions(conditions: list[Condition]) -> tuple[Condition, ...]:

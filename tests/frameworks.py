@@ -31,7 +31,13 @@ ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "softmax", "e
 
 
 class Unsupported(Exception):
-    """The framework cannot express this layer or option (an API limit, not a shape error)."""
+    """The harness cannot express this layer in the framework (not the framework's refusal)."""
+
+
+# What a framework raises when it refuses a model: its shape rules, and its API limits
+# (torch's TypeError for padding='same' on a pool, keras's ValueError for strides with
+# dilation, a missing keras.layers.DepthwiseConv3D, ...).
+REFUSALS = (RuntimeError, ValueError, TypeError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -136,23 +142,17 @@ def torch_layer(spec: Spec, shape: tuple[int, ...]):
     if dims is None:
         raise Unsupported(f"{k} on a vector")
     if k == "C":
-        p = a.get("p", "valid")
-        if p == "same" and any(s != 1 for s in _per_axis(a.get("s", 1), rank)):
-            raise Unsupported("torch: padding='same' needs stride 1")
+        p = a.get("p", "valid")  # torch itself refuses 'same' with a stride (an API limit)
         conv = getattr(nn, f"Conv{dims}")
         return conv(c, a["n"], a["f"], stride=a.get("s", 1), padding=p, dilation=a.get("d", 1),
                     groups=a.get("g", 1), bias=a.get("bias", True))
     if k == "T":
-        p = a.get("p", 0)
-        if isinstance(p, str):
-            raise Unsupported("torch: ConvTranspose takes integer padding only")
+        p = a.get("p", 0)  # torch itself refuses 'same' and 'valid' here (an API limit)
         conv = getattr(nn, f"ConvTranspose{dims}")
         return conv(c, a["n"], a["f"], stride=a.get("s", 1), padding=p, output_padding=a.get("op", 0),
                     groups=a.get("g", 1), bias=a.get("bias", True), dilation=a.get("d", 1))
     if k in ("DW", "SC"):
         p = a.get("p", "valid")
-        if p == "same" and any(s != 1 for s in _per_axis(a.get("s", 1), rank)):
-            raise Unsupported("torch: padding='same' needs stride 1")
         conv = getattr(nn, f"Conv{dims}")
         m = a.get("m", 1)
         bias = a.get("bias", True)
@@ -164,9 +164,7 @@ def torch_layer(spec: Spec, shape: tuple[int, ...]):
             return depthwise
         return nn.Sequential(depthwise, conv(c * m, a["n"], 1, bias=bias))
     if k in ("P", "A"):
-        p = a.get("p", "valid")
-        if p == "same":
-            raise Unsupported("torch: pooling takes integer padding only")
+        p = a.get("p", "valid")  # torch itself refuses 'same' and padding above f/2 (API limits)
         pool = getattr(nn, f"{'MaxPool' if k == 'P' else 'AvgPool'}{dims}")
         return pool(a["f"], stride=a.get("s", a["f"]), padding=0 if p == "valid" else p,
                     ceil_mode=a.get("ceil", False))
@@ -249,9 +247,8 @@ def keras_layers(spec: Spec, shape: tuple[int, ...]) -> list:
         raise Unsupported(f"{k} on a vector")
     if k in ("C", "DW", "SC"):
         p = a.get("p", "valid")
+        # Keras itself refuses strides > 1 with dilation_rate > 1 in Conv (an API limit).
         strides, dilation = a.get("s", 1), a.get("d", 1)
-        if any(s != 1 for s in _per_axis(strides, rank)) and any(d != 1 for d in _per_axis(dilation, rank)):
-            raise Unsupported("keras: strides > 1 together with dilation_rate > 1")
         pre = []
         if not isinstance(p, str):
             pre = [getattr(layers, f"ZeroPadding{dims}")(p)] if any(_per_axis(p, rank)) else []
@@ -259,32 +256,26 @@ def keras_layers(spec: Spec, shape: tuple[int, ...]) -> list:
         common = {"strides": strides, "padding": p, "dilation_rate": dilation, "use_bias": a.get("bias", True)}
         if k == "C":
             return pre + [getattr(layers, f"Conv{dims}")(a["n"], a["f"], groups=a.get("g", 1), **common)]
-        if rank == 3:
-            raise Unsupported(f"keras has no {k} in 3D")
+        # keras.layers has no DepthwiseConv3D or SeparableConv3D: getattr refuses (an API limit).
         if k == "DW":
             return pre + [getattr(layers, f"DepthwiseConv{dims}")(a["f"], depth_multiplier=a.get("m", 1),
                                                                    **common)]
         return pre + [getattr(layers, f"SeparableConv{dims}")(a["n"], a["f"], depth_multiplier=a.get("m", 1),
                                                                **common)]
     if k == "T":
-        p = a.get("p", "valid")
-        if not isinstance(p, str):
-            raise Unsupported("keras: ConvTranspose padding is 'same' or 'valid' only")
-        if a.get("g", 1) != 1 or a.get("op", 0) != 0:
-            raise Unsupported("keras: ConvTranspose without groups; output_padding here needs integer p")
-        strides, dilation = a.get("s", 1), a.get("d", 1)
-        if any(s != 1 for s in _per_axis(strides, rank)) and any(d != 1 for d in _per_axis(dilation, rank)):
-            raise Unsupported("keras: strides > 1 together with dilation_rate > 1")
-        return [getattr(layers, f"Conv{dims}Transpose")(a["n"], a["f"], strides=strides, padding=p,
-                                                         dilation_rate=dilation, use_bias=a.get("bias", True))]
+        # Keras itself refuses integer padding, groups, strides > 1 with dilation_rate > 1 and
+        # an output padding not below the stride (API limits and a shape rule).
+        extra = {"groups": a["g"]} if a.get("g", 1) != 1 else {}
+        if "op" in a:
+            extra["output_padding"] = a["op"]
+        return [getattr(layers, f"Conv{dims}Transpose")(a["n"], a["f"], strides=a.get("s", 1),
+                                                         padding=a.get("p", "valid"), dilation_rate=a.get("d", 1),
+                                                         use_bias=a.get("bias", True), **extra)]
     if k in ("P", "A"):
-        p = a.get("p", "valid")
-        if not isinstance(p, str):
-            raise Unsupported("keras: pooling padding is 'same' or 'valid' only")
-        if a.get("ceil", False):
-            raise Unsupported("keras: no ceil_mode")
+        # Keras itself refuses integer padding and ceil_mode (API limits).
+        extra = {"ceil_mode": True} if a.get("ceil", False) else {}
         pool = getattr(layers, f"{'Max' if k == 'P' else 'Average'}Pooling{dims}")
-        return [pool(pool_size=a["f"], strides=a.get("s", a["f"]), padding=p)]
+        return [pool(pool_size=a["f"], strides=a.get("s", a["f"]), padding=a.get("p", "valid"), **extra)]
     if k in ("GAP", "GMP"):
         return [getattr(layers, f"Global{'Average' if k == 'GAP' else 'Max'}Pooling{dims}")()]
     if k in ("AAP", "AMP"):
@@ -294,8 +285,11 @@ def keras_layers(spec: Spec, shape: tuple[int, ...]) -> list:
     raise Unsupported(f"no keras layer for {k}")
 
 
-def keras_model(input_shape: tuple[int, ...], specs: list[Spec] | tuple[Spec, ...]):
-    """A `keras.Sequential` of `specs` on a channels-last `input_shape`, and its output shape."""
+def keras_model(input_shape: tuple[int, ...], specs: list[Spec] | tuple[Spec, ...], forward: bool = False):
+    """A `keras.Sequential` of `specs` on a channels-last `input_shape`, and its output shape.
+
+    With `forward`, a forward pass of zeros as well: the torch backend refuses some shapes
+    its shape rule accepts (a same-padded AveragePooling3D smaller than its kernel)."""
     import keras
 
     model = keras.Sequential([keras.Input(tuple(input_shape))])
@@ -304,6 +298,12 @@ def keras_model(input_shape: tuple[int, ...], specs: list[Spec] | tuple[Spec, ..
         for layer in keras_layers(spec, shape):
             model.add(layer)
         shape = tuple(model.output_shape[1:])
+        if any(x is None or x < 1 for x in shape):
+            raise ValueError(f"keras: an empty output {shape}")
+    if forward and model.layers:
+        import numpy as np
+
+        model(np.zeros((1,) + tuple(input_shape), dtype="float32"), training=False)
     return model, shape
 
 
@@ -335,6 +335,7 @@ def check_torch(input_shape: tuple[int, ...], specs, text: str | None = None) ->
     expected = channels_first(shape) if len(shape) >= 3 else shape
     for numeric in (False, True):  # the symbolic build, and the CLI's numeric one (arith.py)
         net = symparams.parse(text, convention="torch", numeric=numeric)
+        assert not net.notes, (text, net.notes)  # PyTorch built it: no API limit to note
         assert symparams_counts(net) == torch_counts(model), text
         assert tuple(net.shape) == shape, text
         assert tuple(net.output_shape) == expected, text
@@ -348,6 +349,7 @@ def check_keras(input_shape: tuple[int, ...], specs, text: str | None = None) ->
     model, shape = keras_model(input_shape, specs)
     for numeric in (False, True):  # the symbolic build, and the CLI's numeric one (arith.py)
         net = symparams.parse(text, convention="keras", numeric=numeric)
+        assert not net.notes, (text, net.notes)  # Keras built it: no API limit to note
         assert symparams_counts(net) == keras_counts(model), text
         assert tuple(net.output_shape) == shape, text
     if model.layers:  # the shape Keras declares is the shape a forward pass gives
@@ -404,6 +406,12 @@ LAYER_CASES = [
     _case((6, 5, 3), L("T", n=4, f=3, s=2, p="valid"), fw="k"),
     _case((6, 5, 3), L("T", n=4, f=2, s=3, p="valid"), fw="k"),
     _case((6, 5, 3), L("T", n=4, f=2, d=3, p="same"), fw="k"),
+    # An output padding: Keras takes it with 'valid' (the default) and 'same' too
+    # (deconv_output_length: (x-1)s + k + op, and (x-1)s + k % 2 + op).
+    _case((9, 3), L("T", n=4, f=3, s=2, op=1)),
+    _case((6, 5, 3), L("T", n=4, f=3, s=2, p="same", op=1), fw="k"),
+    _case((6, 5, 3), L("T", n=4, f=2, s=3, p="valid", op=2), fw="k"),
+    _case((6, 5, 3), L("T", n=4, f=(2, 3), s=(3, 2), p="same", op=(0, 1)), fw="k"),
     _case((4, 5, 3, 2), L("T", n=3, f=2, s=2)),
     _case((4, 5, 3, 2), L("T", n=3, f=3, s=(1, 2, 3), p=1, op=(0, 1, 2)), fw="t"),
     # DW and SC: torch as a grouped Conv (+ a 1x1 Conv); Keras has them in 1D and 2D only.
@@ -525,3 +533,145 @@ LAYER_CASES = [
 def case_id(case: tuple[tuple[int, ...], tuple[Spec, ...], str]) -> str:
     shape, specs, _ = case
     return chain_text(shape, specs)
+
+
+# ---------------------------------------------------------------- composition forms
+# A tree of the language's composition forms over specs: `Form("seq", items)` a group,
+# `Form("rep", (body,), n)` X*n, `Form("cat", branches)` [A | B], `Form("sum", branches)`
+# [A + B], `Form("par", (body,), n)` n[A]; a branch or body is a "seq" Form. Models are
+# built by forward passes, layer by layer, so every module sees the input the framework
+# gives it (nothing is asked of symparams); a refusal of the framework propagates.
+@dataclass(frozen=True)
+class Form:
+    kind: str
+    items: tuple = ()
+    n: int = 1
+
+
+Item = Any  # a Spec or a Form
+
+
+def _chain_of(form: Form, uses: dict[Spec, str]) -> str:
+    return "-".join(item_text(i, uses) for i in form.items)
+
+
+def item_text(item: Item, uses: dict[Spec, str] | None = None) -> str:
+    """The text of a spec or a form; a spec in `uses` is written as that definition's use."""
+    uses = uses or {}
+    if isinstance(item, Spec):
+        return uses.get(item, item.text())
+    if item.kind == "seq":
+        return f"({_chain_of(item, uses)})"
+    if item.kind == "rep":
+        (body,) = item.items
+        return f"{item_text(body, uses)}*{item.n}"
+    if item.kind == "par":
+        (body,) = item.items
+        return f"{item.n}[{_chain_of(body, uses)}]"
+    join = " | " if item.kind == "cat" else " + "
+    return "[" + join.join(_chain_of(b, uses) for b in item.items) + "]"
+
+
+def _specs_of(item: Item) -> list[Spec]:
+    if isinstance(item, Spec):
+        return [item]
+    return [s for i in item.items for s in _specs_of(i)]
+
+
+def tree_program(input_shape: tuple[int, ...], items: list[Item], defined: int = 0) -> str:
+    """The program of a tree: with `defined`, the specs with positional arguments whose bit is
+    set become uses of definitions with parameters (`d0(pa,pb) = C(pa,pb,s=2)`, `d0(8,3)`)."""
+    uses: dict[Spec, str] = {}
+    lines = []
+    for i, spec in enumerate(dict.fromkeys(s for item in items for s in _specs_of(item))):
+        names = [n for n in POSITIONAL.get(spec.kind, ()) if spec.get(n) is not None]
+        if not (defined >> i) & 1 or not names:
+            continue
+        params = [f"p{chr(97 + j)}" for j in range(len(names))]
+        rest = {k: v for k, v in spec.args if k not in names}
+        body = Spec(spec.kind, tuple(zip(names, params)) + tuple(rest.items())).text()
+        lines.append(f"d{i}({', '.join(params)}) = {body}")
+        uses[spec] = f"d{i}(" + ",".join(_value_text(spec.get(n)) for n in names) + ")"
+    head = "I(" + ",".join(str(x) for x in input_shape) + ")"
+    return "\n".join(lines + ["-".join([head] + [item_text(i, uses) for i in items])])
+
+
+def torch_tree(input_shape: tuple[int, ...], items: list[Item]):
+    """The torch modules of a tree (a ModuleList holding every one) and the output shape
+    (channels last), from a forward pass of zeros."""
+    torch, nn, _ = _torch_modules()
+    modules: list = []
+
+    def run(item: Item, x):
+        if isinstance(item, Spec):
+            module = torch_layer(item, channels_last(tuple(x.shape[1:])))
+            module.eval()
+            modules.append(module)
+            y = module(x)
+            if any(v < 1 for v in y.shape[1:]):
+                raise ValueError(f"torch: an empty output {tuple(y.shape[1:])}")
+            return y
+        if item.kind == "seq":
+            for i in item.items:
+                x = run(i, x)
+            return x
+        if item.kind == "rep":
+            for _ in range(item.n):
+                x = run(item.items[0], x)
+            return x
+        bodies = item.items if item.kind in ("cat", "sum") else item.items * item.n
+        outs = [run(b, x) for b in bodies]
+        if item.kind == "sum":
+            # torch broadcasts x + y; the language, as keras.layers.Add, needs equal shapes.
+            if len({tuple(o.shape) for o in outs}) != 1:
+                raise ValueError(f"sum of shapes {[tuple(o.shape) for o in outs]}")
+            return sum(outs[1:], outs[0])
+        return torch.cat(outs, dim=1)  # channels: dim 1 of the channels-first tensors
+
+    with torch.no_grad():
+        x = torch.zeros((2,) + channels_first(tuple(input_shape)))
+        for item in items:
+            x = run(item, x)
+    return nn.ModuleList(modules), channels_last(tuple(x.shape[1:]))
+
+
+def keras_tree(input_shape: tuple[int, ...], items: list[Item]):
+    """A functional keras.Model of a tree, after a forward pass of zeros, and its output shape."""
+    import keras
+    import numpy as np
+    from keras import layers
+
+    def run(item: Item, x):
+        if isinstance(item, Spec):
+            for layer in keras_layers(item, tuple(x.shape[1:])):
+                x = layer(x)
+            if any(v is None or v < 1 for v in x.shape[1:]):
+                raise ValueError(f"keras: an empty output {tuple(x.shape[1:])}")
+            return x
+        if item.kind == "seq":
+            for i in item.items:
+                x = run(i, x)
+            return x
+        if item.kind == "rep":
+            for _ in range(item.n):
+                x = run(item.items[0], x)
+            return x
+        bodies = item.items if item.kind in ("cat", "sum") else item.items * item.n
+        outs = [run(b, x) for b in bodies]
+        if len(outs) == 1:
+            return outs[0]
+        if item.kind == "sum":
+            # keras.layers.Add broadcasts axes of size 1, as torch's x + y does; the language's
+            # [A + B] needs equal shapes (LANGUAGE.md section 4).
+            if len({tuple(o.shape[1:]) for o in outs}) != 1:
+                raise ValueError(f"sum of shapes {[tuple(o.shape[1:]) for o in outs]}")
+            return layers.Add()(outs)
+        return layers.Concatenate(axis=-1)(outs)
+
+    inputs = keras.Input(tuple(input_shape))
+    x = inputs
+    for item in items:
+        x = run(item, x)
+    model = keras.Model(inputs, x)
+    model(np.zeros((1,) + tuple(input_shape), dtype="float32"), training=False)
+    return model, tuple(x.shape[1:])

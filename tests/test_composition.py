@@ -73,10 +73,14 @@ def test_repetition_equals_writing_it_out():
 
 def test_symbolic_count_of_a_shape_changing_block_is_an_error_saying_why():
     with pytest.raises(SymparamsError) as err:
-        symparams.parse("I(28,28,3)-C(8,1)*n")
+        symparams.parse("I(28,28,3)-C(8,3)*n")
     text = str(err.value)
-    assert "keeps its shape" in text and "[3, 28, 28]" in text and "[8, 28, 28]" in text
-    assert err.value.pos == len("I(28,28,3)-")  # the caret is under C(8,1)*n
+    assert "keeps its shape" in text and "[3, 28, 28]" in text and "[8, 26, 26]" in text
+    assert err.value.pos == len("I(28,28,3)-")  # the caret is under C(8,3)*n
+    # A block that changes the shape once and then keeps it is its first application, then
+    # n - 1 of the second, as written out.
+    net = symparams.parse("I(28,28,3)-C(8,1)*n")
+    assert net.params == (3 * 8 + 8) + (symbol("n") - 1) * (8 * 8 + 8)
 
 
 def test_repetition_counts_must_be_whole_and_positive():

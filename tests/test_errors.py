@@ -71,7 +71,8 @@ CASES = [
     ("I(5)-C(3,3)", symparams.ShapeError,
      "C(3,3) needs an input with spatial axes (a sequence, image or volume), got a vector of 5", "C(3,3)"),
     ("I(3,3,1)-T(2,3,p=same,op=1)", symparams.ShapeError,
-     "T(2,3,p=same,op=1) needs an integer padding p to take op (output padding)", "T(2,3,p=same,op=1)"),
+     "T(2,3,p=same,op=1) needs output padding op=1 below the stride s=1 or the dilation d=1 on axis h "
+     "(PyTorch: \"output padding must be smaller than either stride or dilation\")", "T(2,3,p=same,op=1)"),
     ("I(28,28,1)-C(32,3)-I", symparams.ShapeError, "an input layer I can only start the network", "I"),
 ]
 

@@ -478,7 +478,7 @@ def degree(expr: Expr) -> int:
     >>> from symparams.base.expr import symbol
     >>> h, w = symbol("h"), symbol("w")
     >>> degree(sympy.floor((h + 1) ** 3 * w / 2)), degree(h / w), degree(sympy.Integer(7))
-    (4, 2, 0)
+    (4, 1, 0)
     """
     if not isinstance(expr, sympy.Basic) or expr.is_number:
         return 0
@@ -489,7 +489,9 @@ def degree(expr: Expr) -> int:
     if expr.is_Pow:
         base, exponent = expr.args
         if exponent.is_Integer:
-            return degree(base) * abs(int(exponent))
+            # A divisor (w/f**4, what a symbolic kernel or stride leaves in floors) is never
+            # multiplied out: only non-negative powers raise the cost the limit guards.
+            return degree(base) * int(exponent) if exponent > 0 else 0
         if base.is_number and degree(exponent) <= 1:
             return 1  # 2^k: an exponential in one linear exponent, read as one factor
         return MAX_DEGREE + 1 if not base.is_number or not exponent.is_number else 0

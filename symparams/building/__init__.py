@@ -18,7 +18,7 @@ from ..language import syntax as S
 from ..language.parsing import parse_program
 from ..layers.registry import COSTS
 from ..modes import MODES, ideal_network
-from ..result import CONVENTIONS, Network, Tensor, collected_totals, merge_conditions
+from ..result import CONVENTIONS, Network, Tensor, collect_notes, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context
 from .definitions import check_definitions, definition_uses
@@ -161,4 +161,5 @@ def _build(
         tensors=tensors,
         outputs=outputs,
         **costs,
+        notes=collect_notes(rows),
     )

@@ -213,7 +213,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         if spec.expand is not None:  # a layer made of layers: built as a block of rows
             inner, rows = self.chain(spec.expand(call, term), shape, {}, index, depth + 1)
             block = self.block(term, out.kind, inner, rows, index, depth)
-            return inner, replace(block, name=spec.name, args=call.args)
+            notes = tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes)
+            return inner, replace(block, name=spec.name, args=call.args, notes=notes)
         for key, value in out.facts.items():
             self.ctx.facts[key] = self.ctx.facts.get(key, ()) + (value,)
         row = LayerInfo(
@@ -234,6 +235,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             name=spec.name,
             args=call.args,
             **{key: getattr(out, key) for key in R.COSTS},
+            notes=tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes),
         )
         return out.shape, row
 

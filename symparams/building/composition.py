@@ -129,6 +129,15 @@ class CompositionForms(BuildSteps):
             # same every time: n copies are n times one copy (PyTorch: n separate modules).
             return shape, self.block(term, "Repeat", shape, rows, index, depth, count=n)
         if not is_number(n):
+            settled = self.settles_after_one(term, n, out, rows, env, index, depth)
+            if settled is not None:
+                return settled
+            kept = self.keeps_shape_when(term, out, shape)
+            if kept is not None:
+                # Under the conditions the block keeps its shape, so every copy sees the input
+                # the first saw: n copies are n times one copy, as above.
+                self.settle(kept, term)
+                return out, self.block(term, "Repeat", out, rows, index, depth, count=n)
             c = self.ctx.convention
             raise self.ctx.error(
                 f"{self.ctx.snippet(term)} repeats a block a symbolic number of times ({n}), which needs a block "
@@ -154,6 +163,54 @@ class CompositionForms(BuildSteps):
             )
         once = self.block(term, "SharedRepeat", shape, rows, index, depth)
         return shape, replace(once, macs=n * once.macs, count=n)
+
+    def settles_after_one(
+        self, term: S.Repeat, n: Expr, out: Shape, rows: list[LayerInfo], env: Env, index: str, depth: int
+    ) -> Built | None:
+        """`X*n` of a block that changes the shape once and then keeps it (`SwiGLU(3)` on
+        (5, c), `C(8,1)` on 3 channels): the first application, then n - 1 of the second,
+        exactly as the numeric build unrolls it; None when the second changes it again."""
+        # A trial: what it adds to the build's conditions and facts is dropped if it fails.
+        conditions, facts = list(self.ctx.conditions), dict(self.ctx.facts)
+        try:
+            again, second = self.body_rows(term.body, out, env, f"{index}.2", depth + 1)
+        except SymparamsError:
+            again, second = None, []
+        if again is None or not same_shape(again, out):
+            self.ctx.conditions[:] = conditions
+            self.ctx.facts.clear()
+            self.ctx.facts.update(facts)
+            return None
+        first = (
+            self.block(term.body, "Sequential", out, rows, f"{index}.1", depth + 1)
+            if len(rows) > 1
+            else rows[0]
+        )
+        rest = self.block(term.body, "Sequential", out, second, f"{index}.2", depth + 1, count=n - 1)
+        return out, replace(self.block(term, "Repeat", out, [first, rest], index, depth), count=n)
+
+    def keeps_shape_when(self, term: S.Repeat, out: Shape, shape: Shape) -> list[Condition] | None:
+        """The conditions under which a block that maps `shape` to `out` keeps its shape
+        (`SwiGLU(3)` on (5, c): c = 3), or None when it never does (a different rank, or
+        axes that differ by a number)."""
+        if len(out) != len(shape):
+            return None
+        pending = []
+        for axis, (y, x) in enumerate(zip(out, shape)):
+            if provably_equal(x, y):
+                continue
+            if is_int(x) and is_int(y):
+                return None
+            holds = sympy.Eq(y, x)
+            if is_false(holds) or (x - y).is_number:
+                return None
+            name = _axis_name(len(shape), axis)
+            pending.append(
+                Condition(
+                    holds, f"{self.ctx.snippet(term)} keeps its shape only when {y} = {x} (axis {name})"
+                )
+            )
+        return pending
 
     def body_rows(
         self, body: S.Term, shape: Shape, env: Env, index: str, depth: int

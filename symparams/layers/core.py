@@ -7,7 +7,7 @@ deconv_output_length (keras/src/utils/conv_utils.py, ops/operation_utils.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import ShapeError
 from ..base.expr import (
@@ -21,13 +21,16 @@ from ..base.expr import (
     largest,
     product,
     provably_equal,
+    sympy,
 )
+from . import api_limits
 from .registry import (
     INTS,
     PADDING,
     PAIRS,
     RATE,
     SPATIAL0,
+    Args,
     LayerCall,
     LayerOut,
     Param,
@@ -121,15 +124,61 @@ def conv(call: LayerCall) -> LayerOut:
         conditions=conditions + _group_conditions(c, a.n, a.g),
         macs=conv_macs(out, weights),
         saved=product(call.shape),  # a convolution saves its input for the weight gradient
+        notes=_conv_notes(call, "C"),
     )
 
 
-def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr) -> Expr:
-    if p == "same":  # Keras: x·s
+def _conv_notes(call: LayerCall, name: str) -> tuple[str, ...]:
+    if call.convention == "torch":
+        return api_limits.torch_conv(call, name)
+    if name == "C":
+        return api_limits.keras_stride_dilation(call, name)
+    return api_limits.keras_no_3d(call, name)
+
+
+def _transposed_extra(f: Expr, s: Expr, p: Expr | str, op: Expr | None, d: Expr) -> Expr:
+    """A transposed axis's output minus (x-1)s. Keras's deconv_output_length
+    (backend_utils._get_output_shape_given_tf_padding), k = d(f-1)+1: valid gives
+    max(k, s), or k + op with an output padding; same gives s, or k % 2 + op."""
+    k = d * (f - 1) + 1
+    if p == "same":
+        return s if op is None else k % 2 + op
+    if p == "valid":
+        return largest(k, s) if op is None else k + op
+    return k - 2 * p + (0 if op is None else op)
+
+
+def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr | None, d: Expr) -> Expr:
+    if op is None and p == "same":  # Keras: x·s
         return x * s
-    if p == "valid":  # Keras: x·s + max(d(f-1)+1-s, 0)
+    if op is None and p == "valid":  # Keras: x·s + max(d(f-1)+1-s, 0)
         return x * s + largest(d * (f - 1) + 1 - s, 0)
-    return (x - 1) * s - 2 * p + d * (f - 1) + op + 1
+    return (x - 1) * s + _transposed_extra(f, s, p, op, d)
+
+
+def _output_padding_rule(call: LayerCall, op: Expr, s: Expr, d: Expr, name: str) -> Condition:
+    """PyTorch builds an output padding below the stride or the dilation ("output padding
+    must be smaller than either stride or dilation"); Keras only below the stride
+    ("`output_padding` must be strictly less than `strides`")."""
+    below_stride = at_least(s - op, 1, "")
+    if call.convention == "keras":
+        return Condition(
+            below_stride.holds,
+            f"needs output padding op={op} below the stride s={s} on axis {name} "
+            '(Keras: "`output_padding` must be strictly less than `strides`")',
+        )
+    below_dilation = at_least(d - op, 1, "")
+    if is_true(below_stride.holds) or is_true(below_dilation.holds):
+        holds: Any = True
+    elif is_false(below_stride.holds) and is_false(below_dilation.holds):
+        holds = False
+    else:
+        holds = sympy.Or(below_stride.holds, below_dilation.holds)
+    return Condition(
+        holds,
+        f"needs output padding op={op} below the stride s={s} or the dilation d={d} on axis {name} "
+        '(PyTorch: "output padding must be smaller than either stride or dilation")',
+    )
 
 
 @register(
@@ -140,7 +189,8 @@ def _transposed_axis(x: Expr, f: Expr, s: Expr, p: Expr | str, op: Expr, d: Expr
         spatial("f"),
         spatial("s", 1),
         Param("p", PADDING, None),
-        Param("op", SPATIAL0, 0),
+        # None: not written, which Keras's 'valid' tells from op=0 (max(k, s) against k).
+        Param("op", SPATIAL0, None),
         spatial("d", 1),
         size("g", 1),
         flag("bias", True),
@@ -154,16 +204,27 @@ def conv_transpose(call: LayerCall) -> LayerOut:
     if p is None:  # each framework's own default
         p = (0,) * len(call.spatial) if call.convention == "torch" else "valid"
     pads = p if isinstance(p, tuple) else (p,) * len(call.spatial)
-    if any(not isinstance(q, str) for q in pads) is False and any(o != 0 for o in a.op):
-        raise ShapeError("needs an integer padding p to take op (output padding)")
+    ops = a.op if a.op is not None else (None,) * len(call.spatial)
     out = tuple(
         _transposed_axis(x, f, s, q, op, d)
-        for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, a.op, a.d)
+        for x, f, s, q, op, d in zip(call.spatial, a.f, a.s, pads, ops, a.d)
     )
     names = axis_names(call.rank)
     conditions = tuple(
         at_least(o, 1, f"gives an empty output on axis {name} ({o})") for o, name in zip(out, names)
     )
+    conditions += tuple(
+        _output_padding_rule(call, op, s, d, name)
+        for op, s, d, name in zip(ops, a.s, a.d, names)
+        if op is not None
+    )
+    if call.convention == "torch":
+        extras = tuple(_transposed_extra(f, s, q, op, d) for f, s, q, op, d in zip(a.f, a.s, pads, ops, a.d))
+        notes = api_limits.torch_transposed(replace_args(call, p=p), extras)
+    else:
+        notes = api_limits.keras_stride_dilation(call, "T") + api_limits.keras_transposed(
+            replace_args(call, p=p)
+        )
     weights = c * exact_div(a.n, a.g) * product(a.f)
     biases = a.n if a.bias else 0
     return LayerOut(
@@ -174,7 +235,13 @@ def conv_transpose(call: LayerCall) -> LayerOut:
         conditions=conditions + _group_conditions(c, a.n, a.g),
         macs=conv_macs(call.spatial, weights),
         saved=product(call.shape),
+        notes=notes,
     )
+
+
+def replace_args(call: LayerCall, **changed: Any) -> LayerCall:
+    """The call with some arguments replaced (a default made explicit)."""
+    return LayerCall(call.shape, Args({**dict(call.args), **changed}), call.convention, call.facts)
 
 
 @register(
@@ -197,6 +264,7 @@ def depthwise(call: LayerCall) -> LayerOut:
         conditions=conditions,
         macs=conv_macs(out, weights),
         saved=product(call.shape),
+        notes=_conv_notes(call, "DW"),
     )
 
 
@@ -230,6 +298,7 @@ def separable(call: LayerCall) -> LayerOut:
         conditions=conditions,
         macs=conv_macs(out, weights),
         saved=product(call.shape) + product(out) * c * a.m,
+        notes=_conv_notes(call, "SC"),
     )
 
 
@@ -245,12 +314,17 @@ def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
         # ceil mode notwithstanding ("input image (T: 3 H: 3 W: 3) smaller than kernel size");
         # its 1D and 2D pools count the padding.
         minimum = tuple(m if p == "same" else f for m, f, p in zip(minimum, a.f, pads))
+    if call.convention == "torch":
+        notes = api_limits.torch_pool(call, short, strides)
+    else:
+        notes = api_limits.keras_pool(call, short, strides)
     # Both pools save their input (max pooling also its int64 indices, not counted here).
     return LayerOut(
         out + (call.channels,),
         f"{kind}{dims}",
         conditions=_axis_conditions(call, minimum),
         saved=product(call.shape),
+        notes=notes,
     )
 
 
@@ -443,16 +517,24 @@ def output(call: LayerCall) -> LayerOut:
     out = _dense(call, "Output")
     if not call.args.tied:
         return out
+    n = call.args.n
     embeddings = call.facts.get("embeddings", ())
-    match = [d for v, d in embeddings if provably_equal(v, call.args.n, simplify=True)]
+    match = [(v, d) for v, d in embeddings if provably_equal(v, n, simplify=True)]
+    # A symbolic vocabulary that may equal n ties under the condition v = n (as a width
+    # that may differ does): `E(k,12)-O(32,tied=true)` is valid exactly when k = 32.
+    match = match or [(v, d) for v, d in embeddings if not is_false(equality(v, n))]
     if not match:
-        raise ShapeError(f"tied=true needs an earlier E(v, d) with v = {call.args.n}")
+        raise ShapeError(f"tied=true needs an earlier E(v, d) with v = {n}")
+    v, width = match[0]
+    ties = []
+    if not provably_equal(v, n, simplify=True):
+        ties.append(Condition(equality(v, n), f"tied=true needs the embedding's vocabulary {v} = {n}"))
     fan_in = call.channels if call.rank == 2 else product(call.shape)
-    same_width = equality(fan_in, match[0])
+    same_width = equality(fan_in, width)
     if is_false(same_width):
-        raise ShapeError(f"tied=true needs an input width equal to the embedding's {match[0]}, got {fan_in}")
-    tie = Condition(same_width, f"needs an input width equal to the embedding's {match[0]}")
+        raise ShapeError(f"tied=true needs an input width equal to the embedding's {width}, got {fan_in}")
+    tie = Condition(same_width, f"needs an input width equal to the embedding's {width}")
     # The shared weight is counted once in the parameters, but the head multiplies by it.
     return LayerOut(
-        out.shape, "Output (tied)", 0, out.biases, conditions=(tie,), macs=out.macs, saved=out.saved
+        out.shape, "Output (tied)", 0, out.biases, conditions=(*ties, tie), macs=out.macs, saved=out.saved
     )

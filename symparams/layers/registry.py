@@ -148,6 +148,10 @@ class LayerOut:
     # Parameters a token does not touch: the E - k routed experts a mixture of experts
     # does not choose for it. Active parameters = all parameters - inactive.
     inactive: Expr | int = 0
+    # API limits: what the convention's framework refuses to build although the count
+    # stands (LANGUAGE.md: an API limit is not an error). Each names the framework's rule
+    # and the nearest text it builds; the builder puts the layer as written in front.
+    notes: tuple[str, ...] = ()
 
     @property
     def trainable(self) -> Expr | int:

@@ -46,6 +46,7 @@ def to_dict(net: Network) -> dict[str, Any]:
         # As people write them (`k = c`); `conditions_sympy` holds what sympy reads back.
         "conditions": [condition_text(c) for c in net.condition_details],
         "conditions_sympy": [str(c) for c in net.conditions],
+        "notes": list(net.notes),
         "symbols": sorted(s.name for s in net.free_symbols),
         "layers": [layer_dict(r) for r in net.layers],
     } | (graph_dict(net) if net.is_graph else {})

@@ -393,6 +393,7 @@ def _latex_notes(net: Network) -> list[str]:
                 else "."
             )
         )
+    notes += [f"Note: {escape_text(note)}" for note in net.notes]
     return notes
 
 

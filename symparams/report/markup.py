@@ -80,6 +80,7 @@ def markdown(net: Network, depth: int | None = None) -> str:
         lines.append(
             "- **Conditions:** " + ", ".join(_md_code(condition_text(c)) for c in net.condition_details)
         )
+    lines += [f"- **Note:** {_md_cell(note)}" for note in net.notes]
     lines.append(f"- **Convention:** {net.convention}, **mode:** {net.mode}")
     return "\n".join(lines)
 
@@ -132,6 +133,7 @@ def html(net: Network, depth: int | None = None) -> str:
         out.append(
             "<br><b>Conditions:</b> " + ", ".join(escape(condition_text(c)) for c in net.condition_details)
         )
+    out += [f"<br><b>Note:</b> {escape(note)}" for note in net.notes]
     out += ["</p>", "</div>"]
     return "\n".join(out)
 

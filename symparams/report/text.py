@@ -185,6 +185,7 @@ def table(net: Network, depth: int | None = None) -> str:
     ]
     if net.condition_details:
         out.append("Conditions: " + ", ".join(condition_text(c) for c in net.condition_details))
+    out += note_lines(net)
     return "\n".join(out)
 
 
@@ -232,6 +233,11 @@ def _cells(row: LayerInfo, convention: str, sparse: bool = False) -> list[str]:
         number(row.non_trainable),
         *active,
     ]
+
+
+def note_lines(net: Network) -> list[str]:
+    """The API-limit notes under the table, one line each."""
+    return [f"Note: {note}" for note in net.notes]
 
 
 # ---------------------------------------------------------------- MACs and memory beside the table
