@@ -30,7 +30,30 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.arch"))
 EXPECTED = ROOT / "tests" / "expected"
 # Values of the examples' symbols: a sequence length, and gpt.arch's sizes.
-VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2}
+VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2, "s": 16}
+# The examples with a layer or form no exporter writes yet: the export refuses them with
+# ExportError (never silently). Strict, so an exporter added flags its line here.
+NOT_EXPORTED = {
+    "deepseek_v3": "no exporter for MLA yet",
+    "mamba_130m": "no exporter for Mamba yet",
+    "mixtral_8x7b": "no exporter for MoE yet",
+    "nasnet_large": "no exporter for named tensors (graphs) yet",
+    "nasnet_mobile": "no exporter for named tensors (graphs) yet",
+    "qwen3_8b": "no exporter for MHA's qknorm yet",
+    "shufflenet_v2": "no exporter for CH and SHUF yet",
+    "swin_t": "no exporter for WMSA and PM yet",
+    "transformer_base": "no exporter for named tensors and XA yet",
+}
+EXPORTABLE = [p for p in EXAMPLES if p.stem not in NOT_EXPORTED]
+
+
+def example_param(path: Path):
+    if path.stem in NOT_EXPORTED:
+        reason = NOT_EXPORTED[path.stem]
+        return pytest.param(
+            path, id=path.stem, marks=pytest.mark.xfail(strict=True, raises=ExportError, reason=reason)
+        )
+    return pytest.param(path, id=path.stem)
 
 
 def example(path: Path, convention: str):
@@ -47,9 +70,17 @@ def assert_agrees(net, framework: str) -> None:
 # ---------------------------------------------------------------- every example, both frameworks
 @pytest.mark.frameworks
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize("path", [example_param(p) for p in EXAMPLES])
 def test_every_example_builds_and_agrees(path, framework):
     assert_agrees(example(path, framework), framework)
+
+
+@pytest.mark.parametrize("stem", sorted(NOT_EXPORTED))
+def test_examples_not_exported_yet_are_refused_by_name(stem):
+    """An example no exporter writes yet is refused with a message naming the layer or form."""
+    for framework, to in (("torch", to_torch), ("keras", to_keras)):
+        with pytest.raises(ExportError, match="no (PyTorch |Keras )?exporter"):
+            to(example(ROOT / "examples" / f"{stem}.arch", framework))
 
 
 # ---------------------------------------------------------------- every layer and option
@@ -112,6 +143,11 @@ SEQUENCE_CASES = [
     "I(8,8,3)-[id]",
     "I(8,8,3)-id",
     "I(12,6)-D(0.5)-F-O(3)",
+    "I(10,16)-GeGLU(24)-H(16)",
+    "I(10,16)-GeGLU(24,bias=false)",
+    "I(10,16)-TB(4,32,mlp=geglu,bias=false)",
+    "I(10,16)-H(1)-SQ",
+    "I(10,16)-W(3)-W(2,5)-W(2,3,4)-H(4)",
 ]
 
 
@@ -139,6 +175,21 @@ def test_tied_weights_inside_blocks(text):
     assert "TiedLinear.tie(self)" in to_torch(symparams.parse(text))
     with pytest.raises(ExportError, match="in the main chain"):
         to_keras(symparams.parse(text, convention="keras"))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("I(10,16)-MHA(4,bias=qkv)", "bias on some projections only"),
+        ("I(10,16)-MHA(4,k=8,qknorm=head)", "qknorm=head"),
+        ("I(10,16)-TB(4,32,qknorm=full)", "qknorm=full"),
+    ],
+)
+def test_options_without_an_exporter_are_refused(text, message):
+    """An option the exporters do not write is refused, never dropped (a count that differs)."""
+    for convention, to in (("torch", to_torch), ("keras", to_keras)):
+        with pytest.raises(ExportError, match=message):
+            to(symparams.parse(text, convention=convention))
 
 
 # ---------------------------------------------------------------- the hypothesis generators
@@ -181,7 +232,13 @@ def test_random_nestings_export_to_both_frameworks(data):
 
 
 # ---------------------------------------------------------------- the code itself
-GOLDEN = [("mnist_cnn", "torch"), ("mnist_cnn", "keras"), ("resnet18", "torch"), ("gpt2", "keras"), ("gpt2", "torch")]
+GOLDEN = [
+    ("mnist_cnn", "torch"),
+    ("mnist_cnn", "keras"),
+    ("resnet18", "torch"),
+    ("gpt2", "keras"),
+    ("gpt2", "torch"),
+]
 
 
 def exported(stem: str, framework: str) -> str:
@@ -201,7 +258,7 @@ def test_export_matches_the_golden_file(stem, framework):
 
 def test_exported_modules_pass_ruff(tmp_path):
     ruff = [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else ["ruff"]
-    for path in EXAMPLES:
+    for path in EXPORTABLE:
         for framework in ("torch", "keras"):
             net = example(path, framework)
             source = (to_torch if framework == "torch" else to_keras)(net, "Net")
@@ -244,7 +301,15 @@ def test_readme_resnet50_command(tmp_path, framework, expected, count):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch"}
     with open(tmp_path / "resnet50.py", "w") as out:
         subprocess.run(
-            [sys.executable, "-m", "symparams", "export", str(ROOT / "examples/resnet50.arch"), "--to", framework],
+            [
+                sys.executable,
+                "-m",
+                "symparams",
+                "export",
+                str(ROOT / "examples/resnet50.arch"),
+                "--to",
+                framework,
+            ],
             stdout=out,
             check=True,
             env=env,
@@ -289,8 +354,12 @@ def test_check_exits_1_on_a_difference(capsys, monkeypatch):
 
 def test_export_prints_the_module(capsys):
     code, out, _ = run_cli(capsys, "export", "I(28,28,1)-C(8,3)-relu-F-O(10)", "--to", "torch")
-    assert code == 0 and out.startswith('"""Net, exported by symparams from:\n\n    I(28,28,1)-C(8,3)-relu-F-O(10)')
-    code, out, _ = run_cli(capsys, "export", "I(t)-E(10,4)", "--to", "keras", "--subs", "t=5", "--name", "Tiny")
+    assert code == 0 and out.startswith(
+        '"""Net, exported by symparams from:\n\n    I(28,28,1)-C(8,3)-relu-F-O(10)'
+    )
+    code, out, _ = run_cli(
+        capsys, "export", "I(t)-E(10,4)", "--to", "keras", "--subs", "t=5", "--name", "Tiny"
+    )
     assert code == 0 and "INPUT_SHAPE = (5,)" in out and 'name="tiny"' in out
 
 
@@ -314,7 +383,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
 @pytest.mark.parametrize("framework,package", [("torch", "torch"), ("keras", "keras")])
 def test_a_missing_framework_names_the_package(capsys, monkeypatch, framework, package):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a)
+    )
     code, out, err = run_cli(capsys, "check", "I(8)-H(4)", "--to", framework)
     assert code == 2 and out == ""
     assert f"pip install 'symparams[{framework}]'" in err and err.count("\n") == 1

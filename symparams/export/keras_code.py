@@ -116,6 +116,39 @@ class SwiGLU(layers.Layer):
     def compute_output_shape(self, input_shape):
         return self.gate.compute_output_shape(input_shape)
 ''',
+    "GeGLU": '''
+class GeGLU(layers.Layer):
+    """The gated half of a GeGLU MLP (Gemma): gelu(x W_gate) * (x W_up)."""
+
+    def __init__(self, n, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = layers.Dense(n, use_bias=use_bias, name="gate")
+        self.up = layers.Dense(n, use_bias=use_bias, name="up")
+
+    def build(self, input_shape):
+        self.gate.build(input_shape)
+        self.up.build(input_shape)
+
+    def call(self, x):
+        return ops.gelu(self.gate(x), approximate=True) * self.up(x)
+
+    def compute_output_shape(self, input_shape):
+        return self.gate.compute_output_shape(input_shape)
+''',
+    "Parameter": '''
+class Parameter(layers.Layer):
+    """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = self.add_weight(shape=shape, initializer="zeros", name="weight")
+
+    def call(self, x):
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
     "TiedOutput": '''
 class TiedOutput(layers.Layer):
     """A dense output that shares an Embedding's weights (x @ E^T): only its bias is its own."""
@@ -775,6 +808,7 @@ def _recurrent(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
 @keras_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a, c = row.args, shape[-1]
+    refuse_attention_options(row)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
@@ -784,10 +818,35 @@ def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
     return [f"layers.GroupQueryAttention({k}, {h}, {kv}{bias}, {name('')})({{x}}, {{x}})"]
 
 
-@keras_layer("SwiGLU")
-def _swiglu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+@keras_layer("SwiGLU", "GeGLU")
+def _gated(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     bias = kw(use_bias=None if row.args["bias"] else "False")
-    return [f"{w.helper('SwiGLU')}({num(row.args['n'])}{bias}, {name('')})"]
+    return [f"{w.helper(row.name)}({num(row.args['n'])}{bias}, {name('')})"]
+
+
+@keras_layer("SQ")
+def _squeeze(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Reshape({tuple_text(ints(row.shape))}, {name('')})"]
+
+
+@keras_layer("W")
+def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
+    while len(dims_) > 1 and dims_[-1] == 1:
+        dims_ = dims_[:-1]
+    return [f"{w.helper('Parameter')}({tuple_text(dims_)}, {name('')})"]
+
+
+def refuse_attention_options(row: LayerInfo) -> None:
+    """MHA's options the exporters do not write yet: refused, never dropped."""
+    a = row.args
+    if a["bias"] not in ("qkvo", ""):
+        raise ExportError(
+            f"{row.text}: no exporter yet for a bias on some projections only (bias={a['bias']})"
+        )
+    if a["qknorm"] != "none":
+        raise ExportError(f"{row.text}: no exporter yet for MHA with qknorm={a['qknorm']}")
 
 
 def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:

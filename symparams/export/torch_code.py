@@ -218,6 +218,36 @@ class GroupedAttention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v)
         return self.o(y.transpose(1, 2).reshape(b, t, -1))
 ''',
+    "GeGLU": '''
+class GeGLU(nn.Module):
+    """The gated half of a GeGLU MLP (Gemma): gelu(x W_gate) * (x W_up)."""
+
+    def __init__(self, c: int, n: int, bias: bool = True) -> None:
+        super().__init__()
+        self.gate = nn.Linear(c, n, bias=bias)
+        self.up = nn.Linear(c, n, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(self.gate(x), approximate="tanh") * self.up(x)
+''',
+    "Squeeze": '''
+class Squeeze(nn.Module):
+    """Drops the last axis of size 1: (batch, t, 1) -> (batch, t)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.squeeze(-1)
+''',
+    "Parameter": '''
+class Parameter(nn.Module):
+    """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(*shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -813,6 +843,7 @@ def _recurrent(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a, c = row.args, shape[-1]
+    refuse_attention_options(row)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
@@ -822,10 +853,35 @@ def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{bias})"
 
 
-@torch_layer("SwiGLU")
-def _swiglu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+@torch_layer("SwiGLU", "GeGLU")
+def _gated(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     bias = keywords(bias=None if row.args["bias"] else "False")
-    return f"{w.helper('SwiGLU')}({shape[-1]}, {num(row.args['n'])}{bias})"
+    return f"{w.helper(row.name)}({shape[-1]}, {num(row.args['n'])}{bias})"
+
+
+@torch_layer("SQ")
+def _squeeze(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('Squeeze')}()"
+
+
+@torch_layer("W")
+def _parameter(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
+    while len(dims_) > 1 and dims_[-1] == 1:
+        dims_ = dims_[:-1]
+    return f"{w.helper('Parameter')}({', '.join(map(str, dims_))})"
+
+
+def refuse_attention_options(row: LayerInfo) -> None:
+    """MHA's options the exporters do not write yet: refused, never dropped."""
+    a = row.args
+    if a["bias"] not in ("qkvo", ""):
+        raise ExportError(
+            f"{row.text}: no exporter yet for a bias on some projections only (bias={a['bias']})"
+        )
+    if a["qknorm"] != "none":
+        raise ExportError(f"{row.text}: no exporter yet for MHA with qknorm={a['qknorm']}")
 
 
 def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
