@@ -36,7 +36,6 @@ VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2, "s": 16}
 NOT_EXPORTED = {
     "deepseek_v3": "no exporter for MLA yet",
     "mamba_130m": "no exporter for Mamba yet",
-    "mixtral_8x7b": "no exporter for MoE yet",
     "nasnet_large": "no exporter for named tensors (graphs) yet",
     "nasnet_mobile": "no exporter for named tensors (graphs) yet",
     "qwen3_8b": "no exporter for MHA's qknorm yet",
@@ -147,6 +146,10 @@ SEQUENCE_CASES = [
     "I(10,16)-GeGLU(24,bias=false)",
     "I(10,16)-TB(4,32,mlp=geglu,bias=false)",
     "I(10,16)-H(1)-SQ",
+    "I(10,16)-MoE(4,2,24)",
+    "I(10,16)-MoE(4,1,24,mlp=gelu,bias=true,shared=2,shared_ff=8,router_bias=true)",
+    "I(10,16)-MoE(3,2,8,mlp=geglu,shared=1)",
+    "I(10,16)-TB(4,32,experts=4,topk=2,norm=rms,bias=false)",
     "I(10,16)-W(3)-W(2,5)-W(2,3,4)-H(4)",
 ]
 

@@ -135,6 +135,66 @@ class GeGLU(layers.Layer):
     def compute_output_shape(self, input_shape):
         return self.gate.compute_output_shape(input_shape)
 ''',
+    "Expert": '''
+class Expert(layers.Layer):
+    """One expert's MLP c -> ff -> c: gated (swiglu, geglu: act(x W_gate) * (x W_up)) or plain."""
+
+    def __init__(self, c, ff, mlp="swiglu", use_bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.mlp = mlp
+        self.gate = layers.Dense(ff, use_bias=use_bias, name="gate") if mlp in ("swiglu", "geglu") else None
+        self.up = layers.Dense(ff, use_bias=use_bias, name="up")
+        self.down = layers.Dense(c, use_bias=use_bias, name="down")
+
+    def build(self, input_shape):
+        if self.gate is not None:
+            self.gate.build(input_shape)
+        self.up.build(input_shape)
+        self.down.build((*input_shape[:-1], self.up.units))
+
+    def call(self, x):
+        if self.gate is not None:
+            act = ops.silu if self.mlp == "swiglu" else ops.gelu
+            return self.down(act(self.gate(x)) * self.up(x))
+        return self.down(layers.Activation(self.mlp)(self.up(x)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "MoE": '''
+class MoE(layers.Layer):
+    """A router (c -> E) and E experts, of which k run for each token (weighted by the router's
+    softmax), plus `shared` experts every token runs. Written as a loop over all experts:
+    the counts and shapes of the real thing, not its speed."""
+
+    def __init__(
+        self, c, experts, k, ff, mlp="swiglu", use_bias=False, shared=0, shared_ff=None,
+        router_bias=False, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        self.k = k
+        self.router = layers.Dense(experts, use_bias=router_bias, name="router")
+        self.experts = [Expert(c, ff, mlp, use_bias, name=f"expert{i}") for i in range(experts)]
+        self.shared = [Expert(c, shared_ff or ff, mlp, use_bias, name=f"shared{i}") for i in range(shared)]
+
+    def build(self, input_shape):
+        self.router.build(input_shape)
+        for expert in self.experts + self.shared:
+            expert.build(input_shape)
+
+    def call(self, x):
+        weights, chosen = ops.top_k(ops.softmax(self.router(x)), self.k)
+        out = ops.zeros_like(x)
+        for expert in self.shared:
+            out = out + expert(x)
+        for i, expert in enumerate(self.experts):
+            gate = ops.sum(weights * ops.cast(ops.equal(chosen, i), weights.dtype), axis=-1, keepdims=True)
+            out = out + gate * expert(x)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
     "Parameter": '''
 class Parameter(layers.Layer):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
@@ -822,6 +882,21 @@ def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
 def _gated(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     bias = kw(use_bias=None if row.args["bias"] else "False")
     return [f"{w.helper(row.name)}({num(row.args['n'])}{bias}, {name('')})"]
+
+
+@keras_layer("MoE")
+def _mixture(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    w.helper("Expert")
+    options = kw(
+        mlp=repr(a["mlp"]) if a["mlp"] != "swiglu" else None,
+        use_bias="True" if a["bias"] else None,
+        shared=num(a["shared"]) if num(a["shared"]) else None,
+        shared_ff=num(a["shared_ff"]) if a["shared_ff"] is not None else None,
+        router_bias="True" if a["router_bias"] else None,
+    )
+    head = f"{shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}"
+    return [f"{w.helper('MoE')}({head}{options}, {name('')})"]
 
 
 @keras_layer("SQ")

@@ -230,6 +230,51 @@ class GeGLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.gelu(self.gate(x), approximate="tanh") * self.up(x)
 ''',
+    "Expert": '''
+class Expert(nn.Module):
+    """One expert's MLP c -> ff -> c: gated (swiglu, geglu: act(x W_gate) * (x W_up)) or plain."""
+
+    def __init__(self, c: int, ff: int, mlp: str = "swiglu", bias: bool = False) -> None:
+        super().__init__()
+        self.mlp = mlp
+        if mlp in ("swiglu", "geglu"):
+            self.gate = nn.Linear(c, ff, bias=bias)
+        self.up = nn.Linear(c, ff, bias=bias)
+        self.down = nn.Linear(ff, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mlp in ("swiglu", "geglu"):
+            h = (F.silu if self.mlp == "swiglu" else F.gelu)(self.gate(x)) * self.up(x)
+        else:
+            h = getattr(F, self.mlp)(self.up(x))
+        return self.down(h)
+''',
+    "MoE": '''
+class MoE(nn.Module):
+    """A router (c -> E) and E experts, of which k run for each token (weighted by the router's
+    softmax), plus `shared` experts every token runs. Written as a loop over all experts:
+    the counts and shapes of the real thing, not its speed."""
+
+    def __init__(
+        self, c: int, experts: int, k: int, ff: int, mlp: str = "swiglu", bias: bool = False,
+        shared: int = 0, shared_ff: int | None = None, router_bias: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.k = k
+        self.router = nn.Linear(c, experts, bias=router_bias)
+        self.experts = nn.ModuleList(Expert(c, ff, mlp, bias) for _ in range(experts))
+        self.shared = nn.ModuleList(Expert(c, shared_ff or ff, mlp, bias) for _ in range(shared))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights, chosen = self.router(x).softmax(-1).topk(self.k, dim=-1)
+        out = torch.zeros_like(x)
+        for expert in self.shared:
+            out = out + expert(x)
+        for i, expert in enumerate(self.experts):
+            gate = (weights * (chosen == i)).sum(-1, keepdim=True)
+            out = out + gate * expert(x)
+        return out
+''',
     "Squeeze": '''
 class Squeeze(nn.Module):
     """Drops the last axis of size 1: (batch, t, 1) -> (batch, t)."""
@@ -857,6 +902,20 @@ def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 def _gated(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     bias = keywords(bias=None if row.args["bias"] else "False")
     return f"{w.helper(row.name)}({shape[-1]}, {num(row.args['n'])}{bias})"
+
+
+@torch_layer("MoE")
+def _mixture(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    w.helper("Expert")
+    options = keywords(
+        mlp=repr(a["mlp"]) if a["mlp"] != "swiglu" else None,
+        bias="True" if a["bias"] else None,
+        shared=num(a["shared"]) if num(a["shared"]) else None,
+        shared_ff=num(a["shared_ff"]) if a["shared_ff"] is not None else None,
+        router_bias="True" if a["router_bias"] else None,
+    )
+    return f"{w.helper('MoE')}({shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}{options})"
 
 
 @torch_layer("SQ")
