@@ -135,6 +135,59 @@ class GeGLU(layers.Layer):
     def compute_output_shape(self, input_shape):
         return self.gate.compute_output_shape(input_shape)
 ''',
+    "Attention": '''
+class Attention(layers.Layer):
+    """Self-attention with heads of width k, kv key/value heads, a bias on the projections
+    named in `bias` (of q, k, v, o), and optionally a norm of queries and keys: qknorm="head"
+    over a head's width, one norm shared by the heads (Qwen3); "full" over the whole
+    projection (OLMo-2). Keras's MultiHeadAttention has none of these options."""
+
+    def __init__(
+        self, c, heads, k, kv, bias="qkvo", qknorm="none", norm="rms", norm_bias=True, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        self.heads, self.kv, self.width, self.qknorm = heads, kv, k, qknorm
+        self.q = layers.Dense(heads * k, use_bias="q" in bias, name="q")
+        self.k = layers.Dense(kv * k, use_bias="k" in bias, name="k")
+        self.v = layers.Dense(kv * k, use_bias="v" in bias, name="v")
+        self.o = layers.Dense(c, use_bias="o" in bias, name="o")
+        self.norms = []
+        if qknorm != "none":
+            for part in ("q_norm", "k_norm"):
+                if norm == "rms":
+                    self.norms.append(layers.RMSNormalization(name=part))
+                else:
+                    self.norms.append(layers.LayerNormalization(center=norm_bias, name=part))
+
+    def build(self, input_shape):
+        for dense in (self.q, self.k, self.v):
+            dense.build(input_shape)
+        self.o.build((*input_shape[:-1], self.heads * self.width))
+        if self.qknorm == "head":
+            for norm in self.norms:
+                norm.build((None, None, None, self.width))
+        elif self.qknorm == "full":
+            self.norms[0].build((None, None, self.heads * self.width))
+            self.norms[1].build((None, None, self.kv * self.width))
+
+    def call(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        if self.qknorm == "full":
+            q, k = self.norms[0](q), self.norms[1](k)
+        b, t = ops.shape(x)[0], ops.shape(x)[1]
+        q = ops.reshape(q, (b, t, self.heads, self.width))
+        k = ops.reshape(k, (b, t, self.kv, self.width))
+        v = ops.reshape(v, (b, t, self.kv, self.width))
+        if self.qknorm == "head":
+            q, k = self.norms[0](q), self.norms[1](k)
+        k = ops.repeat(k, self.heads // self.kv, axis=2)
+        v = ops.repeat(v, self.heads // self.kv, axis=2)
+        y = ops.dot_product_attention(q, k, v)
+        return self.o(ops.reshape(y, (b, t, self.heads * self.width)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
     "Expert": '''
 class Expert(layers.Layer):
     """One expert's MLP c -> ff -> c: gated (swiglu, geglu: act(x W_gate) * (x W_up)) or plain."""
@@ -868,10 +921,20 @@ def _recurrent(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
 @keras_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a, c = row.args, shape[-1]
-    refuse_attention_options(row)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
+    letters, qknorm = a["bias"], a["qknorm"]
+    if letters not in ("qkvo", "") or qknorm != "none":
+        options = kw(
+            bias=repr(letters) if letters != "qkvo" else None,
+            qknorm=repr(qknorm) if qknorm != "none" else None,
+            norm=repr(a["qknorm_kind"]) if qknorm != "none" and a["qknorm_kind"] != "rms" else None,
+            norm_bias="False"
+            if qknorm != "none" and a["qknorm_kind"] == "ln" and not a["qknorm_bias"]
+            else None,
+        )
+        return [f"{w.helper('Attention')}({c}, {h}, {k}, {kv}{options}, {name('')})"]
     bias = kw(use_bias=None if a["bias"] else "False")
     if kv == h:
         return [f"layers.MultiHeadAttention({h}, {k}{bias}, {name('')})({{x}}, {{x}})"]
@@ -911,17 +974,6 @@ def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
     while len(dims_) > 1 and dims_[-1] == 1:
         dims_ = dims_[:-1]
     return [f"{w.helper('Parameter')}({tuple_text(dims_)}, {name('')})"]
-
-
-def refuse_attention_options(row: LayerInfo) -> None:
-    """MHA's options the exporters do not write yet: refused, never dropped."""
-    a = row.args
-    if a["bias"] not in ("qkvo", ""):
-        raise ExportError(
-            f"{row.text}: no exporter yet for a bias on some projections only (bias={a['bias']})"
-        )
-    if a["qknorm"] != "none":
-        raise ExportError(f"{row.text}: no exporter yet for MHA with qknorm={a['qknorm']}")
 
 
 def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:

@@ -200,21 +200,39 @@ class SelfAttention(nn.MultiheadAttention):
     "GroupedAttention": '''
 class GroupedAttention(nn.Module):
     """Self-attention with heads of width k and kv key/value heads shared by groups of query
-    heads (grouped-query attention; nn.MultiheadAttention has neither option)."""
+    heads (grouped-query attention), a bias on the projections named in `bias` (of q, k, v,
+    o), and optionally a norm of queries and keys: qknorm="head" over a head's width, one
+    norm shared by the heads (Qwen3); "full" over the whole projection (OLMo-2).
+    nn.MultiheadAttention has none of these options."""
 
-    def __init__(self, c: int, heads: int, k: int, kv: int, bias: bool = True) -> None:
+    def __init__(
+        self, c: int, heads: int, k: int, kv: int, bias: str = "qkvo",
+        qknorm: str = "none", norm: str = "rms", norm_bias: bool = True,
+    ) -> None:  # fmt: skip
         super().__init__()
-        self.heads, self.kv = heads, kv
-        self.q = nn.Linear(c, heads * k, bias=bias)
-        self.k = nn.Linear(c, kv * k, bias=bias)
-        self.v = nn.Linear(c, kv * k, bias=bias)
-        self.o = nn.Linear(heads * k, c, bias=bias)
+        self.heads, self.kv, self.qknorm = heads, kv, qknorm
+        self.q = nn.Linear(c, heads * k, bias="q" in bias)
+        self.k = nn.Linear(c, kv * k, bias="k" in bias)
+        self.v = nn.Linear(c, kv * k, bias="v" in bias)
+        self.o = nn.Linear(heads * k, c, bias="o" in bias)
+        if qknorm != "none":
+            q_width, k_width = (k, k) if qknorm == "head" else (heads * k, kv * k)
+            self.q_norm = nn.RMSNorm(q_width) if norm == "rms" else nn.LayerNorm(q_width, bias=norm_bias)
+            self.k_norm = nn.RMSNorm(k_width) if norm == "rms" else nn.LayerNorm(k_width, bias=norm_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
-        q = self.q(x).view(b, t, self.heads, -1).transpose(1, 2)
-        k = self.k(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
-        v = self.v(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        if self.qknorm == "full":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(b, t, self.heads, -1)
+        k = k.view(b, t, self.kv, -1)
+        v = v.view(b, t, self.kv, -1)
+        if self.qknorm == "head":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv, dim=1)
+        v = v.repeat_interleave(self.heads // self.kv, dim=1)
         y = F.scaled_dot_product_attention(q, k, v)
         return self.o(y.transpose(1, 2).reshape(b, t, -1))
 ''',
@@ -888,14 +906,19 @@ def _recurrent(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a, c = row.args, shape[-1]
-    refuse_attention_options(row)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
-    bias = keywords(bias=None if a["bias"] else "False")
-    if k * h == c and kv == h:
-        return f"{w.helper('SelfAttention')}({c}, {h}{bias})"
-    return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{bias})"
+    letters, qknorm = a["bias"], a["qknorm"]
+    if k * h == c and kv == h and letters in ("qkvo", "") and qknorm == "none":
+        return f"{w.helper('SelfAttention')}({c}, {h}{keywords(bias=None if letters else 'False')})"
+    options = keywords(
+        bias=repr(letters) if letters != "qkvo" else None,
+        qknorm=repr(qknorm) if qknorm != "none" else None,
+        norm=repr(a["qknorm_kind"]) if qknorm != "none" and a["qknorm_kind"] != "rms" else None,
+        norm_bias="False" if qknorm != "none" and a["qknorm_kind"] == "ln" and not a["qknorm_bias"] else None,
+    )
+    return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{options})"
 
 
 @torch_layer("SwiGLU", "GeGLU")
@@ -930,17 +953,6 @@ def _parameter(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     while len(dims_) > 1 and dims_[-1] == 1:
         dims_ = dims_[:-1]
     return f"{w.helper('Parameter')}({', '.join(map(str, dims_))})"
-
-
-def refuse_attention_options(row: LayerInfo) -> None:
-    """MHA's options the exporters do not write yet: refused, never dropped."""
-    a = row.args
-    if a["bias"] not in ("qkvo", ""):
-        raise ExportError(
-            f"{row.text}: no exporter yet for a bias on some projections only (bias={a['bias']})"
-        )
-    if a["qknorm"] != "none":
-        raise ExportError(f"{row.text}: no exporter yet for MHA with qknorm={a['qknorm']}")
 
 
 def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
