@@ -248,6 +248,75 @@ class MoE(layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 ''',
+    "ChannelSlice": '''
+class ChannelSlice(layers.Layer):
+    """Channels a .. b-1 (CH(a, b), or one chunk of CHUNK(n, i))."""
+
+    def __init__(self, a, b, **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b = a, b
+
+    def call(self, x):
+        return x[..., self.a : self.b]
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.b - self.a)
+''',
+    "ChannelShuffle": '''
+class ChannelShuffle(layers.Layer):
+    """ShuffleNet's channel shuffle in g groups: reshape (g, c/g), swap, reshape back."""
+
+    def __init__(self, g, **kwargs):
+        super().__init__(**kwargs)
+        self.g = g
+
+    def call(self, x):
+        shape = tuple(ops.shape(x))
+        y = ops.reshape(x, (-1, *shape[1:-1], self.g, shape[-1] // self.g))
+        return ops.reshape(ops.swapaxes(y, -1, -2), (-1, *shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "SpaceToDepth": '''
+class SpaceToDepth(layers.Layer):
+    """Each r x r block of pixels into the channels (zero-padded to a multiple of r first)."""
+
+    def __init__(self, r, **kwargs):
+        super().__init__(**kwargs)
+        self.r = r
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        r = self.r
+        x = ops.pad(x, ((0, 0), (0, -h % r), (0, -w % r), (0, 0)))
+        y = ops.reshape(x, (-1, (h + r - 1) // r, r, (w + r - 1) // r, r, c))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(y, (-1, (h + r - 1) // r, (w + r - 1) // r, r * r * c))
+
+    def compute_output_shape(self, input_shape):
+        _, h, w, c = input_shape
+        return (input_shape[0], -(-h // self.r), -(-w // self.r), c * self.r * self.r)
+''',
+    "DepthToSpace": '''
+class DepthToSpace(layers.Layer):
+    """The channels into r x r blocks of pixels (PixelShuffle)."""
+
+    def __init__(self, r, **kwargs):
+        super().__init__(**kwargs)
+        self.r = r
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        r = self.r
+        y = ops.reshape(x, (-1, h, w, r, r, c // (r * r)))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(y, (-1, h * r, w * r, c // (r * r)))
+
+    def compute_output_shape(self, input_shape):
+        _, h, w, c = input_shape
+        return (input_shape[0], h * self.r, w * self.r, c // (self.r * self.r))
+''',
     "Parameter": '''
 class Parameter(layers.Layer):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
@@ -960,6 +1029,52 @@ def _mixture(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
     )
     head = f"{shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}"
     return [f"{w.helper('MoE')}({head}{options}, {name('')})"]
+
+
+@keras_layer("CH", "CHUNK")
+def _channel_slice(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    if row.name == "CH":
+        start, stop = num(a["a"]), num(a["b"])
+    else:  # chunk i of n equal chunks
+        width = shape[-1] // num(a["n"])
+        start, stop = num(a["i"]) * width, (num(a["i"]) + 1) * width
+    return [f"{w.helper('ChannelSlice')}({start}, {stop}, {name('')})"]
+
+
+@keras_layer("SHUF")
+def _shuffle(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('ChannelShuffle')}({num(row.args['g'])}, {name('')})"]
+
+
+def _images_only(row: LayerInfo, shape: Shape) -> None:
+    if len(shape) != 3:
+        raise ExportError(f"{row.text}: no Keras exporter for {row.name} over {len(shape) - 1} spatial axes")
+
+
+@keras_layer("S2D")
+def _space_to_depth(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    return [f"{w.helper('SpaceToDepth')}({num(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("D2S")
+def _depth_to_space(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    return [f"{w.helper('DepthToSpace')}({num(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("UP")
+def _upsample(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    f = ints(row.args["f"])
+    return [f"layers.UpSampling{dims(shape)}({literal(f) if len(f) > 1 else f[0]}, {name('')})"]
+
+
+@keras_layer("RS")
+def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    h, w_ = ints(row.args["size"])
+    return [f"layers.Resizing({h}, {w_}, {name('')})"]
 
 
 @keras_layer("SQ")

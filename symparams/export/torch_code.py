@@ -311,6 +311,30 @@ class Parameter(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
 ''',
+    "ChannelSlice": '''
+class ChannelSlice(nn.Module):
+    """Channels a .. b-1 (CH(a, b), or one chunk of CHUNK(n, i)): x.narrow on the channel axis."""
+
+    def __init__(self, a: int, b: int, dim: int = 1) -> None:
+        super().__init__()
+        self.a, self.b, self.dim = a, b, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.narrow(self.dim, self.a, self.b - self.a)
+''',
+    "ChannelShuffle": '''
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle in g groups: view (g, c/g), transpose, view back."""
+
+    def __init__(self, g: int, dim: int = 1) -> None:
+        super().__init__()
+        self.g, self.dim = g, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.movedim(self.dim, -1)
+        y = y.unflatten(-1, (self.g, -1)).transpose(-1, -2).flatten(-2)
+        return y.movedim(-1, self.dim)
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -939,6 +963,58 @@ def _mixture(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         router_bias="True" if a["router_bias"] else None,
     )
     return f"{w.helper('MoE')}({shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}{options})"
+
+
+@torch_layer("CH", "CHUNK")
+def _channel_slice(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    if row.name == "CH":
+        start, stop = num(a["a"]), num(a["b"])
+    else:  # chunk i of n equal chunks
+        width = shape[-1] // num(a["n"])
+        start, stop = num(a["i"]) * width, (num(a["i"]) + 1) * width
+    dim = keywords(dim=-1 if len(shape) < 3 else None)
+    return f"{w.helper('ChannelSlice')}({start}, {stop}{dim})"
+
+
+@torch_layer("SHUF")
+def _shuffle(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    dim = keywords(dim=-1 if len(shape) < 3 else None)
+    return f"{w.helper('ChannelShuffle')}({num(row.args['g'])}{dim})"
+
+
+def _images_only(row: LayerInfo, shape: Shape, framework: str) -> None:
+    if len(shape) != 3:
+        raise ExportError(
+            f"{row.text}: no {framework} exporter for {row.name} over {len(shape) - 1} spatial axes"
+        )
+
+
+@torch_layer("S2D")
+def _space_to_depth(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    _images_only(row, shape, "PyTorch")
+    r = num(row.args["r"])
+    code = f"nn.PixelUnshuffle({r})"
+    pads = [(0, -x % r) for x in shape[:-1]]
+    if row.args["pad"] and any(after for _, after in pads):
+        return f"nn.Sequential(nn.ZeroPad2d({torch_pads(pads)}), {code})"
+    return code
+
+
+@torch_layer("D2S")
+def _depth_to_space(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    _images_only(row, shape, "PyTorch")
+    return f"nn.PixelShuffle({num(row.args['r'])})"
+
+
+@torch_layer("UP")
+def _upsample(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return on_layout(f"nn.Upsample(scale_factor={literal(ints(row.args['f']))})", shape, w)
+
+
+@torch_layer("RS")
+def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return on_layout(f"nn.Upsample(size={literal_tuple(ints(row.args['size']))})", shape, w)
 
 
 @torch_layer("SQ")
