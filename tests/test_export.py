@@ -38,7 +38,6 @@ NOT_EXPORTED = {
     "mamba_130m": "no exporter for Mamba yet",
     "nasnet_large": "no exporter for named tensors (graphs) yet",
     "nasnet_mobile": "no exporter for named tensors (graphs) yet",
-    "swin_t": "no exporter for WMSA and PM yet",
     "transformer_base": "no exporter for named tensors and XA yet",
 }
 EXPORTABLE = [p for p in EXAMPLES if p.stem not in NOT_EXPORTED]
@@ -151,6 +150,9 @@ SEQUENCE_CASES = [
     "I(7,9,3)-S2D(2,pad=true)",
     "I(4,4,3)-UP(2)-UP((2,3))-RS((5,7))",
     "I(6,3)-UP(2)",
+    "I(8,8,6)-WMSA(2,win=4)-PM",
+    "I(9,7,6)-WMSA(3,win=4,shift=2)-PM(v2=true)",
+    "I(8,8,4)-WMSA(2,win=(4,2),shift=(1,1),pos=cpb,bias=false)-WMSA(2,win=4,pos=none)",
     "I(10,16)-MHA(4,bias=qkv)",
     "I(10,16)-MHA(4,kv=2,bias=qvo)",
     "I(10,16)-MHA(4,k=8,kv=2,bias=false,qknorm=head)",

@@ -317,6 +317,64 @@ class DepthToSpace(layers.Layer):
         _, h, w, c = input_shape
         return (input_shape[0], h * self.r, w * self.r, c // (self.r * self.r))
 ''',
+    "WindowAttention": '''
+class WindowAttention(layers.Layer):
+    """Swin's (shifted) window attention on (batch, h, w, c): padded to whole windows, rolled
+    by `shift`, attention inside each window with a learned bias per relative position
+    (a table, or V2's small MLP of the relative coordinates, with its logit scale), rolled
+    back and cropped. The mask between the parts of a shifted window and V2's cosine
+    attention are left out: the counts and shapes, not the exact model."""
+
+    def __init__(self, c, heads, win, shift=(0, 0), pos="table", use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.c, self.heads, self.win, self.shift, self.pos = c, heads, win, shift, pos
+        m0, m1 = win
+        self.qkv = layers.Dense(3 * c, use_bias=use_bias, name="qkv")
+        self.proj = layers.Dense(c, use_bias=use_bias, name="proj")
+        cells = [(i, j) for i in range(m0) for j in range(m1)]
+        self.index = [[(a - c_) * (2 * m1 - 1) + b - d + (m0 - 1) * (2 * m1 - 1) + m1 - 1 for c_, d in cells]
+                      for a, b in cells]  # fmt: skip
+        self.coords = [[float(i), float(j)] for i in range(1 - m0, m0) for j in range(1 - m1, m1)]
+        if pos == "table":
+            self.table = self.add_weight(shape=((2 * m0 - 1) * (2 * m1 - 1), heads), initializer="zeros")
+        elif pos == "cpb":
+            self.cpb = [layers.Dense(512, activation="relu", name="cpb1"),
+                        layers.Dense(heads, use_bias=False, name="cpb2")]  # fmt: skip
+            self.logit_scale = self.add_weight(shape=(heads, 1, 1), initializer="zeros", name="logit_scale")
+
+    def build(self, input_shape):
+        self.qkv.build((None, self.c))
+        self.proj.build((None, self.c))
+        if self.pos == "cpb":
+            self.cpb[0].build((None, 2))
+            self.cpb[1].build((None, 512))
+
+    def position_bias(self):
+        if self.pos == "table":
+            table = self.table
+        elif self.pos == "cpb":
+            table = self.cpb[1](self.cpb[0](ops.convert_to_tensor(self.coords)))
+        else:
+            return None
+        return ops.transpose(ops.take(table, ops.convert_to_tensor(self.index), axis=0), (2, 0, 1))
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        (m0, m1), (s0, s1) = self.win, self.shift
+        x = ops.pad(x, ((0, 0), (0, -h % m0), (0, -w % m1), (0, 0)))
+        x = ops.roll(x, (-s0, -s1), (1, 2))
+        hp, wp = h + (-h % m0), w + (-w % m1)
+        windows = ops.transpose(ops.reshape(x, (-1, hp // m0, m0, wp // m1, m1, c)), (0, 1, 3, 2, 4, 5))
+        qkv = ops.reshape(self.qkv(ops.reshape(windows, (-1, m0 * m1, c))), (-1, m0 * m1, 3, self.heads, c // self.heads))
+        y = ops.dot_product_attention(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], bias=self.position_bias())
+        y = self.proj(ops.reshape(y, (-1, m0 * m1, c)))
+        y = ops.transpose(ops.reshape(y, (-1, hp // m0, wp // m1, m0, m1, c)), (0, 1, 3, 2, 4, 5))
+        y = ops.roll(ops.reshape(y, (-1, hp, wp, c)), (s0, s1), (1, 2))
+        return y[:, :h, :w]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
     "Parameter": '''
 class Parameter(layers.Layer):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
@@ -1075,6 +1133,30 @@ def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[s
     _images_only(row, shape)
     h, w_ = ints(row.args["size"])
     return [f"layers.Resizing({h}, {w_}, {name('')})"]
+
+
+@keras_layer("WMSA")
+def _window_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    if a["grid"]:
+        raise ExportError(f"{row.text}: no Keras exporter yet for WMSA's grid=true (MaxViT)")
+    options = kw(
+        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        use_bias=None if a["bias"] else "False",
+    )
+    win = tuple_text(ints(a["win"]))
+    return [f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
+
+
+@keras_layer("PM")
+def _patch_merging(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    c = shape[-1]
+    # 2x2 space-to-depth (odd sizes padded), then LayerNorm(4c)-Linear(4c, 2c) (V2: the other way).
+    merge = f"{w.helper('SpaceToDepth')}(2, {name('merge')})"
+    norm = f"layers.LayerNormalization({name('norm')})"
+    linear = f"layers.Dense({2 * c}, use_bias=False, {name('reduce')})"
+    return [merge, linear, norm] if row.args["v2"] else [merge, norm, linear]
 
 
 @keras_layer("SQ")

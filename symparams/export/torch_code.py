@@ -335,6 +335,58 @@ class ChannelShuffle(nn.Module):
         y = y.unflatten(-1, (self.g, -1)).transpose(-1, -2).flatten(-2)
         return y.movedim(-1, self.dim)
 ''',
+    "WindowAttention": '''
+class WindowAttention(nn.Module):
+    """Swin's (shifted) window attention on (batch, c, h, w): padded to whole windows, rolled
+    by `shift`, attention inside each window with a learned bias per relative position
+    (a table, or V2's small MLP of the relative coordinates, with its logit scale), rolled
+    back and cropped. The mask between the parts of a shifted window and V2's cosine
+    attention are left out: the counts and shapes, not the exact model."""
+
+    def __init__(
+        self, c: int, heads: int, win: tuple[int, int], shift: tuple[int, int] = (0, 0),
+        pos: str = "table", bias: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.heads, self.win, self.shift, self.pos = heads, win, shift, pos
+        self.qkv = nn.Linear(c, 3 * c, bias=bias)
+        self.proj = nn.Linear(c, c, bias=bias)
+        m0, m1 = win
+        if pos == "table":
+            self.table = nn.Parameter(torch.zeros((2 * m0 - 1) * (2 * m1 - 1), heads))
+        elif pos == "cpb":
+            self.cpb = nn.Sequential(nn.Linear(2, 512), nn.ReLU(), nn.Linear(512, heads, bias=False))
+            self.logit_scale = nn.Parameter(torch.zeros(heads, 1, 1))
+
+    def position_bias(self) -> torch.Tensor | None:
+        m0, m1 = self.win
+        grid = torch.stack(torch.meshgrid(torch.arange(m0), torch.arange(m1), indexing="ij")).flatten(1)
+        rel = grid[:, :, None] - grid[:, None, :]
+        index = (rel[0] + m0 - 1) * (2 * m1 - 1) + rel[1] + m1 - 1
+        if self.pos == "table":
+            table = self.table
+        elif self.pos == "cpb":
+            d0, d1 = torch.arange(1 - m0, m0), torch.arange(1 - m1, m1)
+            coords = torch.stack(torch.meshgrid(d0, d1, indexing="ij"), dim=-1).reshape(-1, 2)
+            table = self.cpb(coords.to(self.proj.weight.dtype))
+        else:
+            return None
+        return table[index.to(table.device)].permute(2, 0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        (m0, m1), (s0, s1) = self.win, self.shift
+        x = F.pad(x.permute(0, 2, 3, 1), (0, 0, 0, -w % m1, 0, -h % m0))
+        x = torch.roll(x, (-s0, -s1), (1, 2))
+        hp, wp = x.shape[1], x.shape[2]
+        windows = x.view(b, hp // m0, m0, wp // m1, m1, c).transpose(2, 3).reshape(-1, m0 * m1, c)
+        q, k, v = self.qkv(windows).view(-1, m0 * m1, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.position_bias())
+        y = self.proj(y.transpose(1, 2).reshape(-1, m0 * m1, c))
+        y = y.view(b, hp // m0, wp // m1, m0, m1, c).transpose(2, 3).reshape(b, hp, wp, c)
+        y = torch.roll(y, (s0, s1), (1, 2))[:, :h, :w]
+        return y.permute(0, 3, 1, 2)
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -1015,6 +1067,34 @@ def _upsample(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("RS")
 def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     return on_layout(f"nn.Upsample(size={literal_tuple(ints(row.args['size']))})", shape, w)
+
+
+@torch_layer("WMSA")
+def _window_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    if a["grid"]:
+        raise ExportError(f"{row.text}: no PyTorch exporter yet for WMSA's grid=true (MaxViT)")
+    w.functional = True
+    options = keywords(
+        shift=literal_tuple(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        bias=None if a["bias"] else "False",
+    )
+    win = literal_tuple(ints(a["win"]))
+    return f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
+
+
+@torch_layer("PM")
+def _patch_merging(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    c = shape[-1]
+    pads = [(0, x % 2) for x in shape[:-1]]
+    # 2x2 space-to-depth (odd sizes padded), then LayerNorm(4c)-Linear(4c, 2c) (V2: the other way).
+    pre = f"nn.ZeroPad2d({torch_pads(pads)}), " if any(after for _, after in pads) else ""
+    norm_linear = f"nn.LayerNorm({4 * c}), nn.Linear({4 * c}, {2 * c}, bias=False)"
+    if row.args["v2"]:
+        norm_linear = f"nn.Linear({4 * c}, {2 * c}, bias=False), nn.LayerNorm({2 * c})"
+    last = f"{w.helper('ChannelsLast')}(nn.Sequential({norm_linear}))"
+    return f"nn.Sequential({pre}nn.PixelUnshuffle(2), {last})"
 
 
 @torch_layer("SQ")
