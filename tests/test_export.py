@@ -201,6 +201,16 @@ def test_tied_weights_inside_blocks(text):
         to_keras(symparams.parse(text, convention="keras"))
 
 
+@pytest.mark.frameworks
+@pytest.mark.parametrize("text", ["I(10,16)-TB(4,32)**3", "I(10,16)-(H(16)-relu)**2-H(3)"])
+def test_shared_repetition_is_one_module_applied_n_times(text):
+    """X**n in torch: `Shared(module, n)`; Keras refuses it by name (not written yet)."""
+    assert_agrees(symparams.parse(text), "torch")
+    assert "Shared(" in to_torch(symparams.parse(text))
+    with pytest.raises(ExportError, match="no Keras exporter for SharedRepeat"):
+        to_keras(symparams.parse(text, convention="keras"))
+
+
 # ---------------------------------------------------------------- the hypothesis generators
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -582,6 +582,8 @@ class KerasWriter:
             return lines
         if row.kind in FORMS and not row.name:
             return self.form(row, shape, src, dst, scope, local, comment, top)
+        if row.kind not in FORMS and not row.name:  # X**n (shared weights), a graph's tensors, ...
+            raise ExportError(f"{row.text}: no Keras exporter for {row.kind} yet")
         fn = self.function(list(row.children), shape, snake(block_base(row)), row)
         return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
 

@@ -387,6 +387,19 @@ class WindowAttention(nn.Module):
         y = torch.roll(y, (s0, s1), (1, 2))[:, :h, :w]
         return y.permute(0, 3, 1, 2)
 ''',
+    "Shared": '''
+class Shared(nn.Module):
+    """X**n: one module applied n times, its weights shared (ALBERT, Universal Transformer)."""
+
+    def __init__(self, inner: nn.Module, n: int) -> None:
+        super().__init__()
+        self.inner, self.n = inner, n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.n):
+            x = self.inner(x)
+        return x
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -509,6 +522,11 @@ class TorchWriter:
             return (
                 f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
             )
+        if row.kind == "SharedRepeat":  # X**n: one module applied n times
+            body = self.one_line_body(list(row.children), shape, "Block")
+            return f"{self.helper('Shared')}({body}, {num(row.count)})"
+        if row.kind in ("Tensor", "SharedRepeat") or (row.kind not in FORMS and not row.name):
+            raise ExportError(f"{row.text}: no PyTorch exporter for {row.kind} yet")
         # A definition's use, or a layer made of layers (TB): a class of its own.
         return self.instance(list(row.children), shape, camel(block_base(row)), row)
 
