@@ -150,6 +150,7 @@ SEQUENCE_CASES = [
     "I(7,9,3)-S2D(2,pad=true)",
     "I(4,4,3)-UP(2)-UP((2,3))-RS((5,7))",
     "I(6,3)-UP(2)",
+    "I(10,16)-RT(12)-RT(8,norm=ln)-RT(4,norm=rms)-RB(32,4)-H(4)",
     "I(8,8,6)-WMSA(2,win=4)-PM",
     "I(9,7,6)-WMSA(3,win=4,shift=2)-PM(v2=true)",
     "I(8,8,4)-WMSA(2,win=(4,2),shift=(1,1),pos=cpb,bias=false)-WMSA(2,win=4,pos=none)",

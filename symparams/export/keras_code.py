@@ -375,6 +375,25 @@ class WindowAttention(layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 ''',
+    "RelTable": '''
+class RelTable(layers.Layer):
+    """A relative-position table of m rows of width c, with its norm (DeBERTa-v3), kept for
+    the attention layers that read it; the flow passes by unchanged."""
+
+    def __init__(self, m, c, norm="none", **kwargs):
+        super().__init__(**kwargs)
+        self.table = self.add_weight(shape=(m, c), initializer="zeros", name="table")
+        self.norm = {"ln": layers.LayerNormalization, "rms": layers.RMSNormalization}.get(norm)
+        if self.norm is not None:
+            self.norm = self.norm(name="norm")
+            self.norm.build((None, c))
+
+    def call(self, x):
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
     "Parameter": '''
 class Parameter(layers.Layer):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
@@ -1159,6 +1178,18 @@ def _patch_merging(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) ->
     norm = f"layers.LayerNormalization({name('norm')})"
     linear = f"layers.Dense({2 * c}, use_bias=False, {name('reduce')})"
     return [merge, linear, norm] if row.args["v2"] else [merge, norm, linear]
+
+
+@keras_layer("RT")
+def _relative_table(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    norm = kw(norm=repr(row.args["norm"]) if row.args["norm"] != "none" else None)
+    return [f"{w.helper('RelTable')}({num(row.args['m'])}, {shape[-1]}{norm}, {name('')})"]
+
+
+@keras_layer("RB")
+def _relative_bias(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    w.note("T5's relative attention bias, b buckets x h heads, kept for the attention layers")
+    return [f"{w.helper('Parameter')}({tuple_text((num(row.args['b']), num(row.args['h'])))}, {name('')})"]
 
 
 @keras_layer("SQ")

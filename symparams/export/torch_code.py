@@ -400,6 +400,19 @@ class Shared(nn.Module):
             x = self.inner(x)
         return x
 ''',
+    "RelTable": '''
+class RelTable(nn.Module):
+    """A relative-position table of m rows of width c, with its norm (DeBERTa-v3), kept for
+    the attention layers that read it; the flow passes by unchanged."""
+
+    def __init__(self, m: int, c: int, norm: str = "none") -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(m, c))
+        self.norm = {"ln": nn.LayerNorm(c), "rms": nn.RMSNorm(c), "none": nn.Identity()}[norm]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -1113,6 +1126,18 @@ def _patch_merging(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         norm_linear = f"nn.Linear({4 * c}, {2 * c}, bias=False), nn.LayerNorm({2 * c})"
     last = f"{w.helper('ChannelsLast')}(nn.Sequential({norm_linear}))"
     return f"nn.Sequential({pre}nn.PixelUnshuffle(2), {last})"
+
+
+@torch_layer("RT")
+def _relative_table(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    norm = keywords(norm=repr(row.args["norm"]) if row.args["norm"] != "none" else None)
+    return f"{w.helper('RelTable')}({num(row.args['m'])}, {shape[-1]}{norm})"
+
+
+@torch_layer("RB")
+def _relative_bias(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    w.note("T5's relative attention bias, b buckets x h heads, kept for the attention layers")
+    return f"{w.helper('Parameter')}({num(row.args['b'])}, {num(row.args['h'])})"
 
 
 @torch_layer("SQ")
