@@ -413,6 +413,42 @@ class RelTable(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
 ''',
+    "Mamba": '''
+class Mamba(nn.Module):
+    """Mamba's selective state-space mixer on (batch, t, c), e inner channels: in_proj to
+    (u, z), a causal depthwise conv, x_proj to (dt, B, C), dt_proj, the scan
+    h = exp(dt A) h + dt B u, y = C h + D u, gated by silu(z), out_proj. The scan is a plain
+    loop over the positions (transformers' slow path)."""
+
+    def __init__(
+        self, c: int, n: int = 16, expand: int = 2, conv: int = 4, dt: int | None = None,
+        bias: bool = False, conv_bias: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        e = expand * c
+        self.n, self.dt = n, dt or -(-c // 16)
+        self.in_proj = nn.Linear(c, 2 * e, bias=bias)
+        self.conv = nn.Conv1d(e, e, conv, groups=e, padding=conv - 1, bias=conv_bias)
+        self.x_proj = nn.Linear(e, self.dt + 2 * n, bias=False)
+        self.dt_proj = nn.Linear(self.dt, e)
+        self.A_log = nn.Parameter(torch.zeros(e, n))
+        self.D = nn.Parameter(torch.ones(e))
+        self.out_proj = nn.Linear(e, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[1]
+        u, z = self.in_proj(x).chunk(2, dim=-1)
+        u = F.silu(self.conv(u.transpose(1, 2))[..., :t].transpose(1, 2))
+        dt, B, C = self.x_proj(u).split([self.dt, self.n, self.n], dim=-1)
+        dt = F.softplus(self.dt_proj(dt))
+        A = -torch.exp(self.A_log)
+        h = u.new_zeros(u.shape[0], u.shape[2], self.n)
+        ys = []
+        for i in range(t):
+            h = torch.exp(dt[:, i, :, None] * A) * h + dt[:, i, :, None] * B[:, i, None, :] * u[:, i, :, None]
+            ys.append((h * C[:, i, None, :]).sum(-1) + self.D * u[:, i])
+        return self.out_proj(torch.stack(ys, dim=1) * F.silu(z))
+''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
     """An output layer whose weight is an embedding's (O(v, tied=true)): `tie` gives each
@@ -1138,6 +1174,20 @@ def _relative_table(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 def _relative_bias(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     w.note("T5's relative attention bias, b buckets x h heads, kept for the attention layers")
     return f"{w.helper('Parameter')}({num(row.args['b'])}, {num(row.args['h'])})"
+
+
+@torch_layer("Mamba")
+def _mamba(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    options = keywords(
+        n=num(a["N"]) if num(a["N"]) != 16 else None,
+        expand=num(a["expand"]) if num(a["expand"]) != 2 else None,
+        conv=num(a["conv"]) if num(a["conv"]) != 4 else None,
+        dt=num(a["dt"]) if a["dt"] is not None else None,
+        bias="True" if a["bias"] else None,
+        conv_bias=None if a["conv_bias"] else "False",
+    )
+    return f"{w.helper('Mamba')}({shape[-1]}{options})"
 
 
 @torch_layer("SQ")
