@@ -204,13 +204,15 @@ def _equal(a: sympy.Basic, b: sympy.Basic) -> bool:
 def _block_counts_hold(row: symparams.LayerInfo) -> bool:
     """composition.py's rule: a block's counts are `count` times its children's, except
     a repeated block applied one by one (it changes the shape), whose children hold
-    every application and add up to it."""
+    every application and add up to it, and a shared-weight repetition `X**n`, whose
+    weights count once while its MACs run n times."""
     if not row.children:
         return True
     for field_name in ("weights", "biases", "non_trainable", "macs"):
         own = getattr(row, field_name)
         parts = sympy.Add(*[getattr(child, field_name) for child in row.children])
-        if not (_equal(own, row.count * parts) or (row.kind == "Repeat" and _equal(own, parts))):
+        once = row.kind == "Repeat" or (row.kind == "SharedRepeat" and field_name != "macs")
+        if not (_equal(own, row.count * parts) or (once and _equal(own, parts))):
             return False
     return all(_block_counts_hold(child) for child in row.children)
 

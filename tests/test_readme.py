@@ -97,8 +97,18 @@ def _in_order(expected: list[str], actual: str) -> bool:
 @pytest.mark.parametrize("command, comment, expected", readme_commands(), ids=[c for c, _, _ in readme_commands()])
 def test_readme_command(capsys, monkeypatch, tmp_path, command, comment, expected):
     monkeypatch.chdir(tmp_path)  # a plot's --out file lands here
-    code = main(shlex.split(command))
+    (tmp_path / "examples").symlink_to(README.parent / "examples")  # `symparams examples/gpt2.arch`
+    words = shlex.split(command)
+    target = None
+    if ">" in words:  # `symparams export ... > module.py`: the module's own run is tests/test_export.py's
+        target = tmp_path / words[words.index(">") + 1]
+        words = words[: words.index(">")]
+    code = main(words)
     out, err = capsys.readouterr()
+    if target is not None:
+        target.write_text(out)
+        assert code == 0 and "def build(" in out, err
+        return
     failing = bool(expected) and ERROR.match(expected[0]) is not None
     assert code == (2 if failing else 0), err
     printed = out + err

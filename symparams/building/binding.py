@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..base.errors import ArgumentError, ParseError, ShapeError
+from ..base.expr import is_number
 from ..language import syntax as S
 from ..layers import registry as R
 from .context import Context, Thunk
@@ -316,8 +317,21 @@ def convert(
         if isinstance(raw, str) and raw not in ("same", "valid", "true", "false"):
             return ctx.read_tensor(raw, node)
         raise ctx.error(f"{label} must be the name of a tensor bound earlier with 'name := ...'", node)
+    if param.kind == R.NUMBER:
+        if not isinstance(raw, (str, tuple)) and is_number(raw):
+            return raw
+        raise ctx.error(f"{label} must be a number", node)
     if param.kind == R.PADDING and raw in ("same", "valid"):
         return raw
+    if param.kind == R.PAIRS and not isinstance(raw, str):
+        refuse_decimal(node, label, ctx)
+        return _pairs(raw, label, node, spatial_rank, ctx)
+    if param.kind == R.INTS and not isinstance(raw, str):
+        refuse_decimal(node, label, ctx)
+        items = raw if isinstance(raw, tuple) else (raw,)
+        if any(isinstance(item, (tuple, str)) for item in items):
+            raise ctx.error(f"{label} takes numbers, not {ctx.snippet(node)}", node)
+        return tuple(whole(item, 0, label, node, ctx) for item in items)
     if isinstance(raw, str):
         raise ctx.error(f"{label} cannot be the keyword '{raw}'", node)
     refuse_decimal(node, label, ctx)
@@ -345,6 +359,25 @@ def _letters(param: R.Param, raw: Any, label: str, node: S.Value, ctx: Context) 
     )
 
 
+def _pairs(raw: Any, label: str, node: S.Value, spatial_rank: int, ctx: Context) -> tuple[Any, ...]:
+    """Per spatial axis a pair (before, after): `1` pads every side by 1, `(1,2)` axis by
+    axis, `((0,1),(0,1))` each side of each axis (Keras ZeroPadding2D's order)."""
+    items = raw if isinstance(raw, tuple) else (raw,) * spatial_rank
+    if isinstance(raw, tuple) and len(raw) != spatial_rank and spatial_rank > 0:
+        raise ctx.error(
+            f"{label} has {len(raw)} values but the input has {spatial_rank} spatial "
+            f"ax{'is' if spatial_rank == 1 else 'es'}",
+            node,
+        )
+    pairs = []
+    for item in items:
+        pair = item if isinstance(item, tuple) else (item, item)
+        if len(pair) != 2 or any(isinstance(v, (tuple, str)) for v in pair):
+            raise ctx.error(f"{label} takes per axis a number or a pair (before, after)", node)
+        pairs.append(tuple(whole(v, 0, label, node, ctx) for v in pair))
+    return tuple(pairs)
+
+
 def _per_axis(
     raw: Any, minimum: int, label: str, node: S.Value, spatial_rank: int, ctx: Context
 ) -> tuple[Any, ...]:
@@ -355,6 +388,8 @@ def _per_axis(
             f"ax{'is' if spatial_rank == 1 else 'es'}",
             node,
         )
+    if any(isinstance(item, tuple) for item in items):
+        raise ctx.error(f"{label} takes one value per spatial axis, not tuples inside a tuple", node)
     keyword = next((item for item in items if isinstance(item, str)), None)
     if keyword is not None:
         raise ctx.error(

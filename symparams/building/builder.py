@@ -338,14 +338,19 @@ FRAMEWORK_NAMES = {
     "multiheadattention": "MHA",
     "simplernn": "R",
     "identity": "id",
-    "leakyrelu": "relu",
-    "prelu": "relu",
+    "groupnormalization": "GN",
+    "groupnorm": "GN",
+    "instancenormalization": "IN",
+    "instancenorm": "IN",
+    "stochasticdepth": "DP",
+    "pixelshuffle": "D2S",
+    "pixelunshuffle": "S2D",
+    "upsampling": "UP",
     "selu": "elu",
     "swish": "silu",
-    "hardswish": "silu",
-    "mish": "silu",
+    "hardswish": "hswish",
     "hardtanh": "tanh",
-    "hardsigmoid": "sigmoid",
+    "hardsigmoid": "hsigmoid",
     "logsoftmax": "softmax",
 }
 _ACTIVATION_NOTE = (
@@ -356,7 +361,7 @@ _ACTIVATION_NOTE = (
 
 def suggestions(name: str, names: list[str]) -> tuple[list[str], tuple[str, ...]]:
     """The layer names a misspelt or framework-style one most likely means, best first
-    (`c` -> C, `ReLU` -> relu, `LeakyReLU` -> relu), and a note on why when it is a
+    (`c` -> C, `ReLU` -> relu, `SELU` -> elu), and a note on why when it is a
     framework name of ours in other words."""
     lower: dict[str, list[str]] = {}
     for known in names:
@@ -371,9 +376,6 @@ def suggestions(name: str, names: list[str]) -> tuple[list[str], tuple[str, ...]
         spec = R.lookup(meant)
         if spec is not None and not spec.params and spec.name.islower():
             notes = (_ACTIVATION_NOTE,)
-        if bare == "prelu":
-            prelu = "PReLU has parameters (one, or one per channel) that no layer of symparams counts"
-            notes = (prelu + "; relu gives the count without them.",)
     close = difflib.get_close_matches(key, list(lower), n=3)
     ordered = list(dict.fromkeys(first + [n for c in close for n in lower[c]]))
     return ordered[:3], notes

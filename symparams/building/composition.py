@@ -9,6 +9,9 @@ block row whose counts combine the parts' counts:
 - `[A | B]` builds every branch on the same input and concatenates on the last axis
   (torch.cat on channels, keras.layers.Concatenate(axis=-1)); `[A + B]` sums outputs
   of one shape (keras.layers.Add, a residual `x + f(x)`).
+- `[A * B]` multiplies outputs elementwise (torchvision's SqueezeExcitation `scale *
+  input`, keras.layers.Multiply): shapes broadcast as numpy's do on the channels-last
+  shapes, so a gate of shape (c) or (1, 1, c) scales every position of an (h, w, c).
 - `n[A]` is n copies of A side by side: n times A's parameters, n times its last axis.
 
 A block row's `count` is how many times it runs (n for `X*n` and `n[A]`, else 1). A
@@ -26,7 +29,7 @@ L*(8*d**2 + 7*d)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..base.errors import LimitError, SymparamsError
 from ..base.expr import (
@@ -72,6 +75,10 @@ def same_shape(a: Shape, b: Shape) -> bool:
 def _axis_name(rank: int, axis: int) -> str:
     names = AXIS_NAMES.get(rank, tuple(f"x{i}" for i in range(rank - 1)) + ("c",))
     return names[axis]
+
+
+def _is_one(size: Any) -> bool:
+    return bool(is_number(size) and size == 1)
 
 
 def times(row: LayerInfo, k: Expr) -> LayerInfo:
@@ -217,6 +224,8 @@ class CompositionForms(BuildSteps):
             rows.append(row)
         if term.kind == "concat":
             out, kind = self.concat_shape(term, outs), "Concat"
+        elif term.kind == "mul":
+            out, kind = self.product_shape(term, outs), "Multiply"
         else:
             out, kind = self.sum_shape(term, outs), "Add"
         return out, bracketed(self.block(term, kind, out, rows, index, depth))
@@ -254,6 +263,46 @@ class CompositionForms(BuildSteps):
         for j in range(1, len(outs)):
             self._agree(term, outs, 0, j, range(len(outs[0])), "a sum of branches needs equal shapes")
         return outs[0]
+
+    def product_shape(self, term: S.Branches, outs: list[Shape]) -> Shape:
+        """A product of branches broadcasts as numpy on the channels-last shapes: axes are
+        matched from the last (channel) one, and a missing axis or an axis of 1 stretches
+        to the other's. So a gate (c), or (1, 1, c), scales every position of (h, w, c)
+        (torch's [c, 1, 1] against [c, h, w]; Keras's (1, 1, c) against (h, w, c))."""
+        rule = (
+            "a product broadcasts: matched from the channel axis, each axis must be equal "
+            "or 1 in one of the branches (a gate of shape (c) or (1, 1, c) scales every position)"
+        )
+        result = outs[0]
+        for j in range(1, len(outs)):
+            result = self._broadcast(term, outs, result, j, rule)
+        return result
+
+    def _broadcast(self, term: S.Branches, outs: list[Shape], left: Shape, j: int, rule: str) -> Shape:
+        right = outs[j]
+        rank = max(len(left), len(right))
+        a = (None,) * (rank - len(left)) + tuple(left)
+        b = (None,) * (rank - len(right)) + tuple(right)
+        out: list[Any] = []
+        pending = []
+        for axis, (x, y) in enumerate(zip(a, b)):
+            if x is None or (y is not None and _is_one(x)):
+                out.append(y)
+            elif y is None or _is_one(y) or provably_equal(x, y):
+                out.append(x)
+            elif is_int(x) and is_int(y):
+                raise self._mismatch(term, outs, 0, j, rule)
+            else:
+                holds = sympy.Eq(x, y)
+                if is_false(holds) or (x - y).is_number:
+                    raise self._mismatch(term, outs, 0, j, rule)
+                name = _axis_name(rank, axis)
+                pending.append(
+                    Condition(holds, f"needs branches 1 and {j + 1} to agree on axis {name}: {x} = {y}")
+                )
+                out.append(x)
+        self.settle(pending, term)
+        return tuple(out)
 
     def _mismatch(self, term: S.Branches, outs: list[Shape], i: int, j: int, rule: str) -> SymparamsError:
         c = self.ctx.convention

@@ -141,7 +141,7 @@ class Unparser(S.Visitor):
         return f"{self.value(node.count, parens=True)}[{self.visit(node.body)}]"
 
     def visit_Branches(self, node: S.Branches) -> str:
-        glue = {"concat": " | ", "add": " + "}.get(node.kind, "")
+        glue = {"concat": " | ", "add": " + ", "mul": " * "}.get(node.kind, "")
         return glue.join(self.visit(chain) for chain in node.chains)
 
     def visit_Layer(self, node: S.Layer) -> str:

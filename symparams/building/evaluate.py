@@ -55,7 +55,12 @@ class Evaluator(S.Visitor):
         left, right = self.operand(node.left, env), self.operand(node.right, env)
         try:
             value = self.ctx.numbers.arithmetic(
-                node.op, left, right, kind != R.RATE, self.ctx.conditions, lambda: self.ctx.snippet(node)
+                node.op,
+                left,
+                right,
+                kind not in (R.RATE, R.NUMBER),
+                self.ctx.conditions,
+                lambda: self.ctx.snippet(node),
             )
         except SymparamsError as err:
             raise self.ctx.at(err, node) from None

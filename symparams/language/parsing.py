@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from contextlib import suppress
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,7 @@ _TERMINAL_WORDS = {
     "DEF_HEAD": "a definition",
     "BIND_HEAD": "a tensor binding",
     "REPLICAS": "a count",
+    "MUL": "'*'",
     "_SEMI": "';'",
     "$END": "end of input",
 }
@@ -68,6 +70,57 @@ def grammar_text() -> str:
 
 PARSER_OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
 
+# The text being parsed, comments blanked, for `_retag_star` (lark hands a lexer callback
+# only the token).
+_CODE: ContextVar[str] = ContextVar("symparams_code", default="")
+_NAME_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
+_COUNT_TEXT = re.compile(r"[A-Za-z0-9_.\s+\-*/^()]*")
+_REPLICAS_AHEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|[0-9](_?[0-9])*)\s*\[")
+
+
+def is_branch_product(code: str, pos: int) -> bool:
+    """Whether the '*' at `pos` multiplies branches (`[A * B]`) rather than repeats.
+
+    Only what follows it decides, and only where the text could not be a count, which
+    is a number, a name or a parenthesised arithmetic expression: a layer with
+    parentheses (`* H(8)`), a bracket (`* [A | B]`, `* 2[A]`) or a parenthesised chain
+    that holds a layer call or a bracket (`* (GAP-H(8)-sigmoid)`). So `[A * n]`,
+    `[A * sigmoid]` and `[A * (a-b)]` stay repetitions, as they always were.
+
+    >>> is_branch_product("[id * (GAP-H(8))]", 4), is_branch_product("[X * (k+1)]", 3)
+    (True, False)
+    """
+    # Matched in place, never sliced: a long text with many '*' stays linear.
+    i = pos + 1
+    while i < len(code) and code[i].isspace():
+        i += 1
+    if i >= len(code):
+        return False
+    if code[i] == "[" or _NAME_CALL.match(code, i) or _REPLICAS_AHEAD.match(code, i):
+        return True
+    if code[i] != "(":
+        return False
+    depth = 0
+    for j in range(i, len(code)):
+        ch = code[j]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0:
+                inside = code[i + 1 : j]
+                return _COUNT_TEXT.fullmatch(inside) is None or _NAME_CALL.search(inside) is not None
+    return False
+
+
+def _retag_star(token: Token) -> Token:
+    if is_branch_product(_CODE.get(), token.start_pos or 0):
+        return Token.new_borrow_pos("MUL", token.value, token)
+    return token
+
+
+_CALLBACKS = {"STAR": _retag_star}
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
@@ -84,13 +137,17 @@ def _parser() -> Lark:
     if path is not None and _trusted(path):
         try:
             with open(path, "rb") as handle:
+                # The saved options hold `_CALLBACKS` by reference (pickle names the function).
                 return Lark.load(handle)
         except Exception:  # noqa: BLE001, S110  (missing, truncated or foreign: rebuild and replace it)
             pass
-    parser = Lark(grammar, **PARSER_OPTIONS)
+    parser = Lark(grammar, lexer_callbacks=_CALLBACKS, **PARSER_OPTIONS)
     if path is not None:
         _save_parser(parser, path)
     return parser
+
+
+_SOURCE = Path(__file__).read_text("utf-8") if Path(__file__).is_file() else ""
 
 
 def parser_cache_path(grammar: str) -> Path | None:
@@ -102,7 +159,9 @@ def parser_cache_path(grammar: str) -> Path | None:
     if os.environ.get("SYMPARAMS_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    key = "\0".join([grammar, lark.__version__, sys.version, repr(sorted(PARSER_OPTIONS.items()))])
+    # This module's own text is in the key too: the saved parser holds the lexer callbacks
+    # by name, so a parser saved by another version of this module must not be loaded.
+    key = "\0".join([grammar, lark.__version__, sys.version, repr(sorted(PARSER_OPTIONS.items())), _SOURCE])
     return Path(base) / "symparams" / f"parser-{hashlib.sha256(key.encode()).hexdigest()[:32]}.lark"
 
 
@@ -143,10 +202,14 @@ def parse_program(text: str) -> S.Program:
     'O'
     """
     _check_limits(text)
+    code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
+    token = _CODE.set(code)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as err:
         raise _translate(err, text) from None
+    finally:
+        _CODE.reset(token)
     _check_operator_depth(tree, text)
     try:
         return _ToSyntax().transform(tree)
@@ -382,6 +445,9 @@ class _ToSyntax(Transformer):
 
     def add(self, meta, children):
         return S.Branches(*_span(meta), "add", tuple(children))
+
+    def mul(self, meta, children):
+        return S.Branches(*_span(meta), "mul", tuple(c for c in children if not isinstance(c, Token)))
 
     def replicate(self, meta, children):
         token, body = children

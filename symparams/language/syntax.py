@@ -99,7 +99,7 @@ class Repeat(Node):
 
 @dataclass(frozen=True)
 class Branches(Node):
-    kind: str  # "single", "concat" or "add"
+    kind: str  # "single", "concat", "add" or "mul"
     chains: tuple[Chain, ...]
 
 

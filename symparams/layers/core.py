@@ -23,7 +23,9 @@ from ..base.expr import (
     provably_equal,
 )
 from .registry import (
+    INTS,
     PADDING,
+    PAIRS,
     RATE,
     SPATIAL0,
     LayerCall,
@@ -283,11 +285,29 @@ def adaptive_max_pool(call: LayerCall) -> LayerOut:
     return LayerOut(tuple(call.args.o) + (call.channels,), f"AdaptiveMaxPool{dims}")
 
 
-@register("Z", "ZeroPad", params=(Param("p", SPATIAL0),))
+@register("Z", "ZeroPad", params=(Param("p", PAIRS, None), Param("pad", INTS, None)))
 def zero_pad(call: LayerCall) -> LayerOut:
-    """Zero padding: every spatial axis grows by 2p."""
+    """Zero padding: each spatial axis grows by what is added before and after it.
+
+    `p` is per axis in the text's order, an integer for both sides or a pair (Keras's
+    `ZeroPadding2D(((top, bottom), (left, right)))`); `pad` is torch's list, last axis
+    first (`nn.ZeroPad2d((left, right, top, bottom))`, `F.pad`)."""
     dims = need_spatial(call, "Z")
-    out = tuple(x + 2 * p for x, p in zip(call.spatial, call.args.p))
+    a, rank = call.args, len(call.spatial)
+    if (a.p is None) == (a.pad is None):
+        raise ShapeError(
+            "takes its padding as p (per axis, Keras's order) or pad (torch's order), one of them"
+        )
+    pairs = a.p
+    if a.pad is not None:
+        if len(a.pad) % 2 or len(a.pad) > 2 * rank:
+            raise ShapeError(
+                f"pad takes pairs (before, after), last axis first, for at most {rank} axes: "
+                f"got {len(a.pad)} values"
+            )
+        given = [tuple(a.pad[i : i + 2]) for i in range(0, len(a.pad), 2)][::-1]
+        pairs = ((0, 0),) * (rank - len(given)) + tuple(given)
+    out = tuple(x + before + after for x, (before, after) in zip(call.spatial, pairs))
     return LayerOut(out + (call.channels,), f"ZeroPad{dims}")
 
 
@@ -307,6 +327,13 @@ def tokens(call: LayerCall) -> LayerOut:
 def _dense(call: LayerCall, kind: str) -> LayerOut:
     a = call.args
     out: tuple[Expr, ...]
+    if call.rank >= 3 and not a.get("flat", True):
+        # On the last axis of every position: Keras's Dense on a 4-D tensor, torch's
+        # Linear on channels-last (ConvNeXt, Swin). FLOPs per position, as
+        # FlopCounterMode counts the Linear on its flattened (∏ spatial, c) view.
+        weights, biases = call.channels * a.n, a.n if a.bias else 0
+        macs = product(call.spatial) * weights
+        return LayerOut(tuple(call.spatial) + (a.n,), kind, weights, biases, macs=macs)
     if call.rank == 2:  # a sequence: per position, like nn.Linear and Keras Dense
         fan_in, out = call.channels, (call.shape[0], a.n)
     else:  # a vector, or an image/volume flattened first (the seeds' notation)
@@ -317,9 +344,10 @@ def _dense(call: LayerCall, kind: str) -> LayerOut:
     return LayerOut(out, kind, weights, biases, macs=weights + biases)
 
 
-@register("H", "Dense", params=(size("n"), flag("bias", True)))
+@register("H", "Dense", params=(size("n"), flag("bias", True), flag("flat", True)))
 def dense(call: LayerCall) -> LayerOut:
-    """Dense layer: in·n weights + n biases; flattens images, acts per position on sequences."""
+    """Dense layer: in·n weights + n biases; flattens images (flat=false: per position on
+    the last axis), acts per position on sequences."""
     return _dense(call, "Dense")
 
 
@@ -329,15 +357,19 @@ def dropout(call: LayerCall) -> LayerOut:
     return LayerOut(call.shape, "Dropout")
 
 
-@register("BN", "BatchNorm", params=(flag("affine", True),))
+@register("BN", "BatchNorm", params=(flag("affine", True), flag("scale", True), flag("center", True)))
 def batch_norm(call: LayerCall) -> LayerOut:
     """Batch normalisation over the last axis.
 
     torch counts γ, β (2c); the running statistics are buffers, not parameters.
     keras counts γ, β trainable and the moving mean and variance (2c) non-trainable.
+    `scale=false` drops γ, `center=false` β (Keras's options; torch's affine is both at
+    once, and its formula without one of them is the natural one, LANGUAGE.md §5).
     """
     c = call.channels
-    weights, biases = (c, c) if call.args.affine else (0, 0)
+    a = call.args
+    weights = c if a.affine and a.scale else 0
+    biases = c if a.affine and a.center else 0
     moving = 2 * c if call.convention == "keras" else 0
     dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
     # Mult-Adds as torchinfo: γ and β once per sample; running statistics are buffers.

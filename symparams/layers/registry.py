@@ -31,6 +31,9 @@ CHOICE = "choice"  # one keyword of `choices`
 # bound as the letters, in `choices` order ("qkvo" for true, "" for false)
 LETTERS = "letters"
 TENSOR = "tensor"  # the name of a tensor of a graph (`memory=enc`): the layer receives its shape
+NUMBER = "number"  # any number, negative and fractional too (a scale, an offset, a slope)
+PAIRS = "pairs"  # per spatial axis an integer >= 0 or a pair (before, after): ((t, b), (l, r))
+INTS = "ints"  # an integer >= 0 or a flat tuple of them (torch's F.pad list)
 
 
 @dataclass(frozen=True)
