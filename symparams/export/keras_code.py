@@ -37,6 +37,7 @@ from .common import (
     snake,
     stem,
     variant_suffix,
+    zero_pad_pairs,
 )
 
 Shape = tuple[int, ...]
@@ -977,7 +978,7 @@ def _adaptive_pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) ->
 
 @keras_layer("Z")
 def _zero_pad(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    return [f"layers.ZeroPadding{dims(shape)}({literal(ints(row.args['p']))}, {name('')})"]
+    return [f"layers.ZeroPadding{dims(shape)}({pairs(zero_pad_pairs(row, len(shape) - 1))}, {name('')})"]
 
 
 @keras_layer("SEQ")

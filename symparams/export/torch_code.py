@@ -38,6 +38,7 @@ from .common import (
     single,
     stem,
     variant_suffix,
+    zero_pad_pairs,
 )
 
 Shape = tuple[int, ...]
@@ -937,8 +938,7 @@ def _adaptive_pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("Z")
 def _zero_pad(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    p = ints(row.args["p"])
-    pads = torch_pads([(q, q) for q in p])
+    pads = torch_pads(zero_pad_pairs(row, len(shape) - 1))
     return on_layout(f"nn.ZeroPad{dims(shape)}({pads})", shape, w)
 
 
