@@ -30,7 +30,30 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.arch"))
 EXPECTED = ROOT / "tests" / "expected"
 # Values of the examples' symbols: a sequence length, and gpt.arch's sizes.
-VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2}
+VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2, "s": 16}
+# The examples with a layer or form no exporter writes yet: the export refuses them with
+# ExportError (never silently). Strict, so an exporter added flags its line here.
+NOT_EXPORTED = {
+    "convnext_t": "no exporter for LS yet",
+    "efficientnet_b0": "no exporter for [id * ...] (Multiply) yet",
+    "mobilenet_v3_large": "no exporter for hswish yet",
+    "regnety_400mf": "no exporter for [id * ...] (Multiply) yet",
+    "deepseek_v3": "no exporter for MLA yet",
+    "nasnet_large": "no exporter for named tensors (graphs) yet",
+    "nasnet_mobile": "no exporter for named tensors (graphs) yet",
+    "transformer_base": "no exporter for named tensors and XA yet",
+}
+# Exported to PyTorch only, so far.
+NOT_EXPORTED_KERAS = {"mamba_130m": "no Keras exporter for Mamba yet"}
+EXPORTABLE = [p for p in EXAMPLES if p.stem not in NOT_EXPORTED]
+
+
+def example_param(path: Path, framework: str):
+    if path.stem in NOT_EXPORTED or (framework == "keras" and path.stem in NOT_EXPORTED_KERAS):
+        reason = NOT_EXPORTED.get(path.stem) or NOT_EXPORTED_KERAS[path.stem]
+        mark = pytest.mark.xfail(strict=True, raises=ExportError, reason=reason)
+        return pytest.param(path, framework, id=f"{path.stem}-{framework}", marks=mark)
+    return pytest.param(path, framework, id=f"{path.stem}-{framework}")
 
 
 def example(path: Path, convention: str):
@@ -46,10 +69,19 @@ def assert_agrees(net, framework: str) -> None:
 
 # ---------------------------------------------------------------- every example, both frameworks
 @pytest.mark.frameworks
-@pytest.mark.parametrize("framework", ["torch", "keras"])
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize(
+    "path,framework", [example_param(p, f) for p in EXAMPLES for f in ("torch", "keras")]
+)
 def test_every_example_builds_and_agrees(path, framework):
     assert_agrees(example(path, framework), framework)
+
+
+@pytest.mark.parametrize("stem", sorted(NOT_EXPORTED))
+def test_examples_not_exported_yet_are_refused_by_name(stem):
+    """An example no exporter writes yet is refused with a message naming the layer or form."""
+    for framework, to in (("torch", to_torch), ("keras", to_keras)):
+        with pytest.raises(ExportError, match="no (PyTorch |Keras )?exporter"):
+            to(example(ROOT / "examples" / f"{stem}.arch", framework))
 
 
 # ---------------------------------------------------------------- every layer and option
@@ -112,6 +144,41 @@ SEQUENCE_CASES = [
     "I(8,8,3)-[id]",
     "I(8,8,3)-id",
     "I(12,6)-D(0.5)-F-O(3)",
+    "I(10,16)-GeGLU(24)-H(16)",
+    "I(10,16)-GeGLU(24,bias=false)",
+    "I(10,16)-TB(4,32,mlp=geglu,bias=false)",
+    "I(10,16)-H(1)-SQ",
+    "I(8,8,6)-[CH(0,2) | CH(2,6)-C(4,1)]-SHUF(3)",
+    "I(8,8,6)-CHUNK(3,1)-C(2,1)",
+    "I(10,6)-CH(1,4)-SHUF(3)-CHUNK(3,2)",
+    "I(8,8,3)-S2D(2)-C(4,1)-D2S(2)",
+    "I(7,9,3)-S2D(2,pad=true)",
+    "I(4,4,3)-UP(2)-UP((2,3))-RS((5,7))",
+    "I(6,3)-UP(2)",
+    "I(13,11,3)-Z(pad=(1,2,3,4))-C(2,3)",
+    "I(10,16)-RT(12)-RT(8,norm=ln)-RT(4,norm=rms)-RB(32,4)-H(4)",
+    "I(8,8,6)-WMSA(2,win=4)-PM",
+    "I(9,7,6)-WMSA(3,win=4,shift=2)-PM(v2=true)",
+    "I(8,8,4)-WMSA(2,win=(4,2),shift=(1,1),pos=cpb,bias=false)-WMSA(2,win=4,pos=none)",
+    "I(10,16)-MHA(4,bias=qkv)",
+    "I(10,16)-MHA(4,kv=2,bias=qvo)",
+    "I(10,16)-MHA(4,k=8,kv=2,bias=false,qknorm=head)",
+    "I(10,16)-MHA(4,qknorm=full)",
+    "I(10,16)-MHA(4,k=6,kv=1,qknorm=head,qknorm_kind=ln)",
+    "I(10,16)-MHA(4,qknorm=full,qknorm_kind=ln,qknorm_bias=false)",
+    "I(10,16)-TB(4,32,k=8,kv=2,norm=rms,mlp=swiglu,bias=false,qknorm=head)",
+    "I(10,16)-TB(4,32,qknorm=full,norm_bias=false)",
+    "I(10,16)-TB(4,32,attn_bias=qkv,bias=false)",
+    "I(10,16)-TB(4,32,place=post)",
+    "I(10,16)-TB(4,32,place=sandwich,norm=rms)",
+    "I(10,16)-TB(4,32,place=out,norm=rms)",
+    "I(10,16)-TB(4,32,parallel=1)",
+    "I(10,16)-TB(4,32,parallel=2,mlp=geglu)",
+    "I(10,16)-MoE(4,2,24)",
+    "I(10,16)-MoE(4,1,24,mlp=gelu,bias=true,shared=2,shared_ff=8,router_bias=true)",
+    "I(10,16)-MoE(3,2,8,mlp=geglu,shared=1)",
+    "I(10,16)-TB(4,32,experts=4,topk=2,norm=rms,bias=false)",
+    "I(10,16)-W(3)-W(2,5)-W(2,3,4)-H(4)",
 ]
 
 
@@ -138,6 +205,26 @@ def test_tied_weights_inside_blocks(text):
     assert_agrees(symparams.parse(text), "torch")
     assert "TiedLinear.tie(self)" in to_torch(symparams.parse(text))
     with pytest.raises(ExportError, match="in the main chain"):
+        to_keras(symparams.parse(text, convention="keras"))
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("text", ["I(10,16)-TB(4,32)**3", "I(10,16)-(H(16)-relu)**2-H(3)"])
+def test_shared_repetition_is_one_module_applied_n_times(text):
+    """X**n in torch: `Shared(module, n)`; Keras refuses it by name (not written yet)."""
+    assert_agrees(symparams.parse(text), "torch")
+    assert "Shared(" in to_torch(symparams.parse(text))
+    with pytest.raises(ExportError, match="no Keras exporter for SharedRepeat"):
+        to_keras(symparams.parse(text, convention="keras"))
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize(
+    "text", ["I(6,8)-Mamba", "I(6,8)-Mamba(4,expand=3,conv=2,dt=3,bias=true,conv_bias=false)"]
+)
+def test_mamba_exports_to_torch(text):
+    assert_agrees(symparams.parse(text), "torch")
+    with pytest.raises(ExportError, match="no Keras exporter for the layer Mamba"):
         to_keras(symparams.parse(text, convention="keras"))
 
 
@@ -181,7 +268,13 @@ def test_random_nestings_export_to_both_frameworks(data):
 
 
 # ---------------------------------------------------------------- the code itself
-GOLDEN = [("mnist_cnn", "torch"), ("mnist_cnn", "keras"), ("resnet18", "torch"), ("gpt2", "keras"), ("gpt2", "torch")]
+GOLDEN = [
+    ("mnist_cnn", "torch"),
+    ("mnist_cnn", "keras"),
+    ("resnet18", "torch"),
+    ("gpt2", "keras"),
+    ("gpt2", "torch"),
+]
 
 
 def exported(stem: str, framework: str) -> str:
@@ -201,8 +294,8 @@ def test_export_matches_the_golden_file(stem, framework):
 
 def test_exported_modules_pass_ruff(tmp_path):
     ruff = [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else ["ruff"]
-    for path in EXAMPLES:
-        for framework in ("torch", "keras"):
+    for path in EXPORTABLE:
+        for framework in ("torch",) if path.stem in NOT_EXPORTED_KERAS else ("torch", "keras"):
             net = example(path, framework)
             source = (to_torch if framework == "torch" else to_keras)(net, "Net")
             target = tmp_path / f"{path.stem}_{framework}.py"
@@ -244,7 +337,15 @@ def test_readme_resnet50_command(tmp_path, framework, expected, count):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch"}
     with open(tmp_path / "resnet50.py", "w") as out:
         subprocess.run(
-            [sys.executable, "-m", "symparams", "export", str(ROOT / "examples/resnet50.arch"), "--to", framework],
+            [
+                sys.executable,
+                "-m",
+                "symparams",
+                "export",
+                str(ROOT / "examples/resnet50.arch"),
+                "--to",
+                framework,
+            ],
             stdout=out,
             check=True,
             env=env,
@@ -289,8 +390,12 @@ def test_check_exits_1_on_a_difference(capsys, monkeypatch):
 
 def test_export_prints_the_module(capsys):
     code, out, _ = run_cli(capsys, "export", "I(28,28,1)-C(8,3)-relu-F-O(10)", "--to", "torch")
-    assert code == 0 and out.startswith('"""Net, exported by symparams from:\n\n    I(28,28,1)-C(8,3)-relu-F-O(10)')
-    code, out, _ = run_cli(capsys, "export", "I(t)-E(10,4)", "--to", "keras", "--subs", "t=5", "--name", "Tiny")
+    assert code == 0 and out.startswith(
+        '"""Net, exported by symparams from:\n\n    I(28,28,1)-C(8,3)-relu-F-O(10)'
+    )
+    code, out, _ = run_cli(
+        capsys, "export", "I(t)-E(10,4)", "--to", "keras", "--subs", "t=5", "--name", "Tiny"
+    )
     assert code == 0 and "INPUT_SHAPE = (5,)" in out and 'name="tiny"' in out
 
 
@@ -314,7 +419,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
 @pytest.mark.parametrize("framework,package", [("torch", "torch"), ("keras", "keras")])
 def test_a_missing_framework_names_the_package(capsys, monkeypatch, framework, package):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a)
+    )
     code, out, err = run_cli(capsys, "check", "I(8)-H(4)", "--to", framework)
     assert code == 2 and out == ""
     assert f"pip install 'symparams[{framework}]'" in err and err.count("\n") == 1

@@ -63,12 +63,19 @@ class ExportError(SymparamsError):
     headline = "Cannot export"
 
 
+def flat(value: Any) -> list[Any]:
+    """An argument's values, nested tuples (Z's pairs) flattened."""
+    if isinstance(value, tuple):
+        return [item for part in value for item in flat(part)]
+    return [value]
+
+
 def numeric_network(net: Network) -> None:
     """Refuse a network with free symbols left, naming them."""
     names: set[str] = {s.name for s in net.free_symbols}
     for row in net.walk():
         for value in row.args.values():
-            for item in value if isinstance(value, tuple) else (value,):
+            for item in flat(value):
                 if item is not None and not isinstance(item, bool):
                     names |= {s.name for s in free_symbols(item)}
         names |= {s.name for s in free_symbols(row.count)}
@@ -207,6 +214,17 @@ def single(row: LayerInfo) -> LayerInfo:
     return replace(
         row, weights=row.weights / k, biases=row.biases / k, non_trainable=row.non_trainable / k, count=1
     )
+
+
+def zero_pad_pairs(row: LayerInfo, rank: int) -> list[tuple[int, int]]:
+    """Z's padding as (before, after) per spatial axis, from `p` (the text's order) or `pad`
+    (torch's: last axis first)."""
+    a = row.args
+    if a["p"] is not None:
+        return [(num(b), num(e)) for b, e in a["p"]]
+    pad = ints(a["pad"])
+    given = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)][::-1]
+    return [(0, 0)] * (rank - len(given)) + given
 
 
 def safe(text: str) -> str:

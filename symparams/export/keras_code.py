@@ -37,6 +37,7 @@ from .common import (
     snake,
     stem,
     variant_suffix,
+    zero_pad_pairs,
 )
 
 Shape = tuple[int, ...]
@@ -115,6 +116,298 @@ class SwiGLU(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return self.gate.compute_output_shape(input_shape)
+''',
+    "GeGLU": '''
+class GeGLU(layers.Layer):
+    """The gated half of a GeGLU MLP (Gemma): gelu(x W_gate) * (x W_up)."""
+
+    def __init__(self, n, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = layers.Dense(n, use_bias=use_bias, name="gate")
+        self.up = layers.Dense(n, use_bias=use_bias, name="up")
+
+    def build(self, input_shape):
+        self.gate.build(input_shape)
+        self.up.build(input_shape)
+
+    def call(self, x):
+        return ops.gelu(self.gate(x), approximate=True) * self.up(x)
+
+    def compute_output_shape(self, input_shape):
+        return self.gate.compute_output_shape(input_shape)
+''',
+    "Attention": '''
+class Attention(layers.Layer):
+    """Self-attention with heads of width k, kv key/value heads, a bias on the projections
+    named in `bias` (of q, k, v, o), and optionally a norm of queries and keys: qknorm="head"
+    over a head's width, one norm shared by the heads (Qwen3); "full" over the whole
+    projection (OLMo-2). Keras's MultiHeadAttention has none of these options."""
+
+    def __init__(
+        self, c, heads, k, kv, bias="qkvo", qknorm="none", norm="rms", norm_bias=True, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        self.heads, self.kv, self.width, self.qknorm = heads, kv, k, qknorm
+        self.q = layers.Dense(heads * k, use_bias="q" in bias, name="q")
+        self.k = layers.Dense(kv * k, use_bias="k" in bias, name="k")
+        self.v = layers.Dense(kv * k, use_bias="v" in bias, name="v")
+        self.o = layers.Dense(c, use_bias="o" in bias, name="o")
+        self.norms = []
+        if qknorm != "none":
+            for part in ("q_norm", "k_norm"):
+                if norm == "rms":
+                    self.norms.append(layers.RMSNormalization(name=part))
+                else:
+                    self.norms.append(layers.LayerNormalization(center=norm_bias, name=part))
+
+    def build(self, input_shape):
+        for dense in (self.q, self.k, self.v):
+            dense.build(input_shape)
+        self.o.build((*input_shape[:-1], self.heads * self.width))
+        if self.qknorm == "head":
+            for norm in self.norms:
+                norm.build((None, None, None, self.width))
+        elif self.qknorm == "full":
+            self.norms[0].build((None, None, self.heads * self.width))
+            self.norms[1].build((None, None, self.kv * self.width))
+
+    def call(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        if self.qknorm == "full":
+            q, k = self.norms[0](q), self.norms[1](k)
+        b, t = ops.shape(x)[0], ops.shape(x)[1]
+        q = ops.reshape(q, (b, t, self.heads, self.width))
+        k = ops.reshape(k, (b, t, self.kv, self.width))
+        v = ops.reshape(v, (b, t, self.kv, self.width))
+        if self.qknorm == "head":
+            q, k = self.norms[0](q), self.norms[1](k)
+        k = ops.repeat(k, self.heads // self.kv, axis=2)
+        v = ops.repeat(v, self.heads // self.kv, axis=2)
+        y = ops.dot_product_attention(q, k, v)
+        return self.o(ops.reshape(y, (b, t, self.heads * self.width)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "Expert": '''
+class Expert(layers.Layer):
+    """One expert's MLP c -> ff -> c: gated (swiglu, geglu: act(x W_gate) * (x W_up)) or plain."""
+
+    def __init__(self, c, ff, mlp="swiglu", use_bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.mlp = mlp
+        self.gate = layers.Dense(ff, use_bias=use_bias, name="gate") if mlp in ("swiglu", "geglu") else None
+        self.up = layers.Dense(ff, use_bias=use_bias, name="up")
+        self.down = layers.Dense(c, use_bias=use_bias, name="down")
+
+    def build(self, input_shape):
+        if self.gate is not None:
+            self.gate.build(input_shape)
+        self.up.build(input_shape)
+        self.down.build((*input_shape[:-1], self.up.units))
+
+    def call(self, x):
+        if self.gate is not None:
+            act = ops.silu if self.mlp == "swiglu" else ops.gelu
+            return self.down(act(self.gate(x)) * self.up(x))
+        return self.down(layers.Activation(self.mlp)(self.up(x)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "MoE": '''
+class MoE(layers.Layer):
+    """A router (c -> E) and E experts, of which k run for each token (weighted by the router's
+    softmax), plus `shared` experts every token runs. Written as a loop over all experts:
+    the counts and shapes of the real thing, not its speed."""
+
+    def __init__(
+        self, c, experts, k, ff, mlp="swiglu", use_bias=False, shared=0, shared_ff=None,
+        router_bias=False, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        self.k = k
+        self.router = layers.Dense(experts, use_bias=router_bias, name="router")
+        self.experts = [Expert(c, ff, mlp, use_bias, name=f"expert{i}") for i in range(experts)]
+        self.shared = [Expert(c, shared_ff or ff, mlp, use_bias, name=f"shared{i}") for i in range(shared)]
+
+    def build(self, input_shape):
+        self.router.build(input_shape)
+        for expert in self.experts + self.shared:
+            expert.build(input_shape)
+
+    def call(self, x):
+        weights, chosen = ops.top_k(ops.softmax(self.router(x)), self.k)
+        out = ops.zeros_like(x)
+        for expert in self.shared:
+            out = out + expert(x)
+        for i, expert in enumerate(self.experts):
+            gate = ops.sum(weights * ops.cast(ops.equal(chosen, i), weights.dtype), axis=-1, keepdims=True)
+            out = out + gate * expert(x)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "ChannelSlice": '''
+class ChannelSlice(layers.Layer):
+    """Channels a .. b-1 (CH(a, b), or one chunk of CHUNK(n, i))."""
+
+    def __init__(self, a, b, **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b = a, b
+
+    def call(self, x):
+        return x[..., self.a : self.b]
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.b - self.a)
+''',
+    "ChannelShuffle": '''
+class ChannelShuffle(layers.Layer):
+    """ShuffleNet's channel shuffle in g groups: reshape (g, c/g), swap, reshape back."""
+
+    def __init__(self, g, **kwargs):
+        super().__init__(**kwargs)
+        self.g = g
+
+    def call(self, x):
+        shape = tuple(ops.shape(x))
+        y = ops.reshape(x, (-1, *shape[1:-1], self.g, shape[-1] // self.g))
+        return ops.reshape(ops.swapaxes(y, -1, -2), (-1, *shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "SpaceToDepth": '''
+class SpaceToDepth(layers.Layer):
+    """Each r x r block of pixels into the channels (zero-padded to a multiple of r first)."""
+
+    def __init__(self, r, **kwargs):
+        super().__init__(**kwargs)
+        self.r = r
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        r = self.r
+        x = ops.pad(x, ((0, 0), (0, -h % r), (0, -w % r), (0, 0)))
+        y = ops.reshape(x, (-1, (h + r - 1) // r, r, (w + r - 1) // r, r, c))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(y, (-1, (h + r - 1) // r, (w + r - 1) // r, r * r * c))
+
+    def compute_output_shape(self, input_shape):
+        _, h, w, c = input_shape
+        return (input_shape[0], -(-h // self.r), -(-w // self.r), c * self.r * self.r)
+''',
+    "DepthToSpace": '''
+class DepthToSpace(layers.Layer):
+    """The channels into r x r blocks of pixels (PixelShuffle)."""
+
+    def __init__(self, r, **kwargs):
+        super().__init__(**kwargs)
+        self.r = r
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        r = self.r
+        y = ops.reshape(x, (-1, h, w, r, r, c // (r * r)))
+        y = ops.transpose(y, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(y, (-1, h * r, w * r, c // (r * r)))
+
+    def compute_output_shape(self, input_shape):
+        _, h, w, c = input_shape
+        return (input_shape[0], h * self.r, w * self.r, c // (self.r * self.r))
+''',
+    "WindowAttention": '''
+class WindowAttention(layers.Layer):
+    """Swin's (shifted) window attention on (batch, h, w, c): padded to whole windows, rolled
+    by `shift`, attention inside each window with a learned bias per relative position
+    (a table, or V2's small MLP of the relative coordinates, with its logit scale), rolled
+    back and cropped. The mask between the parts of a shifted window and V2's cosine
+    attention are left out: the counts and shapes, not the exact model."""
+
+    def __init__(self, c, heads, win, shift=(0, 0), pos="table", use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.c, self.heads, self.win, self.shift, self.pos = c, heads, win, shift, pos
+        m0, m1 = win
+        self.qkv = layers.Dense(3 * c, use_bias=use_bias, name="qkv")
+        self.proj = layers.Dense(c, use_bias=use_bias, name="proj")
+        cells = [(i, j) for i in range(m0) for j in range(m1)]
+        self.index = [[(a - c_) * (2 * m1 - 1) + b - d + (m0 - 1) * (2 * m1 - 1) + m1 - 1 for c_, d in cells]
+                      for a, b in cells]  # fmt: skip
+        self.coords = [[float(i), float(j)] for i in range(1 - m0, m0) for j in range(1 - m1, m1)]
+        if pos == "table":
+            self.table = self.add_weight(shape=((2 * m0 - 1) * (2 * m1 - 1), heads), initializer="zeros")
+        elif pos == "cpb":
+            self.cpb = [layers.Dense(512, activation="relu", name="cpb1"),
+                        layers.Dense(heads, use_bias=False, name="cpb2")]  # fmt: skip
+            self.logit_scale = self.add_weight(shape=(heads, 1, 1), initializer="zeros", name="logit_scale")
+
+    def build(self, input_shape):
+        self.qkv.build((None, self.c))
+        self.proj.build((None, self.c))
+        if self.pos == "cpb":
+            self.cpb[0].build((None, 2))
+            self.cpb[1].build((None, 512))
+
+    def position_bias(self):
+        if self.pos == "table":
+            table = self.table
+        elif self.pos == "cpb":
+            table = self.cpb[1](self.cpb[0](ops.convert_to_tensor(self.coords)))
+        else:
+            return None
+        return ops.transpose(ops.take(table, ops.convert_to_tensor(self.index), axis=0), (2, 0, 1))
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        (m0, m1), (s0, s1) = self.win, self.shift
+        x = ops.pad(x, ((0, 0), (0, -h % m0), (0, -w % m1), (0, 0)))
+        x = ops.roll(x, (-s0, -s1), (1, 2))
+        hp, wp = h + (-h % m0), w + (-w % m1)
+        windows = ops.transpose(ops.reshape(x, (-1, hp // m0, m0, wp // m1, m1, c)), (0, 1, 3, 2, 4, 5))
+        qkv = ops.reshape(self.qkv(ops.reshape(windows, (-1, m0 * m1, c))), (-1, m0 * m1, 3, self.heads, c // self.heads))
+        y = ops.dot_product_attention(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], bias=self.position_bias())
+        y = self.proj(ops.reshape(y, (-1, m0 * m1, c)))
+        y = ops.transpose(ops.reshape(y, (-1, hp // m0, wp // m1, m0, m1, c)), (0, 1, 3, 2, 4, 5))
+        y = ops.roll(ops.reshape(y, (-1, hp, wp, c)), (s0, s1), (1, 2))
+        return y[:, :h, :w]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "RelTable": '''
+class RelTable(layers.Layer):
+    """A relative-position table of m rows of width c, with its norm (DeBERTa-v3), kept for
+    the attention layers that read it; the flow passes by unchanged."""
+
+    def __init__(self, m, c, norm="none", **kwargs):
+        super().__init__(**kwargs)
+        self.table = self.add_weight(shape=(m, c), initializer="zeros", name="table")
+        self.norm = {"ln": layers.LayerNormalization, "rms": layers.RMSNormalization}.get(norm)
+        if self.norm is not None:
+            self.norm = self.norm(name="norm")
+            self.norm.build((None, c))
+
+    def call(self, x):
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    "Parameter": '''
+class Parameter(layers.Layer):
+    """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = self.add_weight(shape=shape, initializer="zeros", name="weight")
+
+    def call(self, x):
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 ''',
     "TiedOutput": '''
 class TiedOutput(layers.Layer):
@@ -309,6 +602,8 @@ class KerasWriter:
             return lines
         if row.kind in FORMS and not row.name:
             return self.form(row, shape, src, dst, scope, local, comment, top)
+        if row.kind not in FORMS and not row.name:  # X**n (shared weights), a graph's tensors, ...
+            raise ExportError(f"{row.text}: no Keras exporter for {row.kind} yet")
         fn = self.function(list(row.children), shape, snake(block_base(row)), row)
         return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
 
@@ -683,7 +978,7 @@ def _adaptive_pool(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) ->
 
 @keras_layer("Z")
 def _zero_pad(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    return [f"layers.ZeroPadding{dims(shape)}({literal(ints(row.args['p']))}, {name('')})"]
+    return [f"layers.ZeroPadding{dims(shape)}({pairs(zero_pad_pairs(row, len(shape) - 1))}, {name('')})"]
 
 
 @keras_layer("SEQ")
@@ -778,16 +1073,138 @@ def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
+    letters, qknorm = a["bias"], a["qknorm"]
+    if letters not in ("qkvo", "") or qknorm != "none":
+        options = kw(
+            bias=repr(letters) if letters != "qkvo" else None,
+            qknorm=repr(qknorm) if qknorm != "none" else None,
+            norm=repr(a["qknorm_kind"]) if qknorm != "none" and a["qknorm_kind"] != "rms" else None,
+            norm_bias="False"
+            if qknorm != "none" and a["qknorm_kind"] == "ln" and not a["qknorm_bias"]
+            else None,
+        )
+        return [f"{w.helper('Attention')}({c}, {h}, {k}, {kv}{options}, {name('')})"]
     bias = kw(use_bias=None if a["bias"] else "False")
     if kv == h:
         return [f"layers.MultiHeadAttention({h}, {k}{bias}, {name('')})({{x}}, {{x}})"]
     return [f"layers.GroupQueryAttention({k}, {h}, {kv}{bias}, {name('')})({{x}}, {{x}})"]
 
 
-@keras_layer("SwiGLU")
-def _swiglu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+@keras_layer("SwiGLU", "GeGLU")
+def _gated(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     bias = kw(use_bias=None if row.args["bias"] else "False")
-    return [f"{w.helper('SwiGLU')}({num(row.args['n'])}{bias}, {name('')})"]
+    return [f"{w.helper(row.name)}({num(row.args['n'])}{bias}, {name('')})"]
+
+
+@keras_layer("MoE")
+def _mixture(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    w.helper("Expert")
+    options = kw(
+        mlp=repr(a["mlp"]) if a["mlp"] != "swiglu" else None,
+        use_bias="True" if a["bias"] else None,
+        shared=num(a["shared"]) if num(a["shared"]) else None,
+        shared_ff=num(a["shared_ff"]) if a["shared_ff"] is not None else None,
+        router_bias="True" if a["router_bias"] else None,
+    )
+    head = f"{shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}"
+    return [f"{w.helper('MoE')}({head}{options}, {name('')})"]
+
+
+@keras_layer("CH", "CHUNK")
+def _channel_slice(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    if row.name == "CH":
+        start, stop = num(a["a"]), num(a["b"])
+    else:  # chunk i of n equal chunks
+        width = shape[-1] // num(a["n"])
+        start, stop = num(a["i"]) * width, (num(a["i"]) + 1) * width
+    return [f"{w.helper('ChannelSlice')}({start}, {stop}, {name('')})"]
+
+
+@keras_layer("SHUF")
+def _shuffle(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('ChannelShuffle')}({num(row.args['g'])}, {name('')})"]
+
+
+def _images_only(row: LayerInfo, shape: Shape) -> None:
+    if len(shape) != 3:
+        raise ExportError(f"{row.text}: no Keras exporter for {row.name} over {len(shape) - 1} spatial axes")
+
+
+@keras_layer("S2D")
+def _space_to_depth(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    return [f"{w.helper('SpaceToDepth')}({num(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("D2S")
+def _depth_to_space(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    return [f"{w.helper('DepthToSpace')}({num(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("UP")
+def _upsample(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    f = ints(row.args["f"])
+    return [f"layers.UpSampling{dims(shape)}({literal(f) if len(f) > 1 else f[0]}, {name('')})"]
+
+
+@keras_layer("RS")
+def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    _images_only(row, shape)
+    h, w_ = ints(row.args["size"])
+    return [f"layers.Resizing({h}, {w_}, {name('')})"]
+
+
+@keras_layer("WMSA")
+def _window_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    if a["grid"]:
+        raise ExportError(f"{row.text}: no Keras exporter yet for WMSA's grid=true (MaxViT)")
+    options = kw(
+        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        use_bias=None if a["bias"] else "False",
+    )
+    win = tuple_text(ints(a["win"]))
+    return [f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
+
+
+@keras_layer("PM")
+def _patch_merging(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    c = shape[-1]
+    # 2x2 space-to-depth (odd sizes padded), then LayerNorm(4c)-Linear(4c, 2c) (V2: the other way).
+    merge = f"{w.helper('SpaceToDepth')}(2, {name('merge')})"
+    norm = f"layers.LayerNormalization({name('norm')})"
+    linear = f"layers.Dense({2 * c}, use_bias=False, {name('reduce')})"
+    return [merge, linear, norm] if row.args["v2"] else [merge, norm, linear]
+
+
+@keras_layer("RT")
+def _relative_table(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    norm = kw(norm=repr(row.args["norm"]) if row.args["norm"] != "none" else None)
+    return [f"{w.helper('RelTable')}({num(row.args['m'])}, {shape[-1]}{norm}, {name('')})"]
+
+
+@keras_layer("RB")
+def _relative_bias(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    w.note("T5's relative attention bias, b buckets x h heads, kept for the attention layers")
+    return [f"{w.helper('Parameter')}({tuple_text((num(row.args['b']), num(row.args['h'])))}, {name('')})"]
+
+
+@keras_layer("SQ")
+def _squeeze(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Reshape({tuple_text(ints(row.shape))}, {name('')})"]
+
+
+@keras_layer("W")
+def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
+    while len(dims_) > 1 and dims_[-1] == 1:
+        dims_ = dims_[:-1]
+    return [f"{w.helper('Parameter')}({tuple_text(dims_)}, {name('')})"]
 
 
 def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:

@@ -38,6 +38,7 @@ from .common import (
     single,
     stem,
     variant_suffix,
+    zero_pad_pairs,
 )
 
 Shape = tuple[int, ...]
@@ -200,23 +201,254 @@ class SelfAttention(nn.MultiheadAttention):
     "GroupedAttention": '''
 class GroupedAttention(nn.Module):
     """Self-attention with heads of width k and kv key/value heads shared by groups of query
-    heads (grouped-query attention; nn.MultiheadAttention has neither option)."""
+    heads (grouped-query attention), a bias on the projections named in `bias` (of q, k, v,
+    o), and optionally a norm of queries and keys: qknorm="head" over a head's width, one
+    norm shared by the heads (Qwen3); "full" over the whole projection (OLMo-2).
+    nn.MultiheadAttention has none of these options."""
 
-    def __init__(self, c: int, heads: int, k: int, kv: int, bias: bool = True) -> None:
+    def __init__(
+        self, c: int, heads: int, k: int, kv: int, bias: str = "qkvo",
+        qknorm: str = "none", norm: str = "rms", norm_bias: bool = True,
+    ) -> None:  # fmt: skip
         super().__init__()
-        self.heads, self.kv = heads, kv
-        self.q = nn.Linear(c, heads * k, bias=bias)
-        self.k = nn.Linear(c, kv * k, bias=bias)
-        self.v = nn.Linear(c, kv * k, bias=bias)
-        self.o = nn.Linear(heads * k, c, bias=bias)
+        self.heads, self.kv, self.qknorm = heads, kv, qknorm
+        self.q = nn.Linear(c, heads * k, bias="q" in bias)
+        self.k = nn.Linear(c, kv * k, bias="k" in bias)
+        self.v = nn.Linear(c, kv * k, bias="v" in bias)
+        self.o = nn.Linear(heads * k, c, bias="o" in bias)
+        if qknorm != "none":
+            q_width, k_width = (k, k) if qknorm == "head" else (heads * k, kv * k)
+            self.q_norm = nn.RMSNorm(q_width) if norm == "rms" else nn.LayerNorm(q_width, bias=norm_bias)
+            self.k_norm = nn.RMSNorm(k_width) if norm == "rms" else nn.LayerNorm(k_width, bias=norm_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
-        q = self.q(x).view(b, t, self.heads, -1).transpose(1, 2)
-        k = self.k(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
-        v = self.v(x).view(b, t, self.kv, -1).transpose(1, 2).repeat_interleave(self.heads // self.kv, dim=1)
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        if self.qknorm == "full":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(b, t, self.heads, -1)
+        k = k.view(b, t, self.kv, -1)
+        v = v.view(b, t, self.kv, -1)
+        if self.qknorm == "head":
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv, dim=1)
+        v = v.repeat_interleave(self.heads // self.kv, dim=1)
         y = F.scaled_dot_product_attention(q, k, v)
         return self.o(y.transpose(1, 2).reshape(b, t, -1))
+''',
+    "GeGLU": '''
+class GeGLU(nn.Module):
+    """The gated half of a GeGLU MLP (Gemma): gelu(x W_gate) * (x W_up)."""
+
+    def __init__(self, c: int, n: int, bias: bool = True) -> None:
+        super().__init__()
+        self.gate = nn.Linear(c, n, bias=bias)
+        self.up = nn.Linear(c, n, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.gelu(self.gate(x), approximate="tanh") * self.up(x)
+''',
+    "Expert": '''
+class Expert(nn.Module):
+    """One expert's MLP c -> ff -> c: gated (swiglu, geglu: act(x W_gate) * (x W_up)) or plain."""
+
+    def __init__(self, c: int, ff: int, mlp: str = "swiglu", bias: bool = False) -> None:
+        super().__init__()
+        self.mlp = mlp
+        if mlp in ("swiglu", "geglu"):
+            self.gate = nn.Linear(c, ff, bias=bias)
+        self.up = nn.Linear(c, ff, bias=bias)
+        self.down = nn.Linear(ff, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mlp in ("swiglu", "geglu"):
+            h = (F.silu if self.mlp == "swiglu" else F.gelu)(self.gate(x)) * self.up(x)
+        else:
+            h = getattr(F, self.mlp)(self.up(x))
+        return self.down(h)
+''',
+    "MoE": '''
+class MoE(nn.Module):
+    """A router (c -> E) and E experts, of which k run for each token (weighted by the router's
+    softmax), plus `shared` experts every token runs. Written as a loop over all experts:
+    the counts and shapes of the real thing, not its speed."""
+
+    def __init__(
+        self, c: int, experts: int, k: int, ff: int, mlp: str = "swiglu", bias: bool = False,
+        shared: int = 0, shared_ff: int | None = None, router_bias: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.k = k
+        self.router = nn.Linear(c, experts, bias=router_bias)
+        self.experts = nn.ModuleList(Expert(c, ff, mlp, bias) for _ in range(experts))
+        self.shared = nn.ModuleList(Expert(c, shared_ff or ff, mlp, bias) for _ in range(shared))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights, chosen = self.router(x).softmax(-1).topk(self.k, dim=-1)
+        out = torch.zeros_like(x)
+        for expert in self.shared:
+            out = out + expert(x)
+        for i, expert in enumerate(self.experts):
+            gate = (weights * (chosen == i)).sum(-1, keepdim=True)
+            out = out + gate * expert(x)
+        return out
+''',
+    "Squeeze": '''
+class Squeeze(nn.Module):
+    """Drops the last axis of size 1: (batch, t, 1) -> (batch, t)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.squeeze(-1)
+''',
+    "Parameter": '''
+class Parameter(nn.Module):
+    """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(*shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+''',
+    "ChannelSlice": '''
+class ChannelSlice(nn.Module):
+    """Channels a .. b-1 (CH(a, b), or one chunk of CHUNK(n, i)): x.narrow on the channel axis."""
+
+    def __init__(self, a: int, b: int, dim: int = 1) -> None:
+        super().__init__()
+        self.a, self.b, self.dim = a, b, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.narrow(self.dim, self.a, self.b - self.a)
+''',
+    "ChannelShuffle": '''
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle in g groups: view (g, c/g), transpose, view back."""
+
+    def __init__(self, g: int, dim: int = 1) -> None:
+        super().__init__()
+        self.g, self.dim = g, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.movedim(self.dim, -1)
+        y = y.unflatten(-1, (self.g, -1)).transpose(-1, -2).flatten(-2)
+        return y.movedim(-1, self.dim)
+''',
+    "WindowAttention": '''
+class WindowAttention(nn.Module):
+    """Swin's (shifted) window attention on (batch, c, h, w): padded to whole windows, rolled
+    by `shift`, attention inside each window with a learned bias per relative position
+    (a table, or V2's small MLP of the relative coordinates, with its logit scale), rolled
+    back and cropped. The mask between the parts of a shifted window and V2's cosine
+    attention are left out: the counts and shapes, not the exact model."""
+
+    def __init__(
+        self, c: int, heads: int, win: tuple[int, int], shift: tuple[int, int] = (0, 0),
+        pos: str = "table", bias: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.heads, self.win, self.shift, self.pos = heads, win, shift, pos
+        self.qkv = nn.Linear(c, 3 * c, bias=bias)
+        self.proj = nn.Linear(c, c, bias=bias)
+        m0, m1 = win
+        if pos == "table":
+            self.table = nn.Parameter(torch.zeros((2 * m0 - 1) * (2 * m1 - 1), heads))
+        elif pos == "cpb":
+            self.cpb = nn.Sequential(nn.Linear(2, 512), nn.ReLU(), nn.Linear(512, heads, bias=False))
+            self.logit_scale = nn.Parameter(torch.zeros(heads, 1, 1))
+
+    def position_bias(self) -> torch.Tensor | None:
+        m0, m1 = self.win
+        grid = torch.stack(torch.meshgrid(torch.arange(m0), torch.arange(m1), indexing="ij")).flatten(1)
+        rel = grid[:, :, None] - grid[:, None, :]
+        index = (rel[0] + m0 - 1) * (2 * m1 - 1) + rel[1] + m1 - 1
+        if self.pos == "table":
+            table = self.table
+        elif self.pos == "cpb":
+            d0, d1 = torch.arange(1 - m0, m0), torch.arange(1 - m1, m1)
+            coords = torch.stack(torch.meshgrid(d0, d1, indexing="ij"), dim=-1).reshape(-1, 2)
+            table = self.cpb(coords.to(self.proj.weight.dtype))
+        else:
+            return None
+        return table[index.to(table.device)].permute(2, 0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        (m0, m1), (s0, s1) = self.win, self.shift
+        x = F.pad(x.permute(0, 2, 3, 1), (0, 0, 0, -w % m1, 0, -h % m0))
+        x = torch.roll(x, (-s0, -s1), (1, 2))
+        hp, wp = x.shape[1], x.shape[2]
+        windows = x.view(b, hp // m0, m0, wp // m1, m1, c).transpose(2, 3).reshape(-1, m0 * m1, c)
+        q, k, v = self.qkv(windows).view(-1, m0 * m1, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.position_bias())
+        y = self.proj(y.transpose(1, 2).reshape(-1, m0 * m1, c))
+        y = y.view(b, hp // m0, wp // m1, m0, m1, c).transpose(2, 3).reshape(b, hp, wp, c)
+        y = torch.roll(y, (s0, s1), (1, 2))[:, :h, :w]
+        return y.permute(0, 3, 1, 2)
+''',
+    "Shared": '''
+class Shared(nn.Module):
+    """X**n: one module applied n times, its weights shared (ALBERT, Universal Transformer)."""
+
+    def __init__(self, inner: nn.Module, n: int) -> None:
+        super().__init__()
+        self.inner, self.n = inner, n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.n):
+            x = self.inner(x)
+        return x
+''',
+    "RelTable": '''
+class RelTable(nn.Module):
+    """A relative-position table of m rows of width c, with its norm (DeBERTa-v3), kept for
+    the attention layers that read it; the flow passes by unchanged."""
+
+    def __init__(self, m: int, c: int, norm: str = "none") -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(m, c))
+        self.norm = {"ln": nn.LayerNorm(c), "rms": nn.RMSNorm(c), "none": nn.Identity()}[norm]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+''',
+    "Mamba": '''
+class Mamba(nn.Module):
+    """Mamba's selective state-space mixer on (batch, t, c), e inner channels: in_proj to
+    (u, z), a causal depthwise conv, x_proj to (dt, B, C), dt_proj, the scan
+    h = exp(dt A) h + dt B u, y = C h + D u, gated by silu(z), out_proj. The scan is a plain
+    loop over the positions (transformers' slow path)."""
+
+    def __init__(
+        self, c: int, n: int = 16, expand: int = 2, conv: int = 4, dt: int | None = None,
+        bias: bool = False, conv_bias: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        e = expand * c
+        self.n, self.dt = n, dt or -(-c // 16)
+        self.in_proj = nn.Linear(c, 2 * e, bias=bias)
+        self.conv = nn.Conv1d(e, e, conv, groups=e, padding=conv - 1, bias=conv_bias)
+        self.x_proj = nn.Linear(e, self.dt + 2 * n, bias=False)
+        self.dt_proj = nn.Linear(self.dt, e)
+        self.A_log = nn.Parameter(torch.zeros(e, n))
+        self.D = nn.Parameter(torch.ones(e))
+        self.out_proj = nn.Linear(e, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[1]
+        u, z = self.in_proj(x).chunk(2, dim=-1)
+        u = F.silu(self.conv(u.transpose(1, 2))[..., :t].transpose(1, 2))
+        dt, B, C = self.x_proj(u).split([self.dt, self.n, self.n], dim=-1)
+        dt = F.softplus(self.dt_proj(dt))
+        A = -torch.exp(self.A_log)
+        h = u.new_zeros(u.shape[0], u.shape[2], self.n)
+        ys = []
+        for i in range(t):
+            h = torch.exp(dt[:, i, :, None] * A) * h + dt[:, i, :, None] * B[:, i, None, :] * u[:, i, :, None]
+            ys.append((h * C[:, i, None, :]).sum(-1) + self.D * u[:, i])
+        return self.out_proj(torch.stack(ys, dim=1) * F.silu(z))
 ''',
     "TiedLinear": '''
 class TiedLinear(nn.Linear):
@@ -340,6 +572,11 @@ class TorchWriter:
             return (
                 f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
             )
+        if row.kind == "SharedRepeat":  # X**n: one module applied n times
+            body = self.one_line_body(list(row.children), shape, "Block")
+            return f"{self.helper('Shared')}({body}, {num(row.count)})"
+        if row.kind in ("Tensor", "SharedRepeat") or (row.kind not in FORMS and not row.name):
+            raise ExportError(f"{row.text}: no PyTorch exporter for {row.kind} yet")
         # A definition's use, or a layer made of layers (TB): a class of its own.
         return self.instance(list(row.children), shape, camel(block_base(row)), row)
 
@@ -701,8 +938,7 @@ def _adaptive_pool(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("Z")
 def _zero_pad(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    p = ints(row.args["p"])
-    pads = torch_pads([(q, q) for q in p])
+    pads = torch_pads(zero_pad_pairs(row, len(shape) - 1))
     return on_layout(f"nn.ZeroPad{dims(shape)}({pads})", shape, w)
 
 
@@ -816,16 +1052,156 @@ def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
-    bias = keywords(bias=None if a["bias"] else "False")
-    if k * h == c and kv == h:
-        return f"{w.helper('SelfAttention')}({c}, {h}{bias})"
-    return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{bias})"
+    letters, qknorm = a["bias"], a["qknorm"]
+    if k * h == c and kv == h and letters in ("qkvo", "") and qknorm == "none":
+        return f"{w.helper('SelfAttention')}({c}, {h}{keywords(bias=None if letters else 'False')})"
+    options = keywords(
+        bias=repr(letters) if letters != "qkvo" else None,
+        qknorm=repr(qknorm) if qknorm != "none" else None,
+        norm=repr(a["qknorm_kind"]) if qknorm != "none" and a["qknorm_kind"] != "rms" else None,
+        norm_bias="False" if qknorm != "none" and a["qknorm_kind"] == "ln" and not a["qknorm_bias"] else None,
+    )
+    return f"{w.helper('GroupedAttention')}({c}, {h}, {k}, {kv}{options})"
 
 
-@torch_layer("SwiGLU")
-def _swiglu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+@torch_layer("SwiGLU", "GeGLU")
+def _gated(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     bias = keywords(bias=None if row.args["bias"] else "False")
-    return f"{w.helper('SwiGLU')}({shape[-1]}, {num(row.args['n'])}{bias})"
+    return f"{w.helper(row.name)}({shape[-1]}, {num(row.args['n'])}{bias})"
+
+
+@torch_layer("MoE")
+def _mixture(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    w.helper("Expert")
+    options = keywords(
+        mlp=repr(a["mlp"]) if a["mlp"] != "swiglu" else None,
+        bias="True" if a["bias"] else None,
+        shared=num(a["shared"]) if num(a["shared"]) else None,
+        shared_ff=num(a["shared_ff"]) if a["shared_ff"] is not None else None,
+        router_bias="True" if a["router_bias"] else None,
+    )
+    return f"{w.helper('MoE')}({shape[-1]}, {num(a['E'])}, {num(a['k'])}, {num(a['ff'])}{options})"
+
+
+@torch_layer("CH", "CHUNK")
+def _channel_slice(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    if row.name == "CH":
+        start, stop = num(a["a"]), num(a["b"])
+    else:  # chunk i of n equal chunks
+        width = shape[-1] // num(a["n"])
+        start, stop = num(a["i"]) * width, (num(a["i"]) + 1) * width
+    dim = keywords(dim=-1 if len(shape) < 3 else None)
+    return f"{w.helper('ChannelSlice')}({start}, {stop}{dim})"
+
+
+@torch_layer("SHUF")
+def _shuffle(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    dim = keywords(dim=-1 if len(shape) < 3 else None)
+    return f"{w.helper('ChannelShuffle')}({num(row.args['g'])}{dim})"
+
+
+def _images_only(row: LayerInfo, shape: Shape, framework: str) -> None:
+    if len(shape) != 3:
+        raise ExportError(
+            f"{row.text}: no {framework} exporter for {row.name} over {len(shape) - 1} spatial axes"
+        )
+
+
+@torch_layer("S2D")
+def _space_to_depth(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    _images_only(row, shape, "PyTorch")
+    r = num(row.args["r"])
+    code = f"nn.PixelUnshuffle({r})"
+    pads = [(0, -x % r) for x in shape[:-1]]
+    if row.args["pad"] and any(after for _, after in pads):
+        return f"nn.Sequential(nn.ZeroPad2d({torch_pads(pads)}), {code})"
+    return code
+
+
+@torch_layer("D2S")
+def _depth_to_space(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    _images_only(row, shape, "PyTorch")
+    return f"nn.PixelShuffle({num(row.args['r'])})"
+
+
+@torch_layer("UP")
+def _upsample(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return on_layout(f"nn.Upsample(scale_factor={literal(ints(row.args['f']))})", shape, w)
+
+
+@torch_layer("RS")
+def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return on_layout(f"nn.Upsample(size={literal_tuple(ints(row.args['size']))})", shape, w)
+
+
+@torch_layer("WMSA")
+def _window_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    if a["grid"]:
+        raise ExportError(f"{row.text}: no PyTorch exporter yet for WMSA's grid=true (MaxViT)")
+    w.functional = True
+    options = keywords(
+        shift=literal_tuple(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        bias=None if a["bias"] else "False",
+    )
+    win = literal_tuple(ints(a["win"]))
+    return f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
+
+
+@torch_layer("PM")
+def _patch_merging(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    c = shape[-1]
+    pads = [(0, x % 2) for x in shape[:-1]]
+    # 2x2 space-to-depth (odd sizes padded), then LayerNorm(4c)-Linear(4c, 2c) (V2: the other way).
+    pre = f"nn.ZeroPad2d({torch_pads(pads)}), " if any(after for _, after in pads) else ""
+    norm_linear = f"nn.LayerNorm({4 * c}), nn.Linear({4 * c}, {2 * c}, bias=False)"
+    if row.args["v2"]:
+        norm_linear = f"nn.Linear({4 * c}, {2 * c}, bias=False), nn.LayerNorm({2 * c})"
+    last = f"{w.helper('ChannelsLast')}(nn.Sequential({norm_linear}))"
+    return f"nn.Sequential({pre}nn.PixelUnshuffle(2), {last})"
+
+
+@torch_layer("RT")
+def _relative_table(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    norm = keywords(norm=repr(row.args["norm"]) if row.args["norm"] != "none" else None)
+    return f"{w.helper('RelTable')}({num(row.args['m'])}, {shape[-1]}{norm})"
+
+
+@torch_layer("RB")
+def _relative_bias(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    w.note("T5's relative attention bias, b buckets x h heads, kept for the attention layers")
+    return f"{w.helper('Parameter')}({num(row.args['b'])}, {num(row.args['h'])})"
+
+
+@torch_layer("Mamba")
+def _mamba(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    options = keywords(
+        n=num(a["N"]) if num(a["N"]) != 16 else None,
+        expand=num(a["expand"]) if num(a["expand"]) != 2 else None,
+        conv=num(a["conv"]) if num(a["conv"]) != 4 else None,
+        dt=num(a["dt"]) if a["dt"] is not None else None,
+        bias="True" if a["bias"] else None,
+        conv_bias=None if a["conv_bias"] else "False",
+    )
+    return f"{w.helper('Mamba')}({shape[-1]}{options})"
+
+
+@torch_layer("SQ")
+def _squeeze(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('Squeeze')}()"
+
+
+@torch_layer("W")
+def _parameter(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
+    while len(dims_) > 1 and dims_[-1] == 1:
+        dims_ = dims_[:-1]
+    return f"{w.helper('Parameter')}({', '.join(map(str, dims_))})"
 
 
 def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
