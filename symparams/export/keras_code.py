@@ -892,6 +892,9 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
     pre: list[str] = []
     post: list[str] = []
     strided_dilated = any(x != 1 for x in s) and any(x != 1 for x in d)
+    # Keras's own rule takes an output padding with 'valid' and 'same' (deconv_output_length);
+    # any other case is cropped or padded to the size below.
+    output_padding = a["op"] if isinstance(p, str) and not strided_dilated and a["op"] is not None else None
     if strided_dilated or not isinstance(p, str):
         target = ints(row.shape[:-1])
         if strided_dilated:
@@ -925,6 +928,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> li
     options = kw(
         strides=literal(s) if any(x != 1 for x in s) else None,
         padding=f'"{p}"' if p != "valid" else None,
+        output_padding=literal(ints(output_padding)) if output_padding is not None else None,
         dilation_rate=literal(d) if any(x != 1 for x in d) else None,
         use_bias=None if a["bias"] else "False",
     )

@@ -869,7 +869,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         if any(cut):
             crop = f"{w.helper('Crop')}({', '.join(literal_tuple((k // 2, k - k // 2)) for k in cut)})"
     else:
-        pads, op = ints(p), ints(a["op"])
+        pads, op = ints(p), ints(a["op"]) if a["op"] is not None else (0,) * len(f)
     code = f"nn.ConvTranspose{dims(shape)}({c}, {num(a['n'])}, {literal(f)}" + keywords(
         stride=literal(s) if any(si != 1 for si in s) else None,
         padding=literal(pads) if any(pads) else None,
