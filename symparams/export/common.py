@@ -12,10 +12,10 @@ from __future__ import annotations
 import keyword
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from ..base.errors import SymparamsError
 from ..base.expr import free_symbols, is_number
@@ -272,3 +272,21 @@ def module_name(path: str | None) -> str:
     base = re.sub(r"\.arch\Z", "", path.replace("\\", "/").rsplit("/", 1)[-1])
     name = camel(base)
     return name if name.isidentifier() else "Net"
+
+
+Entry = TypeVar("Entry", bound=Callable[..., Any])
+
+
+def registrar(table: dict[str, Entry]) -> Callable[..., Callable[[Entry], Entry]]:
+    """A decorator that registers an exporter in `table` under layers' short names, as
+    the layer registry registers formulas: `@torch_layer("P", "A")`."""
+
+    def register(*names: str) -> Callable[[Entry], Entry]:
+        def decorate(fn: Entry) -> Entry:
+            for name in names:
+                table[name] = fn
+            return fn
+
+        return decorate
+
+    return register

@@ -32,6 +32,7 @@ from .common import (
     num,
     program_text,
     rate,
+    registrar,
     repeat_applications,
     safe,
     snake,
@@ -46,15 +47,7 @@ Entry = Callable[[LayerInfo, Shape, "KerasWriter", Namer], list[str]]
 KERAS: dict[str, Entry] = {}
 
 
-def keras_layer(*names: str) -> Callable[[Entry], Entry]:
-    """Register the exporter of the layers `names` (their short names)."""
-
-    def decorate(fn: Entry) -> Entry:
-        for name in names:
-            KERAS[name] = fn
-        return fn
-
-    return decorate
+keras_layer = registrar(KERAS)  # @keras_layer("C"): the exporter of the layers named
 
 
 HELPERS: dict[str, str] = {

@@ -33,6 +33,7 @@ from .common import (
     num,
     program_text,
     rate,
+    registrar,
     repeat_applications,
     safe,
     single,
@@ -46,15 +47,7 @@ Entry = Callable[[LayerInfo, Shape, "TorchWriter"], str]
 TORCH: dict[str, Entry] = {}
 
 
-def torch_layer(*names: str) -> Callable[[Entry], Entry]:
-    """Register the exporter of the layers `names` (their short names)."""
-
-    def decorate(fn: Entry) -> Entry:
-        for name in names:
-            TORCH[name] = fn
-        return fn
-
-    return decorate
+torch_layer = registrar(TORCH)  # @torch_layer("C"): the exporter of the layers named
 
 
 # ---------------------------------------------------------------- helper modules

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.errors import ShapeError
-from ..base.expr import Condition, divides, exact_div, expand
+from ..base.expr import expand
 from .registry import SIZE, LayerCall, LayerOut, Param, flag, register, size, tensor
-from .sequence import need_sequence
+from .sequence import heads, need_sequence
 from .shapes import shape_text
 
 if TYPE_CHECKING:
@@ -53,16 +53,7 @@ def cross_attention(call: LayerCall) -> LayerOut:
         raise ShapeError(f"attends to a sequence (s, m), got a memory of shape {shape_text(memory, 'keras')}")
     s, m = memory
     a = call.args
-    h = a.h
-    kv = h if a.kv is None else a.kv
-    conditions: list[Condition] = [
-        divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")
-    ]
-    if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
-        conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
-        k = exact_div(c, h)
-    else:
-        k = a.k
+    h, kv, k, conditions = heads(call)
     query_out: Expr = c * h * k + h * k * c
     key_value: Expr = 2 * m * kv * k
     query_out_biases: Expr = h * k + c if a.bias else 0

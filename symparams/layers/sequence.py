@@ -44,6 +44,22 @@ def need_sequence(call: LayerCall) -> tuple[Expr, Expr]:
     return call.shape[0], call.shape[1]
 
 
+def heads(call: LayerCall) -> tuple[Expr, Expr, Expr, list[Condition]]:
+    """The heads of an attention layer (MHA, XA): h query heads, kv key/value heads that
+    divide them, and the head width k (as written, or c/h, which must then divide), with
+    the conditions those rules need."""
+    c, a = call.channels, call.args
+    h = a.h
+    kv = h if a.kv is None else a.kv
+    conditions: list[Condition] = [
+        divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")
+    ]
+    if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
+        conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
+        return h, kv, exact_div(c, h), conditions
+    return h, kv, a.k, conditions
+
+
 # ---------------------------------------------------------------- embeddings and tokens
 @register(
     "E", "Embedding", params=(size("v", doc="vocabulary size"), size("d", doc="width"), flag("tied", False))
@@ -199,16 +215,7 @@ def attention(call: LayerCall) -> LayerOut:
     """
     t, c = need_sequence(call)
     a = call.args
-    h = a.h
-    kv = h if a.kv is None else a.kv
-    conditions: list[Condition] = [
-        divides(kv, h, f"needs the key/value heads kv={kv} to divide the heads h={h}")
-    ]
-    if a.k is None:  # nn.MultiheadAttention's head_dim = embed_dim // num_heads, which must divide
-        conditions.append(divides(h, c, f"needs the width {c} divisible by the heads h={h}"))
-        k = exact_div(c, h)
-    else:
-        k = a.k
+    h, kv, k, conditions = heads(call)
     weights = c * h * k + 2 * c * kv * k + h * k * c
     sizes = {"q": h * k, "k": kv * k, "v": kv * k, "o": c}
     biases: Any = 0
