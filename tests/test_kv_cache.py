@@ -111,3 +111,31 @@ def test_sub_byte_and_fp8_memory():
     assert net.memory("float8_e4m3fn") == net.memory("float8_e5m2") == net.memory("e4m3") == 79_611
     with pytest.raises(symparams.SymparamsError, match="unknown dtype"):
         net.memory("float7")
+
+
+@pytest.mark.frameworks
+def test_latent_attention_caches_its_compressed_latent():
+    """DeepSeek's MLA caches (kv + rope) elements a token and layer, the compressed latent
+    and the shared rope key, not the heads' keys and values: transformers'
+    DeepseekV3Attention writes exactly those to its cache (a small config, on meta)."""
+    import torch
+    from flop_tools import transformers_module
+
+    tr = transformers_module()
+    config = tr.DeepseekV3Config(
+        vocab_size=96, hidden_size=64, intermediate_size=48, moe_intermediate_size=16, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=4, n_shared_experts=1, n_routed_experts=4,
+        num_experts_per_tok=2, n_group=1, topk_group=1, first_k_dense_replace=1, q_lora_rank=24,
+        kv_lora_rank=16, qk_nope_head_dim=8, qk_rope_head_dim=4, v_head_dim=8, tie_word_embeddings=False,
+    )
+    model = transformers_on_meta(config, tr.DeepseekV3ForCausalLM, dtype=torch.bfloat16)
+    mla = "MLA(4,kv=16,nope=8,rope=4,v=8,q=24)"
+    text = (f"I(t)-E(96,64)-[RMS-{mla} + id]-[RMS-SwiGLU(48,bias=false)-H(64,bias=false) + id]"
+            f"-([RMS-{mla} + id]-[RMS-MoE(4,2,16,shared=1) + id])*2-RMS-O(96,bias=false)")
+    net = symparams.parse(text)
+    assert net.params == sum(p.numel() for p in model.parameters())
+    t = 16
+    with torch.no_grad():
+        out = model(token_ids(t), use_cache=True)
+    logical, _ = cache_bytes(out.past_key_values)
+    assert logical == kv_cache_bytes(net.subs(t=t), "bfloat16") == 3 * (16 + 4) * t * 2

@@ -147,6 +147,10 @@ def latent_attention(call: LayerCall) -> LayerOut:
         expand(q_weights + kv_weights + out),
         expand(biases),
         macs=expand(t * (q_macs + kv_macs + out) + attend),
+        # What DeepSeek's paper and its serving code cache: the compressed latent (kv) and
+        # the shared rope key (rope) per token, not the h heads' keys and values.
+        kv_cache=(a.kv + a.rope) * t,
+        kv_token=a.kv + a.rope,
     )
 
 
