@@ -81,13 +81,16 @@ enc := I(s)-E(32128,512)-enc_block*6-RMS
 I(t)-E(32128,512,tied=true)-dec_block*6-RMS-O(32128,bias=false,tied=true)
 """
 
-# openai/whisper-tiny with a bias on every attention key projection; the real model has
-# none there (k_proj bias=False), which needs MHA/XA(bias=qvo) (branch i15).
+# openai/whisper-tiny written with a bias on every attention key projection (the real model
+# has none there: k_proj bias=False), and as it is, with bias=qvo on every MHA and XA.
 WHISPER_TINY_KEY_BIASES = """\
 mlp = [LN-H(1536)-gelu-H(384) + id]
 enc := I(3000,80)-C(384,3,p=1)-gelu-C(384,3,s=2,p=1)-gelu-PE(1500)-([LN-MHA(6) + id]-mlp)*4-LN
 I(t)-E(51865,384)-PE(448)-([LN-MHA(6) + id]-[LN-XA(6, memory=enc) + id]-mlp)*4-LN-O(51865,bias=false,tied=true)
 """
+WHISPER_TINY = WHISPER_TINY_KEY_BIASES.replace("MHA(6)", "MHA(6,bias=qvo)").replace(
+    "XA(6, memory=enc)", "XA(6, memory=enc, bias=qvo)"
+)
 
 # openai/clip-vit-base-patch32, both towers and their projections; the logit scale (one
 # parameter) needs W(1) (branch i15): examples/clip_vit_b32.arch has it.

@@ -128,7 +128,7 @@ def test_analyses_on_a_graph(capsys):
     assert swept.totals["params"].tolist()[1] == 45_677_544
     # MACs: the cross-attention projects the memory on its s positions, queries on t.
     cross = [r for r in net.walk() if r.kind == "CrossAttention"][0]
-    assert str(cross.macs) == "2*d**2*s + 2*d**2*t + 2*d*s + 2*d*t"
+    assert str(cross.macs) == "2*d**2*s + 2*d**2*t + 2*d*s*t"
     assert net.memory("bfloat16") == 2 * net.params
     ideal = symparams.parse("enc := I(n,n,3)-C(8,3,s=2)-SEQ; I(t,8)-XA(2, memory=enc)", mode="ideal")
     assert ideal.mode == "ideal" and ideal.ideal_conditions
@@ -311,6 +311,10 @@ def test_whisper_tiny_with_key_biases():
     net = symparams.parse(G.WHISPER_TINY_KEY_BIASES)
     assert net.params - sum(unbiased) == count(model) == 37_760_640
     assert net.subtotal("enc") - 4 * 384 == count(model.model.encoder)
+    # Written as it is: q, v and output biased, k not (MHA and XA bias=qvo).
+    exact = symparams.parse(G.WHISPER_TINY)
+    assert exact.params == count(model) == 37_760_640
+    assert exact.subtotal("enc") == count(model.model.encoder)
 
 
 def _clip():
@@ -426,3 +430,21 @@ def test_cross_attention_against_torch_and_keras(c, m, h, k):
         out, _ = torch_layer(torch.zeros(1, 5, c), torch.zeros(1, 7, m), torch.zeros(1, 7, m))
         assert symparams.parse(text).params == count(torch_layer)
         assert symparams.parse(text).output_shape == tuple(out.shape[1:])
+
+
+@pytest.mark.frameworks
+def test_cross_attention_macs_equal_flop_counter():
+    """XA's MACs are FlopCounterMode's FLOPs / 2 for nn.MultiheadAttention with kdim/vdim
+    (queries on t positions, keys and values on the memory's s, then q·kᵀ and attn·v)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    t, s, d, m, h = 7, 5, 32, 24, 4
+    with torch.device("meta"):
+        attn = torch.nn.MultiheadAttention(d, h, kdim=m, vdim=m, batch_first=True)
+        query, memory = torch.zeros(1, t, d), torch.zeros(1, s, m)
+        with FlopCounterMode(display=False) as counter:
+            attn(query, memory, memory, need_weights=False)
+    net = symparams.parse(f"mem := I({s},{m}); I({t},{d})-XA({h}, memory=mem)")
+    assert net.params == sum(p.numel() for p in attn.parameters())
+    assert 2 * net.macs == counter.get_total_flops()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..base.errors import ShapeError
 from ..base.expr import expand
-from .registry import SIZE, LayerCall, LayerOut, Param, flag, register, size, tensor
+from .registry import SIZE, LayerCall, LayerOut, Param, letters, register, size, tensor
 from .sequence import heads, need_sequence
 from .shapes import shape_text
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         tensor("memory", doc="the tensor attended to, bound earlier with 'name := ...'"),
         Param("k", SIZE, None, doc="width of a head"),
         Param("kv", SIZE, None, doc="key/value heads"),
-        flag("bias", True),
+        letters("bias", "qkvo", "qkvo", doc="true, false, or which of q, k, v, o have a bias (Whisper: qvo)"),
     ),
 )
 def cross_attention(call: LayerCall) -> LayerOut:
@@ -56,15 +56,16 @@ def cross_attention(call: LayerCall) -> LayerOut:
     h, kv, k, conditions = heads(call)
     query_out: Expr = c * h * k + h * k * c
     key_value: Expr = 2 * m * kv * k
-    query_out_biases: Expr = h * k + c if a.bias else 0
-    key_value_biases: Expr = 2 * kv * k if a.bias else 0
+    sizes = {"q": h * k, "k": kv * k, "v": kv * k, "o": c}
+    biases: Expr = sum((sizes[letter] for letter in a.bias), start=0)  # type: ignore[assignment]
     return LayerOut(
         call.shape,
         "CrossAttention",
         expand(query_out + key_value),
-        expand(query_out_biases + key_value_biases),
+        expand(biases),
         conditions=tuple(conditions),
-        # Projections run once per position of the sequence they read: q and out on the t
-        # positions, k and v on the memory's s.
-        macs=expand(t * (query_out + query_out_biases) + s * (key_value + key_value_biases)),
+        # FlopCounterMode's rule: projections once per position of the sequence they read (q
+        # and out on the t positions, k and v on the memory's s), biases not counted, then
+        # q·kᵀ and attention·v, t·s·k per query head each.
+        macs=expand(t * query_out + s * key_value + 2 * h * t * s * k),
     )

@@ -216,7 +216,8 @@ def attention(call: LayerCall) -> LayerOut:
     t, c = need_sequence(call)
     a = call.args
     h, kv, k, conditions = heads(call)
-    weights = c * h * k + 2 * c * kv * k + h * k * c
+    projections = c * h * k + 2 * c * kv * k + h * k * c
+    weights = projections
     sizes = {"q": h * k, "k": kv * k, "v": kv * k, "o": c}
     biases: Any = 0
     for letter in a.bias:
@@ -234,7 +235,7 @@ def attention(call: LayerCall) -> LayerOut:
     # Projections per position, then q·kᵀ and attention·v: t²·k per query head each. The
     # kernels compute the full t² (FlopCounterMode's sdpa_flop_count ignores is_causal and a
     # sliding window's mask; GQA is counted with h heads).
-    macs = t * expand(weights) + 2 * h * t**2 * k
+    macs = t * expand(projections) + 2 * h * t**2 * k  # a qk-norm's weights multiply nothing
     # The cache keeps a key and a value of kv·k per token: t tokens, min(W, t) in a window.
     held = t if a.window is None else smallest(a.window, t)
     # Saved for backward (eager attention, measured with saved_tensors_hooks): the input of
