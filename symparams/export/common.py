@@ -290,3 +290,17 @@ def registrar(table: dict[str, Entry]) -> Callable[..., Callable[[Entry], Entry]
         return decorate
 
     return register
+
+
+def tuple_text(values: tuple[int, ...]) -> str:
+    """A tuple of ints as Python source, with its comma when it has one item: `(3,)`."""
+    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... the first not in `taken` (which it joins)."""
+    candidate, k = name, 2
+    while candidate in taken:
+        candidate, k = f"{name}_{k}", k + 1
+    taken.add(candidate)
+    return candidate

@@ -37,6 +37,8 @@ from .common import (
     safe,
     snake,
     stem,
+    tuple_text,
+    unique_name,
     variant_suffix,
     zero_pad_pairs,
 )
@@ -757,11 +759,7 @@ class KerasWriter:
                 name = base if len(group) == 1 or not fn.variant else f"{base}_{fn.variant}"
                 if name in taken and name == base:
                     name = base + "_block"
-                candidate, k = name, 2
-                while candidate in taken:
-                    candidate, k = f"{name}_{k}", k + 1
-                fn.name = candidate
-                taken.add(candidate)
+                fn.name = unique_name(name, taken)
 
     def resolve(self, line: str) -> str:
         while "\x00" in line:
@@ -769,10 +767,6 @@ class KerasWriter:
             end = line.index("\x00", start + 1)
             line = line[:start] + self.functions[int(line[start + 1 : end])].name + line[end + 1 :]
         return line
-
-
-def tuple_text(values: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
 # ---------------------------------------------------------------- layer entries

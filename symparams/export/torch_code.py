@@ -38,6 +38,8 @@ from .common import (
     safe,
     single,
     stem,
+    tuple_text,
+    unique_name,
     variant_suffix,
     zero_pad_pairs,
 )
@@ -683,7 +685,7 @@ class TorchWriter:
         out += ["from torch import nn", ""]
         ids = len(shape) == 1 and any(r.name == "E" for r in self.net.walk())
         first = (shape[-1],) + shape[:-1] if len(shape) >= 3 else shape
-        out += [f"INPUT_SHAPE = {literal_tuple(first)}  # one sample, without the batch axis"]
+        out += [f"INPUT_SHAPE = {tuple_text(first)}  # one sample, without the batch axis"]
         out += [f"INPUT_DTYPE = torch.{'long' if ids else 'float32'}"]
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
@@ -725,13 +727,7 @@ class TorchWriter:
         for base, group in by_base.items():
             for cls in group:
                 name = base if len(group) == 1 else f"{base}_{cls.variant}" if cls.variant else base
-                k = 2
-                candidate = name
-                while candidate in taken:
-                    candidate = f"{name}_{k}"
-                    k += 1
-                cls.name = candidate
-                taken.add(candidate)
+                cls.name = unique_name(name, taken)
 
     def resolve(self, line: str) -> str:
         while "\x00" in line:
@@ -739,10 +735,6 @@ class TorchWriter:
             end = line.index("\x00", start + 1)
             line = line[:start] + self.classes[int(line[start + 1 : end])].name + line[end + 1 :]
         return line
-
-
-def literal_tuple(values: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
 def _tidy(lines: list[str]) -> list[str]:
@@ -786,7 +778,7 @@ def same_pads(x: Shape, f: Shape, s: Shape, d: Shape, out: Shape) -> list[tuple[
 
 def torch_pads(pads: list[tuple[int, int]]) -> str:
     """(before, after) per axis in F.pad's order: the last axis first."""
-    return literal_tuple(tuple(q for pair in reversed(pads) for q in pair))
+    return tuple_text(tuple(q for pair in reversed(pads) for q in pair))
 
 
 def _conv_like(
@@ -860,7 +852,7 @@ def _transposed(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         cut = [u + o - t for u, o, t in zip(full, op, target)]
         pads: tuple[int, ...] = (0,) * len(f)
         if any(cut):
-            crop = f"{w.helper('Crop')}({', '.join(literal_tuple((k // 2, k - k // 2)) for k in cut)})"
+            crop = f"{w.helper('Crop')}({', '.join(tuple_text((k // 2, k - k // 2)) for k in cut)})"
     else:
         pads, op = ints(p), ints(a["op"]) if a["op"] is not None else (0,) * len(f)
     code = f"nn.ConvTranspose{dims(shape)}({c}, {num(a['n'])}, {literal(f)}" + keywords(
@@ -1126,7 +1118,7 @@ def _upsample(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("RS")
 def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    return on_layout(f"nn.Upsample(size={literal_tuple(ints(row.args['size']))})", shape, w)
+    return on_layout(f"nn.Upsample(size={tuple_text(ints(row.args['size']))})", shape, w)
 
 
 @torch_layer("WMSA")
@@ -1136,11 +1128,11 @@ def _window_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         raise ExportError(f"{row.text}: no PyTorch exporter yet for WMSA's grid=true (MaxViT)")
     w.functional = True
     options = keywords(
-        shift=literal_tuple(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
         pos=repr(a["pos"]) if a["pos"] != "table" else None,
         bias=None if a["bias"] else "False",
     )
-    win = literal_tuple(ints(a["win"]))
+    win = tuple_text(ints(a["win"]))
     return f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
 
 
