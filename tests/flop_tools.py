@@ -95,6 +95,13 @@ def configs():
                            max_position_embeddings=8192, rope_theta=500000.0),
             tr.LlamaForCausalLM,
         ),
+        # Qwen/Qwen3-8B: qk-norm (RMSNorm over the head width) on q and k.
+        "qwen3_8b": (
+            tr.Qwen3Config(hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
+                           num_attention_heads=32, num_key_value_heads=8, head_dim=128, vocab_size=151936,
+                           tie_word_embeddings=False, max_position_embeddings=40960),
+            tr.Qwen3ForCausalLM,
+        ),
         "mistral_7b": (
             tr.MistralConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
                              num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,

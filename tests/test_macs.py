@@ -164,7 +164,9 @@ LANGUAGE = [("gpt2", "gpt2", 128, 16_114_089_984), ("gpt2", "gpt2", 1024, 145_82
             # Grouped-query, multi-query and sliding-window attention (whose eager kernel
             # computes the full t² under a mask, as FlopCounterMode counts it).
             ("llama3_8b", "llama3_8b", 64, None), ("falcon_7b", "falcon_7b", 64, None),
-            ("mistral_7b", "mistral_7b", 64, None), ("gemma2_9b", "gemma2_9b", 64, None)]
+            ("mistral_7b", "mistral_7b", 64, None), ("gemma2_9b", "gemma2_9b", 64, None),
+            # qk-norm: its RMSNorm weights multiply nothing (FlopCounterMode counts no norm).
+            ("qwen3_8b", "qwen3_8b", 64, None)]
 
 
 @pytest.mark.frameworks
