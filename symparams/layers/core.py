@@ -411,7 +411,8 @@ def flatten(call: LayerCall) -> LayerOut:
 def tokens(call: LayerCall) -> LayerOut:
     """Image or volume → sequence (∏ spatial, c), as a ViT flattens its patches."""
     need_spatial(call, "SEQ")
-    return LayerOut((product(call.spatial), call.channels), "Tokens")
+    # The spatial axes, for an UNSEQ that reshapes the sequence back (layers/rearrange.py).
+    return LayerOut((product(call.spatial), call.channels), "Tokens", facts={"tokens": call.spatial})
 
 
 def _dense(call: LayerCall, kind: str) -> LayerOut:

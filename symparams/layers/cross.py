@@ -1,4 +1,5 @@
-"""Layers that read a second tensor of a graph (README "Graphs"): cross-attention.
+"""Layers that read a second tensor of a graph (README "Graphs"): cross-attention, and a
+named vector added to every position (diffusers' time-embedding projection).
 
 Sources (parameter shapes, read in the frameworks' code):
 - torch nn.MultiheadAttention(embed_dim=c, num_heads=h, kdim=m, vdim=m): with kdim or vdim
@@ -11,6 +12,9 @@ Sources (parameter shapes, read in the frameworks' code):
   encoder's, each an nn.Linear; the widths are the two stacks' widths.
 - Keras MultiHeadAttention(num_heads=h, key_dim=k) called on (query, value): query kernel
   (c, h, k), key and value kernels (m, h, k) built from the value's last axis, output (h, k, c).
+- diffusers 0.42 ResnetBlock2D (models/resnet.py): `temb = self.time_emb_proj(self.nonlinearity(temb))
+  [:, :, None, None]`, `hidden_states = hidden_states + temb` after conv1: time_emb_proj is
+  nn.Linear(temb_channels, out_channels), one per block.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.errors import ShapeError
-from ..base.expr import expand
-from .registry import SIZE, LayerCall, LayerOut, Param, letters, register, size, tensor
+from ..base.expr import Condition, equality, expand, is_false
+from .registry import SIZE, LayerCall, LayerOut, Param, choice, flag, letters, register, size, tensor
 from .sequence import heads, need_sequence
 from .shapes import shape_text
 
@@ -69,3 +73,43 @@ def cross_attention(call: LayerCall) -> LayerOut:
         # q·kᵀ and attention·v, t·s·k per query head each.
         macs=expand(t * query_out + s * key_value + 2 * h * t * s * k),
     )
+
+
+# ---------------------------------------------------------------- a named vector added everywhere
+_ACTS = ("none", "silu", "relu", "gelu", "mish", "tanh", "sigmoid")
+
+
+@register(
+    "XADD",
+    "AddVector",
+    params=(
+        tensor("memory", doc="the vector (m) added, bound earlier with 'name := ...'"),
+        choice("act", "none", *_ACTS),
+        flag("proj", True),
+        flag("bias", True),
+    ),
+)
+def add_vector(call: LayerCall) -> LayerOut:
+    """Adds a named vector (m) to every position of the current tensor, broadcast over its
+    spatial axes (torch's `x + v[:, :, None, None]`). With proj=true (the default) the
+    vector goes through `act` and a Linear(m, c) first: m·c weights and c biases, the
+    time-embedding projection of diffusers' ResnetBlock2D (`time_emb_proj(silu(temb))`);
+    proj=false adds the vector itself (0 parameters), which needs m = c. The shape is kept.
+
+    >>> import symparams
+    >>> symparams.parse("t := I(1280); I(8,8,320)-XADD(memory=t, act=silu)").params
+    409920
+    """
+    memory = call.args.memory
+    if len(memory) != 1:
+        raise ShapeError(f"adds a vector (m), got a memory of shape {shape_text(memory, 'keras')}")
+    (m,) = memory
+    c = call.channels
+    if not call.args.proj:
+        same = equality(m, c)
+        if is_false(same):
+            raise ShapeError(f"with proj=false adds the vector as it is, which needs its width {m} = the channels {c}")
+        return LayerOut(call.shape, "AddVector", conditions=(Condition(same, f"needs the vector's width {m} = {c}"),))
+    biases = c if call.args.bias else 0
+    # FlopCounterMode: one (1, m) × (m, c) product a sample; the add and the bias count nothing.
+    return LayerOut(call.shape, "AddVector (projected)", m * c, biases, macs=m * c)

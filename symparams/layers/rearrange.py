@@ -8,14 +8,18 @@ Sources (read in torchvision 0.28 and torch 2.13):
 - `nn.PixelUnshuffle(r)` / `nn.PixelShuffle(r)` (torch/nn/modules/pixelshuffle.py):
   [c, h, w] ↔ [c·r², h/r, w/r]; Swin's `_patch_merging_pad` pads h, w to even first.
 - `nn.Upsample(scale_factor=f)` / `F.interpolate(size=...)`: x·f or the given size.
+- diffusers 0.42 Transformer2DModel (models/transformers/transformer_2d.py,
+  `_operate_on_continuous_inputs` / `_get_output_for_continuous_inputs`): an image
+  [c, h, w] to h·w tokens and back, for UNSEQ (SEQ's inverse).
 """
 
 from __future__ import annotations
 
-from ..base.expr import Condition, at_least, at_most, ceil_div, divides, exact_div
+from ..base.errors import ShapeError
+from ..base.expr import Condition, at_least, at_most, ceil_div, divides, equality, exact_div, is_false, product
 from .core import need_spatial
 from .registry import NONNEG, LayerCall, LayerOut, Param, flag, register, size, spatial
-from .shapes import axis_names
+from .shapes import axis_names, shape_text
 
 
 # ---------------------------------------------------------------- channel slices and shuffle
@@ -98,3 +102,35 @@ def resize(call: LayerCall) -> LayerOut:
     """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing): 0 parameters."""
     need_spatial(call, "")
     return LayerOut(tuple(call.args.size) + (call.channels,), "Resize")
+
+
+@register("UNSEQ", "Untokens")
+def untokens(call: LayerCall) -> LayerOut:
+    """Sequence → image: (t, c) back to the spatial axes of the nearest SEQ before it in the
+    text, (h, w, c) for an image SEQ made (h·w, c); needs t = h·w. Diffusers'
+    Transformer2DModel flattens its image to h·w tokens and reshapes them back
+    (`reshape(batch, height, width, inner_dim).permute(0, 3, 1, 2)`): `SEQ-…-UNSEQ`.
+    0 parameters.
+
+    >>> import symparams
+    >>> symparams.parse("I(h,w,8)-SEQ-LN-UNSEQ").output_shape
+    (8, h, w)
+    """
+    if call.rank != 2:
+        raise ShapeError(
+            f"reshapes a sequence (t, c) back to an image, got a tensor of shape {shape_text(call.shape, call.convention)}"
+        )
+    made = call.facts.get("tokens", ())
+    if not made:
+        raise ShapeError("reshapes a sequence back to the spatial axes of a SEQ before it, and there is none")
+    axes = tuple(made[-1])
+    t = call.shape[0]
+    positions = product(axes)
+    same = equality(t, positions)
+    if is_false(same):
+        raise ShapeError(
+            f"reshapes {t} positions back to the {shape_text(axes + (call.channels,), call.convention)} "
+            f"of the SEQ before it, which has {positions}"
+        )
+    ok = Condition(same, f"needs the sequence's {t} positions = the {positions} the SEQ before it made")
+    return LayerOut(axes + (call.channels,), "Untokens", conditions=(ok,))
