@@ -1144,7 +1144,7 @@ def _upsample(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list
 @keras_layer("RS")
 def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     _images_only(row, shape)
-    h, w_ = ints(row.args["size"])
+    h, w_ = ints(row.args["size"] or row.shape[:-1])
     return [f"layers.Resizing({h}, {w_}, {name('')})"]
 
 

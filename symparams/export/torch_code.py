@@ -1118,7 +1118,7 @@ def _upsample(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("RS")
 def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    return on_layout(f"nn.Upsample(size={tuple_text(ints(row.args['size']))})", shape, w)
+    return on_layout(f"nn.Upsample(size={tuple_text(ints(row.args['size'] or row.shape[:-1]))})", shape, w)
 
 
 @torch_layer("WMSA")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..base.errors import ShapeError
 from ..base.expr import Condition, at_least, at_most, ceil_div, divides, equality, exact_div, is_false, product
 from .core import need_spatial
-from .registry import NONNEG, LayerCall, LayerOut, Param, flag, register, size, spatial
+from .registry import NONNEG, SPATIAL, TENSOR, LayerCall, LayerOut, Param, flag, register, size, spatial
 from .shapes import axis_names, shape_text
 
 
@@ -97,11 +97,35 @@ def upsample(call: LayerCall) -> LayerOut:
     return LayerOut(out + (call.channels,), "Upsample")
 
 
-@register("RS", "Resize", "Interpolate", params=(spatial("size"),))
+@register(
+    "RS",
+    "Resize",
+    "Interpolate",
+    params=(
+        Param("size", SPATIAL, None, doc="the spatial size"),
+        Param("like", TENSOR, None, doc="a tensor bound earlier whose spatial size to take"),
+    ),
+)
 def resize(call: LayerCall) -> LayerOut:
-    """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing): 0 parameters."""
+    """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing), or to the
+    spatial size of a named tensor, `RS(like=skip)` (`F.interpolate(size=skip.shape[2:])`:
+    diffusers' up blocks with `upsample_size`, FPN's top-down path); 0 parameters.
+
+    >>> import symparams
+    >>> symparams.parse("s := I(h,w,8); s-C(8,3,s=2,p=1)-RS(like=s)").output_shape
+    (8, h, w)
+    """
     need_spatial(call, "")
-    return LayerOut(tuple(call.args.size) + (call.channels,), "Resize")
+    size, like = call.args.size, call.args.like
+    if (size is None) == (like is None):
+        raise ShapeError("takes a size or like=a tensor (the size of that tensor), one of the two")
+    if like is not None:
+        if len(like) != call.rank:
+            raise ShapeError(
+                f"takes the spatial size of a tensor of the same rank, got like= of shape {shape_text(like, call.convention)}"
+            )
+        size = like[:-1]
+    return LayerOut(tuple(size) + (call.channels,), "Resize")
 
 
 @register("UNSEQ", "Untokens")
