@@ -122,6 +122,8 @@ def test_pixel_shuffle_unshuffle_upsample_resize_match_torch():
         ("CHUNK(3,2)", lambda t: t.chunk(3, dim=1)[2]),
         ("CH(2,7)", lambda t: t[:, 2:7]),
         ("SHUF(4)", lambda t: _tv().models.shufflenetv2.channel_shuffle(t, 4)),
+        # diffusers' Transformer2DModel: [c, h, w] → (h·w, c) tokens and back
+        ("SEQ-UNSEQ", lambda t: t.permute(0, 2, 3, 1).reshape(1, 60, 12).reshape(1, 6, 10, 12).permute(0, 3, 1, 2)),
     ]
     for text, fn in cases:
         net = symparams.parse(f"I(6,10,12)-{text}")

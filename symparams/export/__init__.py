@@ -20,6 +20,9 @@ def prepared(net: Network, convention: str) -> Network:
     if net.convention != convention or net.mode != "exact":
         net = network(net.text, convention, "exact", dict(net.values))
     numeric_network(net)
+    inputs = sum(row.kind == "Input" for row in net.layers)
+    if inputs > 1:  # the writers follow one chain from one input
+        raise ExportError(f"no exporter for graphs of several inputs yet (this one has {inputs})")
     return net
 
 

@@ -108,8 +108,12 @@ def add_vector(call: LayerCall) -> LayerOut:
     if not call.args.proj:
         same = equality(m, c)
         if is_false(same):
-            raise ShapeError(f"with proj=false adds the vector as it is, which needs its width {m} = the channels {c}")
-        return LayerOut(call.shape, "AddVector", conditions=(Condition(same, f"needs the vector's width {m} = {c}"),))
+            raise ShapeError(
+                f"with proj=false adds the vector as it is, which needs its width {m} = the channels {c}"
+            )
+        return LayerOut(
+            call.shape, "AddVector", conditions=(Condition(same, f"needs the vector's width {m} = {c}"),)
+        )
     biases = c if call.args.bias else 0
     # FlopCounterMode: one (1, m) × (m, c) product a sample; the add and the bias count nothing.
     return LayerOut(call.shape, "AddVector (projected)", m * c, biases, macs=m * c)

@@ -16,7 +16,17 @@ Sources (read in torchvision 0.28 and torch 2.13):
 from __future__ import annotations
 
 from ..base.errors import ShapeError
-from ..base.expr import Condition, at_least, at_most, ceil_div, divides, equality, exact_div, is_false, product
+from ..base.expr import (
+    Condition,
+    at_least,
+    at_most,
+    ceil_div,
+    divides,
+    equality,
+    exact_div,
+    is_false,
+    product,
+)
 from .core import need_spatial
 from .registry import NONNEG, SPATIAL, TENSOR, LayerCall, LayerOut, Param, flag, register, size, spatial
 from .shapes import axis_names, shape_text
