@@ -15,7 +15,7 @@ Sources (read in torchvision 0.28 and torch 2.13):
 
 from __future__ import annotations
 
-from ..base.errors import ShapeError
+from ..base.errors import ArgumentError, ShapeError
 from ..base.expr import (
     Condition,
     at_least,
@@ -128,7 +128,7 @@ def resize(call: LayerCall) -> LayerOut:
     need_spatial(call, "")
     size, like = call.args.size, call.args.like
     if (size is None) == (like is None):
-        raise ShapeError("takes a size or like=a tensor (the size of that tensor), one of the two")
+        raise ArgumentError("takes a size or like=a tensor (the size of that tensor), one of the two")
     if like is not None:
         if len(like) != call.rank:
             raise ShapeError(
