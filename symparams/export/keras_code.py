@@ -997,7 +997,8 @@ def _flatten(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 def _dense(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
     bias = kw(use_bias=None if a["bias"] else "False")
-    flat = [f"layers.Flatten({name('flatten')})"] if len(shape) >= 3 else []
+    # An image is flattened first, unless H(n, flat=false): Keras's Dense per position.
+    flat = [f"layers.Flatten({name('flatten')})"] if len(shape) >= 3 and a.get("flat", True) else []
     if id(row) in w.ties:
         embedding = w.embedding_vars.get(id(w.ties[id(row)]))
         if embedding is None:
@@ -1013,8 +1014,9 @@ def _dropout(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 
 @keras_layer("BN")
 def _batch_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    off = "" if row.args["affine"] else "center=False, scale=False, "
-    return [f"layers.BatchNormalization({off}{name('')})"]
+    a = row.args
+    off = kw(center=None if a["affine"] and a["center"] else "False", scale=None if a["affine"] and a["scale"] else "False")
+    return [f"layers.BatchNormalization({off.removeprefix(', ')}{', ' if off else ''}{name('')})"]
 
 
 @keras_layer("LN")

@@ -960,6 +960,8 @@ def _dense(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         w.note("its weight is the embedding's, tied by TiedLinear.tie")
     if len(shape) <= 2:  # a vector, or a sequence: per position
         return f"{linear}({shape[-1]}, {num(a['n'])}{bias})"
+    if not a.get("flat", True):  # H(n, flat=false): per position on an image's channels (ConvNeXt)
+        return f"{w.helper('ChannelsLast')}({linear}({shape[-1]}, {num(a['n'])}{bias}))"
     fan_in = 1
     for x in shape:
         fan_in *= x
@@ -974,6 +976,8 @@ def _dropout(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("BN")
 def _batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     kind = {1: "1d", 2: "1d", 3: "2d", 4: "3d"}[len(shape)]
+    if row.args["affine"] and not (row.args["scale"] and row.args["center"]):
+        return _partial_batch_norm(row, shape, w, kind)  # in the section of issue 18 (part A)
     code = f"nn.BatchNorm{kind}({shape[-1]}{keywords(affine=None if row.args['affine'] else 'False')})"
     return on_layout(code, shape, w)
 
@@ -1304,6 +1308,23 @@ class ElementPReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.where(x >= 0, x, self.weight * x)
 ''',
+        "PartialBatchNorm": '''
+class PartialBatchNorm(nn.Module):
+    """BN(scale=false) or BN(center=false): Keras's BatchNormalization without gamma or
+    without beta. nn.BatchNorm has both or neither (affine): the norm without them, then the
+    one kept, per channel."""
+
+    def __init__(self, norm: nn.Module, *shape: int, scale: bool = True, center: bool = True) -> None:
+        super().__init__()
+        self.norm = norm
+        self.weight = nn.Parameter(torch.ones(shape)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(shape)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x)
+        x = x * self.weight if self.weight is not None else x
+        return x + self.bias if self.bias is not None else x
+''',
         "GridAttention": '''
 class GridAttention(WindowAttention):
     """MaxViT's grid attention (WMSA(grid=true)): the image cut into a win x win grid, each
@@ -1430,3 +1451,10 @@ _MORE_ACTIVATIONS = {"hswish": "nn.Hardswish()", "hsigmoid": "nn.Hardsigmoid()",
 @torch_layer(*_MORE_ACTIVATIONS)
 def _more_activations(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     return _MORE_ACTIVATIONS[row.name]
+
+
+def _partial_batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter, kind: str) -> str:
+    shape_ = ", ".join(map(str, _channel_shape(shape)))
+    keep = keywords(scale=None if row.args["scale"] else "False", center=None if row.args["center"] else "False")
+    norm = on_layout(f"nn.BatchNorm{kind}({shape[-1]}, affine=False)", shape, w)
+    return f"{w.helper('PartialBatchNorm')}({norm}, {shape_}{keep})"
