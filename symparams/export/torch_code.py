@@ -1401,6 +1401,15 @@ def _group_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 def _instance_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     # affine as the row counts it: IN's default (no affine given) is the convention's, False in torch.
     affine = keywords(affine="True" if num(row.params) else None)
+    positions = 1
+    for x in shape[:-1]:
+        positions *= x
+    if positions == 1:
+        # nn.InstanceNorm refuses a single position (its forward raises); GroupNorm with a
+        # group per channel is the same normalisation, the same parameters.
+        w.note("nn.InstanceNorm refuses a single position: GroupNorm(c, c), the same normalisation")
+        affine = keywords(affine=None if num(row.params) else "False")
+        return on_layout(f"nn.GroupNorm({shape[-1]}, {shape[-1]}{affine})", shape, w)
     return on_layout(f"nn.InstanceNorm{dims(shape)}({shape[-1]}{affine})", shape, w)
 
 
