@@ -21,7 +21,7 @@ from test_export import assert_agrees
 
 import symparams
 from symparams.export import ExportError, to_keras, to_torch
-from symparams.export.check import check
+from symparams.export.check import check, check_text, load
 
 # ---------------------------------------------------------------- every layer and option
 VISION_CASES = [
@@ -137,25 +137,9 @@ def test_a_gate_of_another_rank_broadcasts_from_the_channels():
     numpy broadcasts the channels-last shapes; in torch's channels-first layout the gate
     must not meet the width. The exported Product computes the same product as symparams'
     rule: x times the gate at every position."""
-    import importlib.util
-    import sys
-    import tempfile
-    from pathlib import Path
-
     import torch
 
-    source = to_torch(symparams.parse("I(3,5,4)-[id * (GAP-H(4)-sigmoid)]"))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "gated.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location("gated", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["gated"] = module
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.modules.pop("gated")
+    module = load(to_torch(symparams.parse("I(3,5,4)-[id * (GAP-H(4)-sigmoid)]")), "gated")
     model = module.build().eval()
     x = torch.randn(2, 4, 3, 5)
     gate = model.gate1.branches[1]
@@ -170,10 +154,8 @@ def test_grid_attention_groups_the_pixels_of_one_place_in_every_cell():
     attention that only averages (zero q and k): each output is the mean of its group."""
     import torch
 
-    source = to_torch(symparams.parse("I(4,4,1)-WMSA(1,win=2,grid=true,pos=none)"))
-    namespace: dict = {}
-    exec(compile(source, "grid.py", "exec"), namespace)  # the exporter's own code
-    model = namespace["build"]().eval()
+    module = load(to_torch(symparams.parse("I(4,4,1)-WMSA(1,win=2,grid=true,pos=none)")), "grid")
+    model = module.build().eval()
     with torch.no_grad():
         model.wmsa1.qkv.weight.zero_()
         model.wmsa1.qkv.bias.zero_()
@@ -304,7 +286,9 @@ zoo = pytest.mark.zoo
 
 def _zoo(name, text, reference=None, keras=False, ci=False, size=(224, 224)):
     marks = [pytest.mark.frameworks] + ([] if ci else [zoo])
-    return pytest.param(text, reference, size, keras, id=f"{name}-{'keras' if keras else 'torch'}", marks=marks)
+    return pytest.param(
+        text, reference, size, keras, id=f"{name}-{'keras' if keras else 'torch'}", marks=marks
+    )
 
 
 # (text, torchvision name to compare the export's count with, input size, keras?)
@@ -339,9 +323,11 @@ def test_vision_zoo_exports_and_checks(text, reference, size, keras):
     checked row by row; in torch also its count against the real torchvision model's."""
     framework = "keras" if keras else "torch"
     net = symparams.parse(text(), convention=framework)
-    assert_agrees(net, framework)
+    result = check(net, framework)
+    assert result.agrees, f"{net.text}\n{check_text(result)}"
+    assert result.framework_params == net.params and len(result.rows) == len(net.layers) - 1
     if reference is not None:
-        assert check(net, framework).framework_params == V.torch_reference(reference, size)["params"]
+        assert result.framework_params == V.torch_reference(reference, size)["params"]
 
 
 def test_a_form_no_exporter_writes_is_still_refused_by_name():

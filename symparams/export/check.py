@@ -157,9 +157,10 @@ def _check_torch(net: Network) -> CheckResult:
 
     handles = [getattr(model, attr).register_forward_hook(hook(attr)) for _, attr in rows]
     model.train(False)  # inference mode (nn.Module.eval)
+    samples = (TORCH_BATCH,) + tuple(module.INPUT_SHAPE)
     try:
         with torch.no_grad():
-            model(torch.zeros((TORCH_BATCH,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE, device="meta"))
+            model(torch.zeros(samples, dtype=module.INPUT_DTYPE, device="meta"))
         out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
     except (NotImplementedError, RuntimeError) as err:
         total = sum(p.numel() for p in model.parameters())
@@ -172,7 +173,7 @@ def _check_torch(net: Network) -> CheckResult:
             getattr(model, attr).register_forward_hook(hook(attr))
         model.train(False)  # inference mode (nn.Module.eval)
         with torch.no_grad():
-            model(torch.zeros((TORCH_BATCH,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE))
+            model(torch.zeros(samples, dtype=module.INPUT_DTYPE))
         out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
     for handle in handles:
         handle.remove()

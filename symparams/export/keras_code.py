@@ -1015,7 +1015,10 @@ def _dropout(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 @keras_layer("BN")
 def _batch_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    off = kw(center=None if a["affine"] and a["center"] else "False", scale=None if a["affine"] and a["scale"] else "False")
+    off = kw(
+        center=None if a["affine"] and a["center"] else "False",
+        scale=None if a["affine"] and a["scale"] else "False",
+    )
     return [f"layers.BatchNormalization({off.removeprefix(', ')}{', ' if off else ''}{name('')})"]
 
 

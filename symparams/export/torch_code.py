@@ -1464,6 +1464,8 @@ def _more_activations(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 def _partial_batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter, kind: str) -> str:
     shape_ = ", ".join(map(str, _channel_shape(shape)))
-    keep = keywords(scale=None if row.args["scale"] else "False", center=None if row.args["center"] else "False")
+    keep = keywords(
+        scale=None if row.args["scale"] else "False", center=None if row.args["center"] else "False"
+    )
     norm = on_layout(f"nn.BatchNorm{kind}({shape[-1]}, affine=False)", shape, w)
     return f"{w.helper('PartialBatchNorm')}({norm}, {shape_}{keep})"
