@@ -12,6 +12,8 @@ against the real torchvision model's count.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import vision_zoo as V
 import zoo_texts as Z
@@ -268,12 +270,23 @@ def test_random_chains_with_vision_tails_export(data, drawn_for):
 @SETTINGS
 @given(st.data())
 def test_random_nestings_with_gates_export(data):
-    """The nestings test_composition_frameworks draws, each branch's output gated."""
+    """The nestings test_composition_frameworks draws, with gates inside them (a relu made
+    gated: a (1, 1, 1) or a (1) gate broadcasts over any channels) and vision layers and
+    gates on their output."""
     from composition_models import text_of
     from test_composition_frameworks import model
 
     c, h, tree = data.draw(model(max_depth=2))
-    text = _tail_after(data, text_of(c, h, tree))
+    gates = [
+        "relu",
+        "[id * (AAP(1)-C(1,1)-hsigmoid)]",
+        "[id * (GAP-H(1)-sigmoid)]",
+        "[relu * (AAP(1)-C(2,1)-relu-C(1,1)-sigmoid)]",
+    ]
+    gated = re.sub(
+        r"\brelu\b", lambda _: data.draw(st.sampled_from(gates), label="gate"), text_of(c, h, tree)
+    )
+    text = _tail_after(data, gated)
     if text is None:
         return
     for convention in ("torch", "keras"):
