@@ -355,3 +355,23 @@ def test_a_form_no_exporter_writes_is_still_refused_by_name():
             to_keras(symparams.parse("I(4,4,3)-LS", convention="keras"))
     finally:
         torch_code.TORCH["LS"], keras_code.KERAS["LS"] = saved_torch, saved_keras
+
+
+def test_the_exported_vision_modules_pass_ruff(tmp_path):
+    """The helper modules and layers written here read like hand-written code: ruff passes."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    ruff = [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else ["ruff"]
+    texts = VISION_CASES + [Z.maxvit_t(), V.efficientnet_text("b0", keras=True)]
+    for i, text in enumerate(texts):
+        (tmp_path / f"case{i}_torch.py").write_text(to_torch(symparams.parse(text)))
+        (tmp_path / f"case{i}_keras.py").write_text(to_keras(symparams.parse(text, convention="keras")))
+    done = subprocess.run(
+        ruff + ["check", "--no-cache", "--isolated", "--line-length", "110", str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
