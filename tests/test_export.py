@@ -34,10 +34,6 @@ VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2, "s": 16}
 # The examples with a layer or form no exporter writes yet: the export refuses them with
 # ExportError (never silently). Strict, so an exporter added flags its line here.
 NOT_EXPORTED = {
-    "convnext_t": "no exporter for LS yet",
-    "efficientnet_b0": "no exporter for [id * ...] (Multiply) yet",
-    "mobilenet_v3_large": "no exporter for hswish yet",
-    "regnety_400mf": "no exporter for [id * ...] (Multiply) yet",
     "deepseek_v3": "no exporter for MLA yet",
     "nasnet_large": "no exporter for named tensors (graphs) yet",
     "nasnet_mobile": "no exporter for named tensors (graphs) yet",

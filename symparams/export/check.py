@@ -29,6 +29,9 @@ from .common import ExportError, num
 FRAMEWORKS = ("torch", "keras")
 EXTRAS = {"torch": "pip install 'symparams[torch]'", "keras": "pip install 'symparams[keras]'"}
 CPU_FORWARD_LIMIT = 50_000_000  # parameters: past this a forward pass on the CPU is not tried
+# Samples in torch's forward pass: two, since nn.GroupNorm refuses a single value per channel
+# and group, which one sample with a group of one channel at one position is (GN(c) on a vector).
+TORCH_BATCH = 2
 
 
 class FrameworkMissing(ExportError):
@@ -154,9 +157,10 @@ def _check_torch(net: Network) -> CheckResult:
 
     handles = [getattr(model, attr).register_forward_hook(hook(attr)) for _, attr in rows]
     model.train(False)  # inference mode (nn.Module.eval)
+    samples = (TORCH_BATCH,) + tuple(module.INPUT_SHAPE)
     try:
         with torch.no_grad():
-            model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE, device="meta"))
+            model(torch.zeros(samples, dtype=module.INPUT_DTYPE, device="meta"))
         out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
     except (NotImplementedError, RuntimeError) as err:
         total = sum(p.numel() for p in model.parameters())
@@ -169,7 +173,7 @@ def _check_torch(net: Network) -> CheckResult:
             getattr(model, attr).register_forward_hook(hook(attr))
         model.train(False)  # inference mode (nn.Module.eval)
         with torch.no_grad():
-            model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE))
+            model(torch.zeros(samples, dtype=module.INPUT_DTYPE))
         out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
     for handle in handles:
         handle.remove()

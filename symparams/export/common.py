@@ -22,7 +22,7 @@ from ..base.expr import free_symbols, is_number
 from ..layers.registry import lookup
 from ..result import LayerInfo, Network
 
-FORMS = ("Sequential", "Repeat", "Concat", "Add", "Parallel")
+FORMS = ("Sequential", "Repeat", "Concat", "Add", "Parallel", "Multiply")
 ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "softmax", "elu", "id")
 
 # The stem of a layer's attribute or layer name in the exported code.
@@ -57,6 +57,18 @@ STEMS = {
     "SwiGLU": "swiglu",
     "TB": "block",
 }
+# The layers of the modern vision models (issue 14) and the gate `[A * B]` (issue 18, part A).
+STEMS.update(
+    {
+        "DP": "droppath",
+        "GN": "gn",
+        "IN": "instnorm",
+        "LS": "scale",
+        "NORM": "normalize",
+        "PReLU": "prelu",
+        "RESCALE": "rescale",
+    }
+)
 
 
 class ExportError(SymparamsError):
@@ -159,6 +171,8 @@ def stem(row: LayerInfo) -> str:
             return "residual" if any(c.name == "id" for c in row.children) else "sum"
         if row.kind == "Concat":
             return "concat"
+        if row.kind == "Multiply":  # [id * gate] (squeeze-excitation), or a product of branches
+            return "gate" if any(c.name == "id" for c in row.children) else "product"
         if row.kind == "Parallel":
             return "parallel"
         if row.kind == "Repeat":

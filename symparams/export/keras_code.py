@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ..result import LayerInfo, Network
@@ -662,7 +663,7 @@ class KerasWriter:
             var = self.fresh("branch")
             lines += self.emit(child, shape, src, var, inner)
             outs.append(var)
-        join = "layers.Add" if row.kind == "Add" else "layers.Concatenate"
+        join = {"Add": "layers.Add", "Multiply": "layers.Multiply"}.get(row.kind, "layers.Concatenate")
         axis = "axis=-1, " if row.kind == "Concat" else ""
         lines.append(f"{pad}{dst} = {join}({axis}{scope.name_arg(local)('')})([{', '.join(outs)}])")
         return lines
@@ -996,7 +997,8 @@ def _flatten(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 def _dense(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
     bias = kw(use_bias=None if a["bias"] else "False")
-    flat = [f"layers.Flatten({name('flatten')})"] if len(shape) >= 3 else []
+    # An image is flattened first, unless H(n, flat=false): Keras's Dense per position.
+    flat = [f"layers.Flatten({name('flatten')})"] if len(shape) >= 3 and a.get("flat", True) else []
     if id(row) in w.ties:
         embedding = w.embedding_vars.get(id(w.ties[id(row)]))
         if embedding is None:
@@ -1012,8 +1014,12 @@ def _dropout(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 
 @keras_layer("BN")
 def _batch_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    off = "" if row.args["affine"] else "center=False, scale=False, "
-    return [f"layers.BatchNormalization({off}{name('')})"]
+    a = row.args
+    off = kw(
+        center=None if a["affine"] and a["center"] else "False",
+        scale=None if a["affine"] and a["scale"] else "False",
+    )
+    return [f"layers.BatchNormalization({off.removeprefix(', ')}{', ' if off else ''}{name('')})"]
 
 
 @keras_layer("LN")
@@ -1151,8 +1157,8 @@ def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[s
 @keras_layer("WMSA")
 def _window_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    if a["grid"]:
-        raise ExportError(f"{row.text}: no Keras exporter yet for WMSA's grid=true (MaxViT)")
+    if a["grid"]:  # MaxViT's grid attention: in the section of issue 18 (part A) below
+        return _grid_attention(row, shape, w, name)
     options = kw(
         shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
         pos=repr(a["pos"]) if a["pos"] != "table" else None,
@@ -1207,3 +1213,161 @@ def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple
 
 def _indented(text: str) -> list[str]:
     return ["    " + line for line in text.split("\n")]
+
+
+# ---------------------------------------------------------------- issue 18, part A: vision layers and gates
+# Exporters of the layers of the modern vision models (layers/vision.py: DP, GN, IN, LS,
+# NORM, PReLU, RESCALE, lrelu, hswish, hsigmoid, mish) and of WMSA's grid=true (MaxViT);
+# the gate `[A * B]` is layers.Multiply (KerasWriter.form), which broadcasts as the
+# language does (a lower rank's missing axes put after the batch). Each counts what
+# symparams counts under the keras convention; `check` compares them.
+HELPERS.update(
+    {
+        "DropPath": '''
+class DropPath(layers.Layer):
+    """Stochastic depth, as torchvision's StochasticDepth(rate, "row"): in training each
+    sample is zeroed with probability `rate` and the others scaled by 1/(1-rate); no weights.
+    Keras has no such layer (KerasHub's and keras_cv's are the same thing)."""
+
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = keras.random.SeedGenerator(0)
+
+    def call(self, x, training=None):
+        if not training or self.rate == 0:
+            return x
+        keep = 1.0 - self.rate
+        shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        mask = ops.floor(keep + keras.random.uniform(shape, seed=self.seed))
+        return x / keep * mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+        "LayerScale": '''
+class LayerScale(layers.Layer):
+    """Layer scale: a learned gamma per channel multiplies the input (c weights), as
+    keras.applications.convnext's LayerScale, which Keras does not export."""
+
+    def __init__(self, init_values=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values = init_values
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(
+            shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.init_values), name="gamma"
+        )
+
+    def call(self, x):
+        return x * ops.cast(self.gamma, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+        "GridAttention": '''
+class GridAttention(WindowAttention):
+    """MaxViT's grid attention (WMSA(grid=true)): the image cut into a win x win grid, each
+    group the pixels at one place of every cell, attention inside each group. The pixels are
+    reordered so that the groups become windows, window attention runs, and the order is
+    restored: window attention's weights, no padding (win divides h and w)."""
+
+    def call(self, x):
+        _, h, w, c = ops.shape(x)
+        m0, m1 = self.win
+        y = ops.transpose(ops.reshape(x, (-1, m0, h // m0, m1, w // m1, c)), (0, 2, 1, 4, 3, 5))
+        y = super().call(ops.reshape(y, (-1, h, w, c)))
+        y = ops.transpose(ops.reshape(y, (-1, h // m0, m0, w // m1, m1, c)), (0, 2, 1, 4, 3, 5))
+        return ops.reshape(y, (-1, h, w, c))
+''',
+    }
+)
+
+
+def _number(value: Any) -> str:
+    """A number of the text as Python source of a float: a decimal as one (0.2, -1.0), any
+    other fraction as a quotient (`1 / 255`)."""
+    if isinstance(value, float):
+        return repr(value)
+    exact = Fraction(str(value))
+    d = exact.denominator
+    while d % 2 == 0 or d % 5 == 0:
+        d //= 2 if d % 2 == 0 else 5
+    if d == 1:  # a decimal: 0.5, -1.0
+        return repr(float(exact))
+    return f"{exact.numerator} / {exact.denominator}"
+
+
+def _grid_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    w.helper("WindowAttention")  # GridAttention's base class, defined before it
+    options = kw(
+        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        use_bias=None if a["bias"] else "False",
+    )
+    win = tuple_text(ints(a["win"]))
+    return [f"{w.helper('GridAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
+
+
+@keras_layer("DP")
+def _drop_path(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('DropPath')}({rate(row.args['r'])}, {name('')})"]
+
+
+@keras_layer("GN")
+def _group_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    off = "" if row.args["affine"] else ", center=False, scale=False"
+    return [f"layers.GroupNormalization(groups={num(row.args['g'])}{off}, {name('')})"]
+
+
+@keras_layer("IN")
+def _instance_norm(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    # Keras's instance norm is GroupNormalization(groups=-1); affine as the row counts it
+    # (IN's default, no affine given, is the convention's: True in Keras).
+    off = "" if num(row.params) else ", center=False, scale=False"
+    return [f"layers.GroupNormalization(groups=-1{off}, {name('')})"]
+
+
+@keras_layer("LS")
+def _layer_scale(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"{w.helper('LayerScale')}({name('')})"]
+
+
+@keras_layer("NORM")
+def _normalization(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    # Not adapted (no mean and variance given): adapt_mean and adapt_variance of the kept
+    # axis and a count, all non-trainable (2c + 1); given them (adapt=false), no weights.
+    fixed = "" if row.args["adapt"] else "mean=0.0, variance=1.0, "
+    axis = "axis=None, " if row.args["axis"] == "none" else ""
+    return [f"layers.Normalization({fixed}{axis}{name('')})"]
+
+
+@keras_layer("PReLU")
+def _prelu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    per = row.args["per"] or "element"  # the keras convention's default: a slope per element
+    axes = {"element": [], "channel": list(range(1, len(shape))), "one": list(range(1, len(shape) + 1))}[per]
+    shared = f"shared_axes={axes}, " if axes else ""
+    return [f"layers.PReLU({shared}{name('')})"]
+
+
+@keras_layer("RESCALE")
+def _rescale(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    offset = row.args["offset"]
+    extra = f", offset={_number(offset)}" if float(offset) != 0 else ""
+    return [f"layers.Rescaling({_number(row.args['scale'])}{extra}, {name('')})"]
+
+
+@keras_layer("lrelu")
+def _leaky_relu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args["a"]  # none given: Keras's default slope, 0.3, as the layer's
+    slope = f"negative_slope={_number(a)}, " if a is not None else ""
+    return [f"layers.LeakyReLU({slope}{name('')})"]
+
+
+_MORE_ACTIVATIONS = {"hswish": "hard_swish", "hsigmoid": "hard_sigmoid", "mish": "mish"}
+
+
+@keras_layer(*_MORE_ACTIVATIONS)
+def _more_activations(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f'layers.Activation("{_MORE_ACTIVATIONS[row.name]}", {name("")})']

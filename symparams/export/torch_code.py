@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ..result import LayerInfo, Network
@@ -556,6 +557,8 @@ class TorchWriter:
             return Call("nn.Sequential(", self.chain_items(list(row.children), shape))
         if kind == "Repeat":
             return self.repeat(row, shape)
+        if kind == "Multiply":  # [A * B]: written in the section of issue 18 (part A) below
+            return _product(self, row, shape)
         if kind in ("Concat", "Add"):
             items = [(self.module(child, shape), self.comment(child)) for child in row.children]
             if kind == "Add":
@@ -957,6 +960,8 @@ def _dense(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
         w.note("its weight is the embedding's, tied by TiedLinear.tie")
     if len(shape) <= 2:  # a vector, or a sequence: per position
         return f"{linear}({shape[-1]}, {num(a['n'])}{bias})"
+    if not a.get("flat", True):  # H(n, flat=false): per position on an image's channels (ConvNeXt)
+        return f"{w.helper('ChannelsLast')}({linear}({shape[-1]}, {num(a['n'])}{bias}))"
     fan_in = 1
     for x in shape:
         fan_in *= x
@@ -971,6 +976,8 @@ def _dropout(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("BN")
 def _batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     kind = {1: "1d", 2: "1d", 3: "2d", 4: "3d"}[len(shape)]
+    if row.args["affine"] and not (row.args["scale"] and row.args["center"]):
+        return _partial_batch_norm(row, shape, w, kind)  # in the section of issue 18 (part A)
     code = f"nn.BatchNorm{kind}({shape[-1]}{keywords(affine=None if row.args['affine'] else 'False')})"
     return on_layout(code, shape, w)
 
@@ -1124,8 +1131,8 @@ def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("WMSA")
 def _window_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args
-    if a["grid"]:
-        raise ExportError(f"{row.text}: no PyTorch exporter yet for WMSA's grid=true (MaxViT)")
+    if a["grid"]:  # MaxViT's grid attention: in the section of issue 18 (part A) below
+        return _grid_attention(row, shape, w)
     w.functional = True
     options = keywords(
         shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
@@ -1198,3 +1205,267 @@ def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple
 
 def _indented(text: str) -> list[str]:
     return ["    " + line for line in text.split("\n")]
+
+
+# ---------------------------------------------------------------- issue 18, part A: vision layers and gates
+# Exporters of the layers of the modern vision models (layers/vision.py: DP, GN, IN, LS,
+# NORM, PReLU, RESCALE, lrelu, hswish, hsigmoid, mish), of the multiplying branch form
+# `[A * B]` (squeeze-excitation's gate) and of WMSA's grid=true (MaxViT). Each counts what
+# symparams counts under the torch convention; `check` compares them.
+HELPERS.update(
+    {
+        "Product": '''
+class Product(nn.Module):
+    """[A * B]: branches on one input, their outputs multiplied elementwise (squeeze-excitation's
+    gate: nn.Identity() times a (c, 1, 1) scale). Shapes broadcast as numpy broadcasts the
+    channels-last shapes; `ranks` (each output's axes, without the batch) is given when they
+    differ, and the outputs are then moved channels-last, a lower rank's missing axes put
+    after the batch, multiplied, and moved back."""
+
+    def __init__(self, *branches: nn.Module, ranks: tuple[int, ...] | None = None) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.ranks = ranks
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [branch(x) for branch in self.branches]
+        if self.ranks is not None:  # unequal ranks: broadcast channels-last
+            top = max(self.ranks)
+            outs = [y.movedim(1, -1) if r >= 3 else y for y, r in zip(outs, self.ranks)]
+            outs = [y.reshape(y.shape[:1] + (1,) * (top - r) + y.shape[1:]) for y, r in zip(outs, self.ranks)]
+        out = outs[0]
+        for y in outs[1:]:
+            out = out * y
+        if self.ranks is not None and max(self.ranks) >= 3:
+            out = out.movedim(-1, 1)
+        return out
+''',
+        "DropPath": '''
+class DropPath(nn.Module):
+    """Stochastic depth, as torchvision.ops.StochasticDepth(p, "row"): in training each sample
+    is zeroed with probability p and the others scaled by 1/(1-p); no parameters."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        noise = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * noise.div_(keep)
+''',
+        "LayerScale": '''
+class LayerScale(nn.Module):
+    """Layer scale: a learned gamma per channel multiplies the input, of the shape that
+    broadcasts on the channels ((c, 1, 1) on an image, as torchvision's CNBlock.layer_scale;
+    (c,) on a sequence or a vector): c parameters."""
+
+    def __init__(self, *shape: int, init: float = 1e-6) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full(shape, init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+''',
+        "Normalization": '''
+class Normalization(nn.Module):
+    """Keras's Normalization, (x - mean) / sqrt(variance), a mean and a variance per channel
+    (or one of each: axis=none). PyTorch has no such module: torchvision normalises in its
+    transforms, outside the model, and a module that holds a fixed mean and variance keeps
+    them as buffers, not parameters; so the torch convention counts 0, adapted or not, and
+    here they are buffers."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("variance", torch.ones(shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / torch.sqrt(self.variance.clamp_min(1e-7))
+''',
+        "Rescale": '''
+class Rescale(nn.Module):
+    """Keras's Rescaling: x * scale + offset; no parameters."""
+
+    def __init__(self, scale: float, offset: float = 0.0) -> None:
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.offset
+''',
+        "ElementPReLU": '''
+class ElementPReLU(nn.Module):
+    """PReLU with one learned slope per input element (PReLU(per=element), Keras's default):
+    nn.PReLU has one slope, or one per channel."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.full(shape, 0.25))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x >= 0, x, self.weight * x)
+''',
+        "PartialBatchNorm": '''
+class PartialBatchNorm(nn.Module):
+    """BN(scale=false) or BN(center=false): Keras's BatchNormalization without gamma or
+    without beta. nn.BatchNorm has both or neither (affine): the norm without them, then the
+    one kept, per channel."""
+
+    def __init__(self, norm: nn.Module, *shape: int, scale: bool = True, center: bool = True) -> None:
+        super().__init__()
+        self.norm = norm
+        self.weight = nn.Parameter(torch.ones(shape)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(shape)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(x)
+        x = x * self.weight if self.weight is not None else x
+        return x + self.bias if self.bias is not None else x
+''',
+        "GridAttention": '''
+class GridAttention(WindowAttention):
+    """MaxViT's grid attention (WMSA(grid=true)): the image cut into a win x win grid, each
+    group the pixels at one place of every cell, attention inside each group. The pixels are
+    reordered so that the groups become windows, window attention runs, and the order is
+    restored: window attention's parameters, no padding (win divides h and w)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        m0, m1 = self.win
+        y = x.reshape(b, c, m0, h // m0, m1, w // m1).permute(0, 1, 3, 2, 5, 4).reshape(b, c, h, w)
+        y = super().forward(y)
+        return y.reshape(b, c, h // m0, m0, w // m1, m1).permute(0, 1, 3, 2, 5, 4).reshape(b, c, h, w)
+''',
+    }
+)
+
+
+def _channel_shape(shape: Shape) -> Shape:
+    """The shape of a per-channel tensor that broadcasts on the exported code's layout:
+    (c, 1, 1) on a channels-first image, (c,) on a sequence or a vector."""
+    return (shape[-1],) + (1,) * (len(shape) - 1) if len(shape) >= 3 else (shape[-1],)
+
+
+def _product(w: TorchWriter, row: LayerInfo, shape: Shape) -> Call:
+    """[A * B]: a Product of the branches, with their ranks when they differ (a gate (c) on
+    an image)."""
+    items = [(w.module(child, shape), w.comment(child)) for child in row.children]
+    ranks = tuple(len(child.shape) for child in row.children)
+    if len(set(ranks)) > 1:
+        items.append((f"ranks={tuple_text(ranks)}", ""))
+    return Call(f"{w.helper('Product')}(", items)
+
+
+def _grid_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    w.functional = True
+    w.helper("WindowAttention")  # GridAttention's base class, defined before it
+    options = keywords(
+        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
+        pos=repr(a["pos"]) if a["pos"] != "table" else None,
+        bias=None if a["bias"] else "False",
+    )
+    win = tuple_text(ints(a["win"]))
+    return f"{w.helper('GridAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
+
+
+def _number(value: Any) -> str:
+    """A number of the text as Python source of a float: a decimal as one (0.2, -1.0), any
+    other fraction as a quotient (`1 / 255`)."""
+    if isinstance(value, float):
+        return repr(value)
+    exact = Fraction(str(value))
+    d = exact.denominator
+    while d % 2 == 0 or d % 5 == 0:
+        d //= 2 if d % 2 == 0 else 5
+    if d == 1:  # a decimal: 0.5, -1.0
+        return repr(float(exact))
+    return f"{exact.numerator} / {exact.denominator}"
+
+
+@torch_layer("DP")
+def _drop_path(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('DropPath')}({rate(row.args['r'])})"
+
+
+@torch_layer("GN")
+def _group_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    affine = keywords(affine=None if row.args["affine"] else "False")
+    return on_layout(f"nn.GroupNorm({num(row.args['g'])}, {shape[-1]}{affine})", shape, w)
+
+
+@torch_layer("IN")
+def _instance_norm(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    # affine as the row counts it: IN's default (no affine given) is the convention's, False in torch.
+    affine = keywords(affine="True" if num(row.params) else None)
+    positions = 1
+    for x in shape[:-1]:
+        positions *= x
+    if positions == 1:
+        # nn.InstanceNorm refuses a single position (its forward raises); GroupNorm with a
+        # group per channel is the same normalisation, the same parameters.
+        w.note("nn.InstanceNorm refuses a single position: GroupNorm(c, c), the same normalisation")
+        affine = keywords(affine=None if num(row.params) else "False")
+        return on_layout(f"nn.GroupNorm({shape[-1]}, {shape[-1]}{affine})", shape, w)
+    return on_layout(f"nn.InstanceNorm{dims(shape)}({shape[-1]}{affine})", shape, w)
+
+
+@torch_layer("LS")
+def _layer_scale(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('LayerScale')}({', '.join(map(str, _channel_shape(shape)))})"
+
+
+@torch_layer("NORM")
+def _normalization(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    w.note("PyTorch has no Normalization: its mean and variance as buffers, 0 parameters")
+    kept = _channel_shape(shape) if row.args["axis"] == "last" else ()
+    return f"{w.helper('Normalization')}({', '.join(map(str, kept))})"
+
+
+@torch_layer("PReLU")
+def _prelu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    per = row.args["per"] or "one"  # the torch convention's default: one slope
+    if per == "one":
+        return "nn.PReLU()"
+    if per == "channel":
+        return on_layout(f"nn.PReLU({shape[-1]})", shape, w)
+    w.note("nn.PReLU has no slope per element: ElementPReLU")
+    return f"{w.helper('ElementPReLU')}({', '.join(map(str, _torch_layout(shape)))})"
+
+
+def _torch_layout(shape: Shape) -> Shape:
+    """A sample's shape as the exported code holds it: an image or volume channels first."""
+    return (shape[-1],) + shape[:-1] if len(shape) >= 3 else shape
+
+
+@torch_layer("RESCALE")
+def _rescale(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    offset = row.args["offset"]
+    extra = f", {_number(offset)}" if float(offset) != 0 else ""
+    return f"{w.helper('Rescale')}({_number(row.args['scale'])}{extra})"
+
+
+@torch_layer("lrelu")
+def _leaky_relu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args["a"]  # none given: PyTorch's default slope, 0.01, as the layer's
+    return f"nn.LeakyReLU({_number(a)})" if a is not None else "nn.LeakyReLU()"
+
+
+_MORE_ACTIVATIONS = {"hswish": "nn.Hardswish()", "hsigmoid": "nn.Hardsigmoid()", "mish": "nn.Mish()"}
+
+
+@torch_layer(*_MORE_ACTIVATIONS)
+def _more_activations(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return _MORE_ACTIVATIONS[row.name]
+
+
+def _partial_batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter, kind: str) -> str:
+    shape_ = ", ".join(map(str, _channel_shape(shape)))
+    keep = keywords(
+        scale=None if row.args["scale"] else "False", center=None if row.args["center"] else "False"
+    )
+    norm = on_layout(f"nn.BatchNorm{kind}({shape[-1]}, affine=False)", shape, w)
+    return f"{w.helper('PartialBatchNorm')}({norm}, {shape_}{keep})"
