@@ -13,7 +13,6 @@ import pytest
 
 import symparams
 from symparams.cli import main
-from symparams.layers import registry as R
 from symparams.report.text import table
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -21,11 +20,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 def count(model) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def needs(*layers: str):
-    missing = [name for name in layers if R.lookup(name) is None]
-    return pytest.mark.skipif(bool(missing), reason=f"needs the layers {', '.join(missing)} (branch i15)")
 
 
 # ---------------------------------------------------------------- the language
@@ -291,10 +285,12 @@ def test_t5_small_without_its_relative_bias():
 
 
 @pytest.mark.frameworks
-@needs("RB")
 def test_t5_small_example():
-    net = symparams.parse((EXAMPLES / "needs_i15" / "t5_small.arch").read_text())
-    assert net.params == count(_t5_small()) == 60_506_624
+    text = (EXAMPLES / "t5_small.arch").read_text()
+    model = _t5_small()
+    net = symparams.parse(text)
+    assert net.params == count(model) == 60_506_624 and "60,506,624 parameters" in text
+    assert net.subtotal("enc") == count(model.encoder) == 35_330_816
 
 
 @pytest.mark.frameworks
@@ -340,10 +336,13 @@ def test_clip_towers():
 
 
 @pytest.mark.frameworks
-@needs("W")
 def test_clip_example():
-    net = symparams.parse((EXAMPLES / "needs_i15" / "clip_vit_b32.arch").read_text())
-    assert net.params == count(_clip()) == 151_277_313
+    text = (EXAMPLES / "clip_vit_b32.arch").read_text()
+    model = _clip()
+    net = symparams.parse(text)
+    assert net.params == count(model) == 151_277_313 and "151,277,313 parameters" in text
+    assert net.subtotal("text") == count(model.text_model) + count(model.text_projection)
+    assert net.output_shape == [(512,), (512,)]
 
 
 def test_transformer_base_example():
