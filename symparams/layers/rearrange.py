@@ -12,10 +12,11 @@ Sources (read in torchvision 0.28 and torch 2.13):
 
 from __future__ import annotations
 
+from ..base.errors import ArgumentError, ShapeError
 from ..base.expr import Condition, at_least, at_most, ceil_div, divides, exact_div
 from .core import need_spatial
-from .registry import NONNEG, LayerCall, LayerOut, Param, flag, register, size, spatial
-from .shapes import axis_names
+from .registry import NONNEG, TENSOR, LayerCall, LayerOut, Param, flag, register, size, spatial
+from .shapes import axis_names, shape_text
 
 
 # ---------------------------------------------------------------- channel slices and shuffle
@@ -93,8 +94,33 @@ def upsample(call: LayerCall) -> LayerOut:
     return LayerOut(out + (call.channels,), "Upsample")
 
 
-@register("RS", "Resize", "Interpolate", params=(spatial("size"),))
+@register(
+    "RS",
+    "Resize",
+    "Interpolate",
+    params=(
+        spatial("size", None),
+        Param("like", TENSOR, None, doc="a tensor bound earlier whose spatial size to take"),
+    ),
+)
 def resize(call: LayerCall) -> LayerOut:
-    """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing): 0 parameters."""
+    """Resizing to a given spatial size (F.interpolate(size=…), Keras Resizing), or to the
+    spatial size of a named tensor, `RS(like=low)` (F.interpolate(x, size=low.shape[-2:]));
+    0 parameters.
+
+    >>> import symparams
+    >>> symparams.parse("x := I(h,w,3); x-C(8,3,s=2,p=1)-RS(like=x)").output_shape
+    (8, h, w)
+    """
     need_spatial(call, "")
-    return LayerOut(tuple(call.args.size) + (call.channels,), "Resize")
+    size, like = call.args.size, call.args.like
+    if (size is None) == (like is None):
+        raise ArgumentError("takes a size or like=<tensor>, one of the two: RS((h, w)) or RS(like=x)")
+    if like is not None:
+        if len(like) != call.rank:
+            raise ShapeError(
+                f"takes the size of every spatial axis from 'like', a tensor {shape_text(like, 'keras')} with "
+                f"{len(like) - 1} spatial axes; the input {shape_text(call.shape, 'keras')} has {call.rank - 1}"
+            )
+        size = like[:-1]
+    return LayerOut(tuple(size) + (call.channels,), "Resize")
