@@ -211,6 +211,7 @@ def test_lraspp_mobilenet_v3_large():
     """The low-level tap (features[4], output stride 8) is a named tensor, the head's scale
     branch a gate [A * B], the resizes RS(like=low) and RS(like=x); at six sizes, in
     symbols too. 3,221,538 parameters, torchvision's published num_params."""
+    import torch
     import vision_zoo as V
 
     model, shape = _lraspp((520, 520))
@@ -232,6 +233,13 @@ def test_lraspp_mobilenet_v3_large():
         # the head's maps: low at ⌈⌈⌈x/2⌉/2⌉/2⌉, high at output stride 16
         assert at.tensor_shape("low")[:2] == tuple(-(-x // 8) for x in (h, w))
         assert at.tensor_shape("high")[:2] == tuple(-(-x // 16) for x in (h, w))
+    # MACs are FlopCounterMode's FLOPs / 2 (the resizes and the gate's product count none).
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for h, w in [(520, 520), (193, 257)]:
+        with FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 3, h, w, device="meta"))
+        assert 2 * symbolic.subs(h=h, w=w).macs == counter.get_total_flops()
     other, _ = _lraspp((64, 64), classes=5)
     assert symparams.parse(V.lraspp_text("64,64", classes=5)).params == count(other)
 
