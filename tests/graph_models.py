@@ -1,4 +1,7 @@
-"""Graph models written in the language (README "Graphs"), shared by tests/test_graphs.py."""
+"""Graph models written in the language (README "Graphs"), shared by tests/test_graphs.py
+and tests/test_yolo.py."""
+
+import math
 
 # PyTorch's nn.Transformer (post-norm, relu, final norms) with two embeddings and an output
 # layer: an encoder-decoder family in d, h, ff, L_enc, L_dec, V, on lengths s and t.
@@ -99,3 +102,89 @@ text := I(77)-E(49408,512)-PE(77)-TB(8,2048)*12-LN-FIRST-H(512,bias=false)
 image := I(224,224,3)-C(768,32,s=32,bias=false)-SEQ-CLS-PE(50)-LN-TB(12,3072)*12-FIRST-LN-H(512,bias=false)
 image, text
 """
+
+
+# ultralytics YOLOv8 (ultralytics/cfg/models/v8/yolov8.yaml), written from the YAML's table:
+# [from, repeats, module, args]; a layer read by a later `from` index is a named tensor.
+YOLOV8_SCALES = {  # depth, width, max_channels
+    "n": (0.33, 0.25, 1024), "s": (0.33, 0.50, 1024), "m": (0.67, 0.75, 768),
+    "l": (1.00, 1.00, 512), "x": (1.00, 1.25, 512),
+}  # fmt: skip
+YOLOV8_BACKBONE = [(-1, 1, "Conv", (64, 3, 2)), (-1, 1, "Conv", (128, 3, 2)), (-1, 3, "C2f", (128, True)),
+                   (-1, 1, "Conv", (256, 3, 2)), (-1, 6, "C2f", (256, True)), (-1, 1, "Conv", (512, 3, 2)),
+                   (-1, 6, "C2f", (512, True)), (-1, 1, "Conv", (1024, 3, 2)), (-1, 3, "C2f", (1024, True)),
+                   (-1, 1, "SPPF", (1024, 5))]  # fmt: skip
+YOLOV8_HEAD = [(-1, 1, "Upsample", ()), ((-1, 6), 1, "Concat", ()), (-1, 3, "C2f", (512, False)),
+               (-1, 1, "Upsample", ()), ((-1, 4), 1, "Concat", ()), (-1, 3, "C2f", (256, False)),
+               (-1, 1, "Conv", (256, 3, 2)), ((-1, 12), 1, "Concat", ()), (-1, 3, "C2f", (512, False)),
+               (-1, 1, "Conv", (512, 3, 2)), ((-1, 9), 1, "Concat", ()), (-1, 3, "C2f", (1024, False)),
+               ((15, 18, 21), 1, "Detect", ())]  # fmt: skip
+YOLO_COMMON = """\
+cv(n, f, s) = C(n, f, s=s, p=(f-1)/2, bias=false)-BN-silu
+b(c) = [cv(c,3,1)-cv(c,3,1) + id]
+bh(c) = cv(c,3,1)-cv(c,3,1)
+pool = P(5,s=1,p=2)
+sppf(c, o) = C(c/2,1,bias=false)-BN-[id | pool-[id | pool-[id | pool]]]-cv(o,1,1)
+"""
+
+
+def _ceil_to(x: float, divisor: int = 8) -> int:
+    """ultralytics.utils.ops.make_divisible: the next multiple (math.ceil)."""
+    return math.ceil(x / divisor) * divisor
+
+
+def _c2f(o: int, n: int, shortcut: bool) -> str:
+    """C2f(c1, o, n, shortcut): cv1 to 2c (c = o/2), chunk in two, n Bottlenecks each on
+    the last chunk appended (`y.extend(m(y[-1]) for m in self.m)`), concat, cv2 to o."""
+    block = f"{'b' if shortcut else 'bh'}({o // 2})"
+    tail = f"[id | {block}]"
+    for _ in range(n - 1):
+        tail = f"[id | {block}-{tail}]"
+    return f"cv({o},1,1)-[CHUNK(2,0) | CHUNK(2,1)-{tail}]-cv({o},1,1)"
+
+
+def yolov8_text(scale: str = "n", size: str = "640,640", nc: int = 80, reg_max: int = 16) -> str:
+    """DetectionModel("yolov8{scale}.yaml") as parse_model builds it: repeats
+    max(round(n·depth), 1), widths make_divisible(min(c, max_channels)·width, 8); the Detect
+    head per level [box | cls] (cv2: Conv-Conv-Conv2d(4·reg_max), cv3: Conv-Conv-Conv2d(nc)),
+    its DFL's fixed 1x16 conv weight W(1,reg_max,1,1,trainable=false); three outputs, the
+    training-mode levels P3/8, P4/16, P5/32."""
+    depth, width, max_channels = YOLOV8_SCALES[scale]
+    layers = YOLOV8_BACKBONE + YOLOV8_HEAD
+    read = {j for f, *_ in layers if isinstance(f, tuple) for j in f if j != -1}
+    lines, chain, channels = [YOLO_COMMON + f"x := I({size},3)"], "x", []
+    names = {}
+    for i, (frm, n, module, args) in enumerate(layers):
+        n = max(round(n * depth), 1) if n > 1 else n
+        if module in ("Conv", "C2f", "SPPF"):
+            c2 = _ceil_to(min(args[0], max_channels) * width)
+        if module == "Conv":
+            chain += f"-cv({c2},{args[1]},{args[2]})"
+        elif module == "C2f":
+            chain += "-" + _c2f(c2, n, args[1])
+        elif module == "SPPF":
+            chain += f"-sppf({channels[-1]},{c2})"
+        elif module == "Upsample":  # nn.Upsample(None, 2, "nearest")
+            c2 = channels[-1]
+            chain += "-UP(2)"
+        elif module == "Concat":
+            other = names[frm[1]]
+            c2 = channels[-1] + channels[frm[1]]
+            chain += f"-[id | {other}]"
+        else:  # Detect
+            ch = [channels[j] for j in frm]
+            box, cls = max(16, ch[0] // 4, 4 * reg_max), max(ch[0], min(nc, 100))
+            outs = []
+            for level, j in enumerate(frm):
+                head = f"[cv({box},3,1)-cv({box},3,1)-C({4 * reg_max},1) | cv({cls},3,1)-cv({cls},3,1)-C({nc},1)]"
+                dfl = f"-W(1,{reg_max},1,1,trainable=false)" if level == 0 else ""  # the Detect's DFL, once
+                lines.append(f"o{level + 3} := {names[j]}-{head}{dfl}")
+                outs.append(f"o{level + 3}")
+            lines.append(", ".join(outs))
+            break
+        channels.append(c2)
+        if i in read:
+            names[i] = f"l{i}"
+            lines.append(f"l{i} := {chain}")
+            chain = f"l{i}"
+    return "\n".join(lines) + "\n"

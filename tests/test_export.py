@@ -39,6 +39,10 @@ NOT_EXPORTED = {
     "nasnet_mobile": "no exporter for named tensors (graphs) yet",
     "transformer_base": "no exporter for named tensors and XA yet",
     "sd15_unet": "no exporter for named tensors (graphs), XADD and UNSEQ yet",
+    "t5_small": "no exporter for named tensors (graphs) yet",
+    "clip_vit_b32": "no exporter for named tensors (graphs) yet",
+    "lraspp_mobilenet_v3_large": "no exporter for named tensors (graphs) yet",
+    "yolov8n": "no exporter for named tensors (graphs) yet",
 }
 # Exported to PyTorch only, so far.
 NOT_EXPORTED_KERAS = {"mamba_130m": "no Keras exporter for Mamba yet"}

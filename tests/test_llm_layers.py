@@ -236,6 +236,10 @@ def test_bare_tensor_tables_and_squeeze():
     assert parse("I(t,c)-W(1)").params == 1
     assert parse("I(t,c)-W(1536,16)-W(1536)").params == 1536 * 17
     assert parse("I(t,c)-W(2,3,4,5)").output_shape == (t, c)
+    # A fixed tensor (requires_grad=False; YOLOv8's DFL weight), in both conventions.
+    for convention in ("torch", "keras"):
+        fixed = symparams.parse("I(t,c)-W(1,16,1,1,trainable=false)-W(3)", convention=convention)
+        assert (fixed.params, fixed.trainable, fixed.non_trainable) == (19, 3, 16)
     assert parse("I(t,768)-RT(512,norm=ln)").params == 512 * 768 + 2 * 768
     assert parse("I(t,768)-RT(512,norm=rms)").params == 512 * 768 + 768
     assert parse("I(t,768)-RT(512)").params == 512 * 768

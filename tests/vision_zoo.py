@@ -178,6 +178,42 @@ def mobilenet_v3_text(variant: str, keras: bool = False, head: bool = True, size
     return "\n".join(lines) + "\n"
 
 
+def _mbv3_block(i: int, f: int, e: int, o: int, se: int, act: str, s: int, d: int = 1) -> str:
+    a = "relu" if act == "RE" else "hswish"
+    parts = [] if e == i else [f"pw({e})-{a}"]
+    # A dilated block (torchvision's dilated=True) has stride 1 and padding (f-1)/2·d.
+    parts.append(f"dbn({f},{s})-{a}" if d == 1 else f"dil({f},{d})-{a}")
+    if se:
+        parts.append(f"gate({e},{make_divisible(e // 4)})")
+    parts.append(f"pw({o})")
+    body = "-".join(parts)
+    return f"[{body} + id]" if (s == 1 or d > 1) and i == o else body
+
+
+def lraspp_text(size: str = "520,520", classes: int = 21) -> str:
+    """torchvision lraspp_mobilenet_v3_large (segmentation/lraspp.py): the features of
+    mobilenet_v3_large(dilated=True) (the last stage, C4, has dilation 2 and stride 1:
+    output stride 16), the low-level tap after features[4] (stage_indices[-4], the first
+    block of C2, the stride-2 24→40 block: output stride 8), and LRASPPHead: cbr(high) *
+    scale(high) (AdaptiveAvgPool 1, a 1x1 conv without bias, sigmoid), resized to low's
+    size, low_classifier(low) + high_classifier(x), resized to the input (bilinear)."""
+    dilation = [1] * 12 + [2] * 3
+    blocks = [_mbv3_block(*row, d) for row, d in zip(MBV3_LARGE, dilation)]
+    low, high = blocks[:4], blocks[4:]
+    return (
+        MBV3_COMMON
+        + "dil(f, d) = DW(f, p=(f-1)/2*d, d=d, bias=false)-BN\n"
+        + f"x := I({size},3)\n"
+        + "low := x-C(16,3,s=2,p=1,bias=false)-BN-hswish\n"
+        + "".join(f"  -{b}\n" for b in low)
+        + "high := low\n"
+        + "".join(f"  -{b}\n" for b in high)
+        + f"  -pw({6 * MBV3_LARGE[-1][3]})-hswish\n"
+        + "head := high-[pw(128)-relu * (AAP(1)-C(128,1,bias=false)-sigmoid)]-RS(like=low)\n"
+        + f"[low-C({classes},1) + head-C({classes},1)]-RS(like=x)\n"
+    )
+
+
 # ---------------------------------------------------------------- ConvNeXt
 CONVNEXT = {"tiny": ((96, 192, 384, 768), (3, 3, 9, 3), 0.1), "small": ((96, 192, 384, 768), (3, 3, 27, 3), 0.4),
             "base": ((128, 256, 512, 1024), (3, 3, 27, 3), 0.5),

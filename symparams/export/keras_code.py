@@ -1198,6 +1198,8 @@ def _squeeze(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 @keras_layer("W")
 def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
+    if not a.get("trainable", True):
+        raise ExportError(f"{row.text}: no Keras exporter for W(trainable=false) yet")
     dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
     while len(dims_) > 1 and dims_[-1] == 1:
         dims_ = dims_[:-1]

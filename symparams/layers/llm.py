@@ -192,18 +192,26 @@ def mamba(call: LayerCall) -> LayerOut:
 @register(
     "W",
     "Param",
-    params=(size("d1"), size("d2", 1), size("d3", 1), size("d4", 1)),
+    params=(size("d1"), size("d2", 1), size("d3", 1), size("d4", 1), flag("trainable", True)),
 )
 def bare_parameter(call: LayerCall) -> LayerOut:
     """A learned tensor of shape (d1, ..., d4) that the flow passes by unchanged: CLIP's
-    logit_scale is W(1), Mamba's A_log W(e, N); d1·d2·d3·d4 parameters.
+    logit_scale is W(1), Mamba's A_log W(e, N); d1·d2·d3·d4 parameters. `trainable=false`
+    is a fixed one, a parameter with requires_grad=False (torch) or an
+    add_weight(trainable=False) (Keras), counted non-trainable: YOLOv8's DFL integral
+    conv weight is W(1,16,1,1,trainable=false).
 
     >>> import symparams
     >>> symparams.parse("I(t,c)-W(1536,16)").params
     24576
+    >>> symparams.parse("I(t,c)-W(16,trainable=false)").non_trainable
+    16
     """
     a = call.args
-    return LayerOut(call.shape, "Parameter", a.d1 * a.d2 * a.d3 * a.d4)
+    count = a.d1 * a.d2 * a.d3 * a.d4
+    if not a.trainable:
+        return LayerOut(call.shape, "Parameter", non_trainable=count)
+    return LayerOut(call.shape, "Parameter", count)
 
 
 @register("RT", "RelTable", params=(size("m", doc="rows"), choice("norm", "none", "none", "ln", "rms")))

@@ -128,11 +128,12 @@ def resize(call: LayerCall) -> LayerOut:
     need_spatial(call, "")
     size, like = call.args.size, call.args.like
     if (size is None) == (like is None):
-        raise ArgumentError("takes a size or like=a tensor (the size of that tensor), one of the two")
+        raise ArgumentError("takes a size or like=<tensor>, one of the two: RS((h, w)) or RS(like=x)")
     if like is not None:
         if len(like) != call.rank:
             raise ShapeError(
-                f"takes the spatial size of a tensor of the same rank, got like= of shape {shape_text(like, call.convention)}"
+                f"takes the size of every spatial axis from 'like', a tensor {shape_text(like, call.convention)} with "
+                f"{len(like) - 1} spatial axes; the input {shape_text(call.shape, call.convention)} has {call.rank - 1}"
             )
         size = like[:-1]
     return LayerOut(tuple(size) + (call.channels,), "Resize")
