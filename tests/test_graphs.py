@@ -78,9 +78,9 @@ def test_cross_attention_symbolic_and_keys_from_the_memory_width():
         ("m := I(5,3); I(5,3)-XA(1, memory=3)", "must be the name of a tensor", 34),
         ("I(5,3)-XA(1, memory=m)", "unknown tensor 'm'", 21),
         ("enc := I(3); ecn-H(2)", "unknown tensor 'ecn'", 14),
-        ("x := I(4,3); I(5,5,2)-RS(like=x)", "a tensor (4, 3) with 1 spatial axes; the input (5, 5, 2) has 2", 23),
-        ("x := I(4,4,3); x-RS((2,2),like=x)", "takes a size or like=<tensor>, one of the two", 18),
-        ("I(4,4,3)-RS()", "takes a size or like=<tensor>", 10),
+        ("x := I(4,3); I(5,5,2)-RS(like=x)", "a tensor [4, 3] with 1 spatial axes; the input [2, 5, 5] has 2", 23),
+        ("x := I(4,4,3); x-RS((2,2),like=x)", "takes a size or like=a tensor, one of the two", 18),
+        ("I(4,4,3)-RS()", "takes a size or like=a tensor", 10),
         ("x := I(4,4,3); x-RS(like=3)", "must be the name of a tensor", 26),
     ],
 )

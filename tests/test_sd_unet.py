@@ -200,7 +200,7 @@ def test_unseq_restores_the_spatial_axes_of_seq():
         ("t := I(7,3); I(8,8,32)-XADD(memory=t)", r"adds a vector \(m\)"),
         ("I(7,9,3)-RS", "takes a size or like=a tensor"),
         ("s := I(4,4,3); I(7,9,3)-RS((2,2),like=s)", "takes a size or like=a tensor"),
-        ("s := I(4); I(7,9,3)-RS(like=s)", "a tensor of the same rank"),
+        ("s := I(4); I(7,9,3)-RS(like=s)", "every spatial axis from 'like'"),
     ],
 )
 def test_bad_uses_are_refused_with_a_caret(text, message):

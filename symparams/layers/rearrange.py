@@ -128,7 +128,7 @@ def resize(call: LayerCall) -> LayerOut:
     need_spatial(call, "")
     size, like = call.args.size, call.args.like
     if (size is None) == (like is None):
-        raise ArgumentError("takes a size or like=<tensor>, one of the two: RS((h, w)) or RS(like=x)")
+        raise ArgumentError("takes a size or like=a tensor, one of the two: RS((h, w)) or RS(like=x)")
     if like is not None:
         if len(like) != call.rank:
             raise ShapeError(
