@@ -58,8 +58,8 @@ class CheckResult:
     framework_params: int
     trainable: int
     framework_trainable: int
-    shape: tuple[int, ...]
-    framework_shape: tuple[int, ...]
+    shape: tuple[Any, ...]
+    framework_shape: tuple[Any, ...]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -156,8 +156,7 @@ def _check_torch(net: Network) -> CheckResult:
     model.train(False)  # inference mode (nn.Module.eval)
     try:
         with torch.no_grad():
-            model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE, device="meta"))
-        out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
+            out_shape = _torch_output_shape(model(*_torch_inputs(module, "meta")))
     except (NotImplementedError, RuntimeError) as err:
         total = sum(p.numel() for p in model.parameters())
         if total > CPU_FORWARD_LIMIT:
@@ -169,8 +168,7 @@ def _check_torch(net: Network) -> CheckResult:
             getattr(model, attr).register_forward_hook(hook(attr))
         model.train(False)  # inference mode (nn.Module.eval)
         with torch.no_grad():
-            model(torch.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE))
-        out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
+            out_shape = _torch_output_shape(model(*_torch_inputs(module, "cpu")))
     for handle in handles:
         handle.remove()
     seen: set[int] = set()
@@ -192,7 +190,7 @@ def _check_torch(net: Network) -> CheckResult:
         params,
         num(net.trainable),
         trainable,
-        _shape(net, "torch"),
+        _net_shape(net, "torch"),
         out_shape,
         notes,
     )
@@ -244,7 +242,7 @@ def _check_keras(net: Network) -> CheckResult:
         int(model.count_params()),
         num(net.trainable),
         trainable,
-        _shape(net, "keras"),
+        _net_shape(net, "keras"),
         out_shape,
         notes,
     )
@@ -293,5 +291,30 @@ def check_text(result: CheckResult) -> str:
     return "\n".join(out)
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def _shape_text(shape: tuple[Any, ...]) -> str:
+    if shape and isinstance(shape[0], tuple):  # several outputs
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
     return "(" + ", ".join(str(x) for x in shape) + ")"
+
+
+# ---------------------------------------------------------------- graphs: several inputs and outputs
+def _net_shape(net: Network, convention: str) -> tuple[Any, ...]:
+    """The output's shape, or a tuple of the outputs' shapes when a graph returns several."""
+    if len(net.outputs) > 1:
+        return tuple(tuple(num(x) for x in shape) for shape in net.output_shapes)
+    return _shape(net, convention)
+
+
+def _torch_inputs(module: types.ModuleType, device: str) -> list[Any]:
+    """Zeros for each input of the exported module (INPUT_SHAPE, or INPUT_SHAPES of a graph)."""
+    import torch
+
+    shapes = getattr(module, "INPUT_SHAPES", None) or (module.INPUT_SHAPE,)
+    dtypes = getattr(module, "INPUT_DTYPES", None) or (module.INPUT_DTYPE,)
+    return [torch.zeros((1,) + tuple(s), dtype=d, device=device) for s, d in zip(shapes, dtypes)]
+
+
+def _torch_output_shape(out: Any) -> tuple[Any, ...]:
+    if isinstance(out, (tuple, list)):
+        return tuple(tuple(o.shape[1:]) for o in out)
+    return tuple(out.shape[1:])

@@ -304,3 +304,49 @@ def unique_name(name: str, taken: set[str]) -> str:
         candidate, k = f"{name}_{k}", k + 1
     taken.add(candidate)
     return candidate
+
+
+# ---------------------------------------------------------------- graphs (README "Graphs")
+def tensor_reads(row: LayerInfo) -> tuple[str, ...]:
+    """The named tensors of a graph that a row (or a row inside it) reads, in order: a
+    branch that starts from a tensor (a row of kind Tensor) and a cross-attention's memory."""
+    found: list[str] = []
+    for r in row.walk():
+        name = ""
+        if r.kind == "Tensor":
+            name = r.args.get("tensor", "")
+        elif "memory" in r.args:
+            name = getattr(r.args["memory"], "name", "")
+        if name and name not in found:
+            found.append(name)
+    return tuple(found)
+
+
+def embedding_ties(net: Network, tables: list[LayerInfo]) -> list[tuple[LayerInfo, LayerInfo]]:
+    """(E row with tied=true, the earlier E(v, d) whose table it reads) for every tied
+    embedding, as the layer's rule finds it: the first E of the same vocabulary and width."""
+    ties = []
+    for row in net.walk():
+        if row.name == "E" and row.args.get("tied"):
+            v, d = num(row.args["v"]), num(row.args["d"])
+            match = [e for e in tables if num(e.args["v"]) == v and num(e.args["d"]) == d]
+            if not match:
+                raise ExportError(f"{row.text}: no embedding to tie to")
+            ties.append((row, match[0]))
+    return ties
+
+
+def graph_inputs(net: Network) -> list[tuple[LayerInfo, bool]]:
+    """The inputs of a network (several for a graph), each with whether it takes token ids
+    (a vector read by an embedding on its line) rather than floats."""
+    if not net.is_graph:
+        shape = net.layers[0].shape
+        return [(net.layers[0], len(shape) == 1 and any(r.name == "E" for r in net.walk()))]
+    found = []
+    for t in net.tensors:
+        rows = net.layers[t.first : t.stop]
+        for row in rows:
+            if row.kind == "Input":
+                ids = len(row.shape) == 1 and any(r.name == "E" for top in rows for r in top.walk())
+                found.append((row, ids))
+    return found
