@@ -211,8 +211,7 @@ def _check_keras(net: Network) -> CheckResult:
     with place:
         model = module.build()
         try:
-            x = keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
-            out_shape = tuple(model(x, training=False).shape[1:])
+            out_shape = _keras_output_shape(model(_keras_inputs(module), training=False))
         except (
             ValueError,
             RuntimeError,
@@ -220,7 +219,10 @@ def _check_keras(net: Network) -> CheckResult:
             TypeError,
         ):  # a kernel the meta device lacks: the shapes Keras infers instead
             notes.append("the forward pass cannot run on the meta device; the shapes are those Keras infers")
-            out_shape = tuple(model.output_shape[1:])
+            shapes = model.output_shape
+            out_shape = (
+                tuple(tuple(o[1:]) for o in shapes) if isinstance(shapes, list) else tuple(shapes[1:])
+            )
     order = {layer.name: i for i, layer in enumerate(model.layers)}
     seen: set[int] = set()
     checked = []
@@ -315,6 +317,22 @@ def _torch_inputs(module: types.ModuleType, device: str) -> list[Any]:
 
 
 def _torch_output_shape(out: Any) -> tuple[Any, ...]:
+    if isinstance(out, (tuple, list)):
+        return tuple(tuple(o.shape[1:]) for o in out)
+    return tuple(out.shape[1:])
+
+
+def _keras_inputs(module: types.ModuleType) -> Any:
+    """Zeros for the exported model's input, or a list of them for a graph's several inputs."""
+    import keras
+
+    shapes = getattr(module, "INPUT_SHAPES", None)
+    if shapes is None:
+        return keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
+    return [keras.ops.zeros((1,) + tuple(s), dtype=d) for s, d in zip(shapes, module.INPUT_DTYPES)]
+
+
+def _keras_output_shape(out: Any) -> tuple[Any, ...]:
     if isinstance(out, (tuple, list)):
         return tuple(tuple(o.shape[1:]) for o in out)
     return tuple(out.shape[1:])
