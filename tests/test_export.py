@@ -38,14 +38,14 @@ NOT_EXPORTED = {
     "efficientnet_b0": "no exporter for [id * ...] (Multiply) yet",
     "mobilenet_v3_large": "no exporter for hswish yet",
     "regnety_400mf": "no exporter for [id * ...] (Multiply) yet",
-    "deepseek_v3": "no exporter for MLA yet",
-    "nasnet_large": "no exporter for named tensors (graphs) yet",
-    "nasnet_mobile": "no exporter for named tensors (graphs) yet",
-    "transformer_base": "no exporter for named tensors and XA yet",
 }
 # Exported to PyTorch only, so far.
-NOT_EXPORTED_KERAS = {"mamba_130m": "no Keras exporter for Mamba yet"}
+NOT_EXPORTED_KERAS: dict[str, str] = {}
 EXPORTABLE = [p for p in EXAMPLES if p.stem not in NOT_EXPORTED]
+# Slow to build in Keras (its layers are real even under the meta device: NASNet-A Large's
+# 1,000-odd layers, DeepSeek-V3's 61 blocks of 256 experts): with -m zoo. PyTorch builds
+# them on the meta device in CI, and the small graphs, XA and MLA cases below stay in CI.
+KERAS_ZOO = {"deepseek_v3", "nasnet_large"}
 
 
 def example_param(path: Path, framework: str):
@@ -53,6 +53,8 @@ def example_param(path: Path, framework: str):
         reason = NOT_EXPORTED.get(path.stem) or NOT_EXPORTED_KERAS[path.stem]
         mark = pytest.mark.xfail(strict=True, raises=ExportError, reason=reason)
         return pytest.param(path, framework, id=f"{path.stem}-{framework}", marks=mark)
+    if framework == "keras" and path.stem in KERAS_ZOO:
+        return pytest.param(path, framework, id=f"{path.stem}-{framework}", marks=pytest.mark.zoo)
     return pytest.param(path, framework, id=f"{path.stem}-{framework}")
 
 
@@ -64,7 +66,8 @@ def assert_agrees(net, framework: str) -> None:
     result = check(net, framework)
     assert result.agrees, f"{net.text}\n{check_text(result)}"
     assert result.framework_params == net.params
-    assert len(result.rows) == len(net.layers) - 1
+    # One row checked for every row but the inputs and a graph's lines' reads of a tensor.
+    assert len(result.rows) == len([r for r in net.layers if r.kind not in ("Input", "Tensor")])
 
 
 # ---------------------------------------------------------------- every example, both frameworks
@@ -209,23 +212,25 @@ def test_tied_weights_inside_blocks(text):
 
 
 @pytest.mark.frameworks
-@pytest.mark.parametrize("text", ["I(10,16)-TB(4,32)**3", "I(10,16)-(H(16)-relu)**2-H(3)"])
+@pytest.mark.parametrize(
+    "text", ["I(10,16)-TB(4,32)**3", "I(10,16)-(H(16)-relu)**2-H(3)", "I(4,4,3)-[C(3,3,p=1)-BN + id]**2-F-O(2)"]
+)
 def test_shared_repetition_is_one_module_applied_n_times(text):
-    """X**n in torch: `Shared(module, n)`; Keras refuses it by name (not written yet)."""
+    """X**n in torch: `Shared(module, n)`; in Keras one functional model applied n times."""
     assert_agrees(symparams.parse(text), "torch")
     assert "Shared(" in to_torch(symparams.parse(text))
-    with pytest.raises(ExportError, match="no Keras exporter for SharedRepeat"):
-        to_keras(symparams.parse(text, convention="keras"))
+    net = symparams.parse(text, convention="keras")
+    assert_agrees(net, "keras")
+    assert "for _ in range(" in to_keras(net) and "keras.Model(sharedrepeat1_input" in to_keras(net)
 
 
 @pytest.mark.frameworks
+@pytest.mark.parametrize("convention", ["torch", "keras"])
 @pytest.mark.parametrize(
     "text", ["I(6,8)-Mamba", "I(6,8)-Mamba(4,expand=3,conv=2,dt=3,bias=true,conv_bias=false)"]
 )
-def test_mamba_exports_to_torch(text):
-    assert_agrees(symparams.parse(text), "torch")
-    with pytest.raises(ExportError, match="no Keras exporter for the layer Mamba"):
-        to_keras(symparams.parse(text, convention="keras"))
+def test_mamba_exports(text, convention):
+    assert_agrees(symparams.parse(text, convention=convention), convention)
 
 
 # ---------------------------------------------------------------- the hypothesis generators

@@ -220,9 +220,7 @@ def _check_keras(net: Network) -> CheckResult:
         ):  # a kernel the meta device lacks: the shapes Keras infers instead
             notes.append("the forward pass cannot run on the meta device; the shapes are those Keras infers")
             shapes = model.output_shape
-            out_shape = (
-                tuple(tuple(o[1:]) for o in shapes) if isinstance(shapes, list) else tuple(shapes[1:])
-            )
+            out_shape = tuple(tuple(o[1:]) for o in shapes) if isinstance(shapes, list) else tuple(shapes[1:])
     order = {layer.name: i for i, layer in enumerate(model.layers)}
     seen: set[int] = set()
     checked = []

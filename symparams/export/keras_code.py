@@ -14,7 +14,6 @@ returning the layers to apply, one per line.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -758,7 +757,12 @@ class KerasWriter:
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
         for fn in self.functions:
-            out += ["", "", f"def {fn.name}(x, name{', tensors' if fn.reads else ''}):", f'    """{fn.doc}."""']
+            out += [
+                "",
+                "",
+                f"def {fn.name}(x, name{', tensors' if fn.reads else ''}):",
+                f'    """{fn.doc}."""',
+            ]
             out += [self.resolve(line) for line in fn.lines]
             out.append("    return x")
         out += [
@@ -1440,11 +1444,15 @@ def tensor_refs(w: KerasWriter, code: str, scope: Scope) -> str:
     return re.sub(r"\{tensor:([^}]+)\}", lambda m: w.ref(m.group(1), scope), code)
 
 
-def tied_embedding(w: KerasWriter, row: LayerInfo, src: str, dst: str, pad: str, comment: str, top: bool) -> list[str]:
+def tied_embedding(
+    w: KerasWriter, row: LayerInfo, src: str, dst: str, pad: str, comment: str, top: bool
+) -> list[str]:
     """E(v, d, tied=true): the earlier Embedding layer applied again, its table counted once."""
     table = w.embedding_vars.get(id(w.embedding_reuse[id(row)]))
     if not top or table is None:
-        raise ExportError(f"{row.text}: a tied embedding is exported when it and its table are rows of a line")
+        raise ExportError(
+            f"{row.text}: a tied embedding is exported when it and its table are rows of a line"
+        )
     return [f"{pad}{dst} = {table}({src})  # {comment}; the earlier embedding's layer, applied again"]
 
 
@@ -1472,7 +1480,9 @@ def shared_model(
 def keras_input_constants(net: Network) -> list[str]:
     """INPUT_SHAPE and INPUT_DTYPE (one sample), or INPUT_SHAPES and INPUT_DTYPES for a
     graph with several inputs."""
-    found = [(tuple_text(ints(row.shape)), '"int32"' if ids else '"float32"') for row, ids in graph_inputs(net)]
+    found = [
+        (tuple_text(ints(row.shape)), '"int32"' if ids else '"float32"') for row, ids in graph_inputs(net)
+    ]
     if len(found) == 1:
         return [
             f"INPUT_SHAPE = {found[0][0]}  # one sample, without the batch axis",
@@ -1502,7 +1512,11 @@ def keras_graph_body(w: KerasWriter, model_name: str) -> tuple[list[str], str]:
             if row.kind == "Input":
                 src = dst if len(rows) == 1 else unique_name(f"{dst}_input", taken)
                 k = len(inputs)
-                given = f"INPUT_SHAPES[{k}], dtype=INPUT_DTYPES[{k}]" if several else "INPUT_SHAPE, dtype=INPUT_DTYPE"
+                given = (
+                    f"INPUT_SHAPES[{k}], dtype=INPUT_DTYPES[{k}]"
+                    if several
+                    else "INPUT_SHAPE, dtype=INPUT_DTYPE"
+                )
                 lines.append(f"    {src} = keras.Input(shape={given})")
                 inputs.append(src)
             elif row.kind == "Tensor":

@@ -29,6 +29,7 @@ from .common import (
     describe,
     embedding_ties,
     fit,
+    graph_inputs,
     identifier,
     ints,
     literal,
@@ -39,7 +40,6 @@ from .common import (
     repeat_applications,
     safe,
     single,
-    graph_inputs,
     stem,
     tensor_reads,
     tuple_text,
@@ -642,7 +642,9 @@ class TorchWriter:
         reading = any(tensor_reads(row) for row in rows)
         if reading:  # a block that reads the graph's named tensors (README "Graphs")
             init = ["    reads = True  # its forward takes the graph's named tensors", ""] + init
-            forward = ["    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:"]
+            forward = [
+                "    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:"
+            ]
         attrs: dict[int, str] = {}
         for row in rows:
             attr = names.new(stem(row))

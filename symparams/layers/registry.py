@@ -63,10 +63,12 @@ class TensorShape(tuple):  # type: ignore[type-arg]
 
     name: str = ""
 
-    def __new__(cls, shape: tuple[Any, ...], name: str) -> TensorShape:
-        made = super().__new__(cls, shape)
-        made.name = name
-        return made
+
+def tensor_shape(shape: tuple[Any, ...], name: str) -> TensorShape:
+    """The shape of the tensor `name`, which keeps its name."""
+    made = TensorShape(shape)
+    made.name = name
+    return made
 
 
 def tensor(name: str, doc: str = "") -> Param:
