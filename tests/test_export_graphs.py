@@ -45,6 +45,11 @@ GRAPH_CASES = [
     # latent attention (both query forms, with biases), X**n inside a graph
     "I(6,16)-MLA(4,kv=8,nope=4,rope=2,v=3,q=6,bias=true)-MLA(2,kv=4,nope=2,rope=2,v=5)",
     "a := I(4,8)-(H(8)-relu)**2; b := a-H(3); a, b",
+    # DeepSeek-V3's form, small: latent attention, a dense block, then shared and routed experts
+    "mla = MLA(4,kv=8,nope=4,rope=2,v=4,q=8)\n"
+    "dense = [RMS-mla + id]-[RMS-SwiGLU(24,bias=false)-H(16,bias=false) + id]\n"
+    "sparse = [RMS-mla + id]-[RMS-MoE(4,2,8,shared=1) + id]\n"
+    "I(6)-E(50,16)-dense-sparse*2-RMS-O(50,bias=false)",
 ]
 
 
