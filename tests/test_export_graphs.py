@@ -50,6 +50,9 @@ GRAPH_CASES = [
     "dense = [RMS-mla + id]-[RMS-SwiGLU(24,bias=false)-H(16,bias=false) + id]\n"
     "sparse = [RMS-mla + id]-[RMS-MoE(4,2,8,shared=1) + id]\n"
     "I(6)-E(50,16)-dense-sparse*2-RMS-O(50,bias=false)",
+    # n copies of a branch that reads a tensor; a memory made of an image's positions
+    "m := I(4,8); I(4,8)-2[[id + m]-H(4)]",
+    "img := I(8,8,3)-C(16,2,s=2)-SEQ; I(5)-E(30,16)-[LN-XA(4, memory=img) + id]-O(30)",
     # tensor names that are Python's or the frameworks' names
     "x := I(4); self := x-H(3); torch := x-H(2); layers := [self | torch]-O(1); class := layers-H(2); layers, class",
 ]
@@ -177,6 +180,14 @@ def _params(framework: str):
 @pytest.mark.parametrize("key,framework", [*_params("torch"), *_params("keras")])
 def test_graph_models_export_and_agree(key, framework):
     assert_agrees(graph_model(key, framework), framework)
+
+
+@pytest.mark.frameworks
+def test_shared_repetition_that_reads_a_tensor_in_torch():
+    """X**n whose X reads a graph's tensor: FlowShared in PyTorch; Keras refuses it (below)."""
+    text = "m := I(3,8); I(4,8)-[XA(2, memory=m) + id]**2"
+    assert_agrees(symparams.parse(text), "torch")
+    assert "FlowShared(" in to_torch(symparams.parse(text))
 
 
 def test_what_is_still_refused_is_refused_by_name():
