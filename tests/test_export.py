@@ -283,6 +283,8 @@ GOLDEN = [
     ("resnet18", "torch"),
     ("gpt2", "keras"),
     ("gpt2", "torch"),
+    ("transformer_base", "torch"),
+    ("transformer_base", "keras"),
 ]
 
 
