@@ -53,6 +53,8 @@ GRAPH_CASES = [
     # n copies of a branch that reads a tensor; a memory made of an image's positions
     "m := I(4,8); I(4,8)-2[[id + m]-H(4)]",
     "img := I(8,8,3)-C(16,2,s=2)-SEQ; I(5)-E(30,16)-[LN-XA(4, memory=img) + id]-O(30)",
+    # token ids bound on a line of their own, embedded by a later line
+    "ids := I(6); x := ids-E(20,8)-H(4); y := ids-E(20,8,tied=true); x, y",
     # tensor names that are Python's or the frameworks' names
     "x := I(4); self := x-H(3); torch := x-H(2); layers := [self | torch]-O(1); class := layers-H(2); layers, class",
 ]

@@ -347,6 +347,20 @@ def graph_inputs(net: Network) -> list[tuple[LayerInfo, bool]]:
         rows = net.layers[t.first : t.stop]
         for row in rows:
             if row.kind == "Input":
-                ids = len(row.shape) == 1 and any(r.name == "E" for top in rows for r in top.walk())
-                found.append((row, ids))
+                embedded = any(r.name == "E" for top in rows for r in top.walk())
+                found.append((row, len(row.shape) == 1 and (embedded or _embedded_later(net, t.name))))
     return found
+
+
+def _embedded_later(net: Network, name: str) -> bool:
+    """True when a line that starts from the tensor `name` embeds it first (`x := I(4)` and
+    then `y := x-E(10, 4)`)."""
+    for t in net.tensors:
+        rows = net.layers[t.first : t.stop]
+        if len(rows) > 1 and rows[0].kind == "Tensor" and rows[0].args.get("tensor") == name:
+            first = rows[1]
+            while first.children:
+                first = first.children[0]
+            if first.name == "E":
+                return True
+    return False
