@@ -55,6 +55,9 @@ GRAPH_CASES = [
     "img := I(8,8,3)-C(16,2,s=2)-SEQ; I(5)-E(30,16)-[LN-XA(4, memory=img) + id]-O(30)",
     # token ids bound on a line of their own, embedded by a later line
     "ids := I(6); x := ids-E(20,8)-H(4); y := ids-E(20,8,tied=true); x, y",
+    # a cell's parameters: one class for every use, and a parameter named as another tensor
+    "x := I(3,4); y := x-H(4); f(q) = [q | x]-H(4); z := f(y); w := f(z); w",
+    "a := I(3,4); b := a-H(4); f(a) = [a | b]; c := f(b); c",
     # tensor names that are Python's or the frameworks' names
     "x := I(4); self := x-H(3); torch := x-H(2); layers := [self | torch]-O(1); class := layers-H(2); layers, class",
 ]
@@ -97,6 +100,22 @@ def test_exported_graphs_pass_ruff(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_cell_is_one_class_read_by_its_parameters_names():
+    """NASNet's normal cells: one class (function) per width, given the tensors it reads
+    under its parameters' names."""
+    text = (ROOT / "examples" / "nasnet_mobile.arch").read_text()
+    source = to_torch(symparams.parse(text))
+    assert [line for line in source.split("\n") if line.startswith("class Normal")] == [
+        "class Normal_44(nn.Module):",
+        "class Normal_88(nn.Module):",
+        "class Normal_176(nn.Module):",
+    ]
+    assert 'x4 = self.normal2(None, {"q": q4, "h": h4})' in source and 'Read("q"),  # q' in source
+    keras_source = to_keras(symparams.parse(text, convention="keras"))
+    assert 'x4 = normal_44(None, "normal2", {"q": q4, "h": h4})' in keras_source
+    assert 'tensors["h"]' in keras_source and 'tensors["h4"]' not in keras_source
 
 
 def test_the_tensor_names_are_kept_in_the_rows():

@@ -174,7 +174,9 @@ def stem(row: LayerInfo) -> str:
 
 def variant_suffix(row: LayerInfo) -> str:
     """The numbers of a use (`bottleneck(128)` → `128`), to tell classes of one definition apart."""
-    numbers = re.findall(r"\d+", row.text)
+    numbers = re.findall(
+        r"(?<![A-Za-z_0-9])\d+", row.text
+    )  # not the digits of a name: cell(h3, q3, 44) -> 44
     return "_".join(numbers)
 
 
@@ -364,3 +366,42 @@ def _embedded_later(net: Network, name: str) -> bool:
             if first.name == "E":
                 return True
     return False
+
+
+class _Global(Exception):
+    pass
+
+
+def local_names(row: LayerInfo) -> dict[str, str]:
+    """For the use of a definition that reads the graph's tensors only as its parameters
+    (`normal(h3, q3, 44)` whose body starts branches from `h` and `q`), the parameter's
+    name of each tensor it reads ({"h3": "h", "q3": "q"}), so that its class or function
+    is one for every use; empty when it reads some other way (a cross-attention's memory,
+    a definition inside that reads too) or the names do not tell them apart."""
+    if not row.children or row.kind in FORMS or lookup(row.name) is not None:
+        return {}
+    found: dict[str, str] = {}
+
+    def visit(r: LayerInfo) -> None:
+        if r.kind == "Tensor":
+            name = r.args["tensor"]
+            local = r.text.split(" = ", 1)[0] if " = " in r.text else name
+            if found.setdefault(name, local) != local:
+                raise _Global
+            return
+        if "memory" in r.args:
+            raise _Global
+        if r.children and r.kind not in FORMS and lookup(r.name) is None and tensor_reads(r):
+            raise _Global  # a definition inside that reads tensors
+        for child in r.children:
+            visit(child)
+
+    try:
+        for child in row.children:
+            visit(child)
+    except _Global:
+        return {}
+    locals_ = list(found.values())
+    if len(set(locals_)) != len(locals_) or not all(n.isidentifier() for n in locals_):
+        return {}
+    return found if any(k != v for k, v in found.items()) else {}

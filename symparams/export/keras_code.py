@@ -32,6 +32,7 @@ from .common import (
     identifier,
     ints,
     literal,
+    local_names,
     num,
     program_text,
     rate,
@@ -551,6 +552,8 @@ class KerasWriter:
     var_count: int = 0
     tensor_vars: dict[str, str] = field(default_factory=dict)  # a graph's tensor -> its variable
     embedding_reuse: dict[int, LayerInfo] = field(default_factory=dict)  # id(E tied) -> its table's E
+    # A graph's tensor -> the name the function being written reads it by (common.local_names).
+    local: dict[str, str] = field(default_factory=dict)
 
     notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
 
@@ -565,7 +568,9 @@ class KerasWriter:
 
     def ref(self, name: str, scope: Scope) -> str:
         """A named tensor of the graph: its variable in build(), tensors["name"] in a function."""
-        return f'tensors["{name}"]' if "{" in scope.template else self.tensor_vars[name]
+        if "{" in scope.template:
+            return f'tensors["{self.local.get(name, name)}"]'
+        return self.tensor_vars[name]
 
     def tensor_arg(self, rows: list[LayerInfo], scope: Scope) -> str:
         """The argument giving a function the named tensors `rows` read ("" when none)."""
@@ -574,7 +579,8 @@ class KerasWriter:
             return ""
         if "{" in scope.template:
             return ", tensors"
-        return ", {" + ", ".join(f'"{n}": {self.tensor_vars[n]}' for n in dict.fromkeys(reads)) + "}"
+        given = (f'"{self.local.get(n, n)}": {self.tensor_vars[n]}' for n in dict.fromkeys(reads))
+        return ", {" + ", ".join(given) + "}"
 
     def fresh(self, base: str) -> str:
         self.var_count += 1
@@ -1522,7 +1528,9 @@ def keras_graph_body(w: KerasWriter, model_name: str) -> tuple[list[str], str]:
             elif row.kind == "Tensor":
                 src = w.tensor_vars[row.args["tensor"]]
             else:
+                w.local = local_names(row)  # a cell's function reads its tensors by its parameters' names
                 lines += w.emit(row, shape, src, dst, top, top=True)
+                w.local = {}
                 src = dst
             shape = ints(row.shape)
         if src != dst:

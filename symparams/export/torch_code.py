@@ -33,6 +33,7 @@ from .common import (
     identifier,
     ints,
     literal,
+    local_names,
     num,
     program_text,
     rate,
@@ -528,6 +529,8 @@ class TorchWriter:
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)  # the main class's attributes
 
     notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+    # A graph's tensor -> the name the class being written reads it by (common.local_names).
+    local: dict[str, str] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         """A comment for the row being written: what the code does in place of a missing module."""
@@ -535,6 +538,8 @@ class TorchWriter:
 
     def comment(self, row: LayerInfo) -> str:
         notes, self.notes = self.notes, []
+        if row.kind == "Tensor" and row.args["tensor"] in self.local:  # read by its parameter's name
+            return self.local[row.args["tensor"]]
         return "; ".join([describe(row)] + notes)
 
     def helper(self, name: str) -> str:
@@ -556,7 +561,7 @@ class TorchWriter:
         if row.children:
             return self.block(row, shape)
         if row.kind == "Tensor":  # a branch that starts from a named tensor of a graph
-            return f'{self.helper("Read")}("{row.args["tensor"]}")'
+            return f'{self.helper("Read")}("{self.local.get(row.args["tensor"], row.args["tensor"])}")'
         entry = TORCH.get(row.name)
         if entry is None:
             raise ExportError(f"{row.text}: no PyTorch exporter for the layer {row.name or row.kind}")
@@ -1481,9 +1486,12 @@ def graph_body(w: TorchWriter) -> list[str]:
                 attr = names.new(stem(row))
                 attrs[id(row)] = attr
                 w.top_rows.append((row, attr))
+                w.local = local_names(row)  # a cell's class reads its tensors by its parameters' names
                 init += w.assign(attr, row, shape)
                 reads = tensor_reads(row)
-                given = ", {" + ", ".join(f'"{n}": {var[n]}' for n in reads) + "}" if reads else ""
+                keys = {n: w.local.get(n, n) for n in reads}
+                w.local = {}
+                given = ", {" + ", ".join(f'"{keys[n]}": {var[n]}' for n in reads) + "}" if reads else ""
                 forward.append(f"        {dst} = self.{attr}({src}{given})")
                 src = dst
             shape = ints(row.shape)
