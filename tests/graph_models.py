@@ -188,3 +188,77 @@ def yolov8_text(scale: str = "n", size: str = "640,640", nc: int = 80, reg_max: 
             lines.append(f"l{i} := {chain}")
             chain = f"l{i}"
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- random graphs (hypothesis)
+def random_graph(draw) -> str:
+    """A random graph text (call with hypothesis's `draw`, e.g. inside st.composite): one
+    or two sequence inputs, lines that start from a named tensor or join two, residual and
+    concatenating branches that read a tensor, cross-attention (XA, with its options, also
+    through a definition that takes the memory's name) and a list of outputs. Every tensor
+    is read or returned, so each text is valid."""
+    from hypothesis import strategies as st
+
+    tensors: dict[str, tuple[int, int]] = {}  # name -> (t, c)
+    read: set[str] = set()
+    lines: list[str] = []
+    definitions: list[str] = []
+    for i in range(draw(st.integers(1, 2))):
+        t, c = draw(st.sampled_from([3, 4, 5])), draw(st.sampled_from([4, 8]))
+        tensors[f"in{i}"] = (t, c)
+        lines.append(f"in{i} := I({t},{c})")
+
+    def pick(same=None):
+        names = [n for n, s in tensors.items() if same is None or s == same]
+        return draw(st.sampled_from(names)) if names else None
+
+    for j in range(draw(st.integers(1, 5))):
+        src = pick()
+        t, c = tensors[src]
+        kind = draw(st.sampled_from(["chain", "concat", "residual", "join", "xa", "attend"]))
+        name = f"n{j}"
+        if kind == "chain":
+            n = draw(st.sampled_from([4, 8]))
+            tail = draw(st.sampled_from(["", "-relu", "-LN", "-RMS-gelu"]))
+            body, shape = f"{src}-H({n}){tail}", (t, n)
+        elif kind == "concat":
+            other = pick((t, c)) if draw(st.booleans()) else None
+            if other is None or other == src:
+                body, shape = f"{src}-[id | H(4)]", (t, c + 4)
+            else:
+                body, shape = f"{src}-[id | {other}-H(4)]", (t, c + 4)
+                read.add(other)
+        elif kind == "residual":
+            other = pick((t, c))
+            body, shape = f"{src}-[id + {other}]", (t, c)
+            read.add(other)
+        elif kind == "join":
+            other = pick()
+            if tensors[other][0] != t:
+                body, shape = f"{src}-H({c})", (t, c)
+            else:
+                body, shape = f"[{src} | {other}]-H(4)", (t, 4)
+                read.add(other)
+        else:
+            memory = pick()
+            h = draw(st.sampled_from([h for h in (1, 2, 4) if c % h == 0]))
+            options = draw(st.sampled_from(["", ", bias=false", ", bias=qvo", ", k=3", f", kv={max(h // 2, 1)}"]))
+            if kind == "xa":
+                body = f"{src}-[LN-XA({h}, memory={memory}{options}) + id]"
+            else:
+                if not definitions:
+                    definitions.append("attend(m) = [RMS-XA(2, memory=m, bias=qv) + id]-H(8)")
+                body = f"{src}-H(8)-attend({memory})"
+                c = 8
+            shape = (t, c)
+            read.add(memory)
+        read.add(src)
+        tensors[name] = shape
+        lines.append(f"{name} := {body}")
+    outputs = [n for n in tensors if n not in read]
+    for n in list(outputs):
+        if n.startswith("in"):  # an input nobody read: give it a line of its own
+            outputs.remove(n)
+            lines.append(f"from_{n} := {n}-H(4)")
+            outputs.append(f"from_{n}")
+    return "\n".join(definitions + lines + [", ".join(outputs)])

@@ -315,7 +315,7 @@ def convert(
         raise ctx.error(f"{label} must be a number from 0 to 1", node)
     if param.kind == R.TENSOR:
         if isinstance(raw, str) and raw not in ("same", "valid", "true", "false"):
-            return ctx.read_tensor(raw, node)
+            return R.tensor_shape(ctx.read_tensor(raw, node), raw)
         raise ctx.error(f"{label} must be the name of a tensor bound earlier with 'name := ...'", node)
     if param.kind == R.NUMBER:
         if not isinstance(raw, (str, tuple)) and is_number(raw):

@@ -187,6 +187,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             end=term.end,
             **{key: zero for key in R.COSTS},
             count=self.ctx.number(1),
+            args={"tensor": name},  # the tensor read, for the exporters
         )
         return shape, row
 

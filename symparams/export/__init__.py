@@ -19,12 +19,7 @@ def prepared(net: Network, convention: str) -> Network:
     of its free symbols when some are left."""
     if net.convention != convention or net.mode != "exact":
         net = network(net.text, convention, "exact", dict(net.values))
-    if net.is_graph:  # refused, never written as a chain that drops the other tensors
-        raise ExportError("no exporter for named tensors (graphs) yet")
     numeric_network(net)
-    inputs = sum(row.kind == "Input" for row in net.layers)
-    if inputs > 1:  # the writers follow one chain from one input
-        raise ExportError(f"no exporter for graphs of several inputs yet (this one has {inputs})")
     return net
 
 

@@ -61,8 +61,8 @@ class CheckResult:
     framework_params: int
     trainable: int
     framework_trainable: int
-    shape: tuple[int, ...]
-    framework_shape: tuple[int, ...]
+    shape: tuple[Any, ...]
+    framework_shape: tuple[Any, ...]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -157,11 +157,9 @@ def _check_torch(net: Network) -> CheckResult:
 
     handles = [getattr(model, attr).register_forward_hook(hook(attr)) for _, attr in rows]
     model.train(False)  # inference mode (nn.Module.eval)
-    samples = (TORCH_BATCH,) + tuple(module.INPUT_SHAPE)
     try:
         with torch.no_grad():
-            model(torch.zeros(samples, dtype=module.INPUT_DTYPE, device="meta"))
-        out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
+            out_shape = _torch_output_shape(model(*_torch_inputs(module, "meta")))
     except (NotImplementedError, RuntimeError) as err:
         total = sum(p.numel() for p in model.parameters())
         if total > CPU_FORWARD_LIMIT:
@@ -173,8 +171,7 @@ def _check_torch(net: Network) -> CheckResult:
             getattr(model, attr).register_forward_hook(hook(attr))
         model.train(False)  # inference mode (nn.Module.eval)
         with torch.no_grad():
-            model(torch.zeros(samples, dtype=module.INPUT_DTYPE))
-        out_shape = shapes[rows[-1][1]] if rows else tuple(module.INPUT_SHAPE)
+            out_shape = _torch_output_shape(model(*_torch_inputs(module, "cpu")))
     for handle in handles:
         handle.remove()
     seen: set[int] = set()
@@ -196,7 +193,7 @@ def _check_torch(net: Network) -> CheckResult:
         params,
         num(net.trainable),
         trainable,
-        _shape(net, "torch"),
+        _net_shape(net, "torch"),
         out_shape,
         notes,
     )
@@ -217,8 +214,7 @@ def _check_keras(net: Network) -> CheckResult:
     with place:
         model = module.build()
         try:
-            x = keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
-            out_shape = tuple(model(x, training=False).shape[1:])
+            out_shape = _keras_output_shape(model(_keras_inputs(module), training=False))
         except (
             ValueError,
             RuntimeError,
@@ -226,7 +222,8 @@ def _check_keras(net: Network) -> CheckResult:
             TypeError,
         ):  # a kernel the meta device lacks: the shapes Keras infers instead
             notes.append("the forward pass cannot run on the meta device; the shapes are those Keras infers")
-            out_shape = tuple(model.output_shape[1:])
+            shapes = model.output_shape
+            out_shape = tuple(tuple(o[1:]) for o in shapes) if isinstance(shapes, list) else tuple(shapes[1:])
     order = {layer.name: i for i, layer in enumerate(model.layers)}
     seen: set[int] = set()
     checked = []
@@ -248,7 +245,7 @@ def _check_keras(net: Network) -> CheckResult:
         int(model.count_params()),
         num(net.trainable),
         trainable,
-        _shape(net, "keras"),
+        _net_shape(net, "keras"),
         out_shape,
         notes,
     )
@@ -297,5 +294,46 @@ def check_text(result: CheckResult) -> str:
     return "\n".join(out)
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def _shape_text(shape: tuple[Any, ...]) -> str:
+    if shape and isinstance(shape[0], tuple):  # several outputs
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
     return "(" + ", ".join(str(x) for x in shape) + ")"
+
+
+# ---------------------------------------------------------------- graphs: several inputs and outputs
+def _net_shape(net: Network, convention: str) -> tuple[Any, ...]:
+    """The output's shape, or a tuple of the outputs' shapes when a graph returns several."""
+    if len(net.outputs) > 1:
+        return tuple(tuple(num(x) for x in shape) for shape in net.output_shapes)
+    return _shape(net, convention)
+
+
+def _torch_inputs(module: types.ModuleType, device: str) -> list[Any]:
+    """Zeros for each input of the exported module (INPUT_SHAPE, or INPUT_SHAPES of a graph)."""
+    import torch
+
+    shapes = getattr(module, "INPUT_SHAPES", None) or (module.INPUT_SHAPE,)
+    dtypes = getattr(module, "INPUT_DTYPES", None) or (module.INPUT_DTYPE,)
+    return [torch.zeros((TORCH_BATCH,) + tuple(s), dtype=d, device=device) for s, d in zip(shapes, dtypes)]
+
+
+def _torch_output_shape(out: Any) -> tuple[Any, ...]:
+    if isinstance(out, (tuple, list)):
+        return tuple(tuple(o.shape[1:]) for o in out)
+    return tuple(out.shape[1:])
+
+
+def _keras_inputs(module: types.ModuleType) -> Any:
+    """Zeros for the exported model's input, or a list of them for a graph's several inputs."""
+    import keras
+
+    shapes = getattr(module, "INPUT_SHAPES", None)
+    if shapes is None:
+        return keras.ops.zeros((1,) + tuple(module.INPUT_SHAPE), dtype=module.INPUT_DTYPE)
+    return [keras.ops.zeros((1,) + tuple(s), dtype=d) for s, d in zip(shapes, module.INPUT_DTYPES)]
+
+
+def _keras_output_shape(out: Any) -> tuple[Any, ...]:
+    if isinstance(out, (tuple, list)):
+        return tuple(tuple(o.shape[1:]) for o in out)
+    return tuple(out.shape[1:])

@@ -188,7 +188,9 @@ def stem(row: LayerInfo) -> str:
 
 def variant_suffix(row: LayerInfo) -> str:
     """The numbers of a use (`bottleneck(128)` → `128`), to tell classes of one definition apart."""
-    numbers = re.findall(r"\d+", row.text)
+    numbers = re.findall(
+        r"(?<![A-Za-z_0-9])\d+", row.text
+    )  # not the digits of a name: cell(h3, q3, 44) -> 44
     return "_".join(numbers)
 
 
@@ -318,3 +320,102 @@ def unique_name(name: str, taken: set[str]) -> str:
         candidate, k = f"{name}_{k}", k + 1
     taken.add(candidate)
     return candidate
+
+
+# ---------------------------------------------------------------- graphs (README "Graphs")
+def tensor_reads(row: LayerInfo) -> tuple[str, ...]:
+    """The named tensors of a graph that a row (or a row inside it) reads, in order: a
+    branch that starts from a tensor (a row of kind Tensor) and a cross-attention's memory."""
+    found: list[str] = []
+    for r in row.walk():
+        name = ""
+        if r.kind == "Tensor":
+            name = r.args.get("tensor", "")
+        elif "memory" in r.args:
+            name = getattr(r.args["memory"], "name", "")
+        if name and name not in found:
+            found.append(name)
+    return tuple(found)
+
+
+def embedding_ties(net: Network, tables: list[LayerInfo]) -> list[tuple[LayerInfo, LayerInfo]]:
+    """(E row with tied=true, the earlier E(v, d) whose table it reads) for every tied
+    embedding, as the layer's rule finds it: the first E of the same vocabulary and width."""
+    ties = []
+    for row in net.walk():
+        if row.name == "E" and row.args.get("tied"):
+            v, d = num(row.args["v"]), num(row.args["d"])
+            match = [e for e in tables if num(e.args["v"]) == v and num(e.args["d"]) == d]
+            if not match:
+                raise ExportError(f"{row.text}: no embedding to tie to")
+            ties.append((row, match[0]))
+    return ties
+
+
+def graph_inputs(net: Network) -> list[tuple[LayerInfo, bool]]:
+    """The inputs of a network (several for a graph), each with whether it takes token ids
+    (a vector read by an embedding on its line) rather than floats."""
+    if not net.is_graph:
+        shape = net.layers[0].shape
+        return [(net.layers[0], len(shape) == 1 and any(r.name == "E" for r in net.walk()))]
+    found = []
+    for t in net.tensors:
+        rows = net.layers[t.first : t.stop]
+        for row in rows:
+            if row.kind == "Input":
+                embedded = any(r.name == "E" for top in rows for r in top.walk())
+                found.append((row, len(row.shape) == 1 and (embedded or _embedded_later(net, t.name))))
+    return found
+
+
+def _embedded_later(net: Network, name: str) -> bool:
+    """True when a line that starts from the tensor `name` embeds it first (`x := I(4)` and
+    then `y := x-E(10, 4)`)."""
+    for t in net.tensors:
+        rows = net.layers[t.first : t.stop]
+        if len(rows) > 1 and rows[0].kind == "Tensor" and rows[0].args.get("tensor") == name:
+            first = rows[1]
+            while first.children:
+                first = first.children[0]
+            if first.name == "E":
+                return True
+    return False
+
+
+class _Global(Exception):
+    pass
+
+
+def local_names(row: LayerInfo) -> dict[str, str]:
+    """For the use of a definition that reads the graph's tensors only as its parameters
+    (`normal(h3, q3, 44)` whose body starts branches from `h` and `q`), the parameter's
+    name of each tensor it reads ({"h3": "h", "q3": "q"}), so that its class or function
+    is one for every use; empty when it reads some other way (a cross-attention's memory,
+    a definition inside that reads too) or the names do not tell them apart."""
+    if not row.children or row.kind in FORMS or lookup(row.name) is not None:
+        return {}
+    found: dict[str, str] = {}
+
+    def visit(r: LayerInfo) -> None:
+        if r.kind == "Tensor":
+            name = r.args["tensor"]
+            local = r.text.split(" = ", 1)[0] if " = " in r.text else name
+            if found.setdefault(name, local) != local:
+                raise _Global
+            return
+        if "memory" in r.args:
+            raise _Global
+        if r.children and r.kind not in FORMS and lookup(r.name) is None and tensor_reads(r):
+            raise _Global  # a definition inside that reads tensors
+        for child in r.children:
+            visit(child)
+
+    try:
+        for child in row.children:
+            visit(child)
+    except _Global:
+        return {}
+    locals_ = list(found.values())
+    if len(set(locals_)) != len(locals_) or not all(n.isidentifier() for n in locals_):
+        return {}
+    return found if any(k != v for k, v in found.items()) else {}

@@ -13,6 +13,7 @@ returning the layers to apply, one per line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,10 +27,13 @@ from .common import (
     Names,
     block_base,
     describe,
+    embedding_ties,
     fit,
+    graph_inputs,
     identifier,
     ints,
     literal,
+    local_names,
     num,
     program_text,
     rate,
@@ -38,6 +42,7 @@ from .common import (
     safe,
     snake,
     stem,
+    tensor_reads,
     tuple_text,
     unique_name,
     variant_suffix,
@@ -529,6 +534,7 @@ class FunctionCode:
     doc: str
     lines: list[str]
     name: str = ""
+    reads: bool = False  # it takes the graph's named tensors it reads, by name
 
 
 RESERVED = {"keras", "layers", "ops", "build", "inputs", "x", "name", "i"}
@@ -545,6 +551,10 @@ class KerasWriter:
     embedding_vars: dict[int, str] = field(default_factory=dict)
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)
     var_count: int = 0
+    tensor_vars: dict[str, str] = field(default_factory=dict)  # a graph's tensor -> its variable
+    embedding_reuse: dict[int, LayerInfo] = field(default_factory=dict)  # id(E tied) -> its table's E
+    # A graph's tensor -> the name the function being written reads it by (common.local_names).
+    local: dict[str, str] = field(default_factory=dict)
 
     notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
 
@@ -557,6 +567,22 @@ class KerasWriter:
             self.helpers.append(name)
         return name
 
+    def ref(self, name: str, scope: Scope) -> str:
+        """A named tensor of the graph: its variable in build(), tensors["name"] in a function."""
+        if "{" in scope.template:
+            return f'tensors["{self.local.get(name, name)}"]'
+        return self.tensor_vars[name]
+
+    def tensor_arg(self, rows: list[LayerInfo], scope: Scope) -> str:
+        """The argument giving a function the named tensors `rows` read ("" when none)."""
+        reads = [n for r in rows for n in tensor_reads(r)]
+        if not reads:
+            return ""
+        if "{" in scope.template:
+            return ", tensors"
+        given = (f'"{self.local.get(n, n)}": {self.tensor_vars[n]}' for n in dict.fromkeys(reads))
+        return ", {" + ", ".join(given) + "}"
+
     def fresh(self, base: str) -> str:
         self.var_count += 1
         return f"{base}_{self.var_count}"
@@ -565,11 +591,15 @@ class KerasWriter:
     def emit(
         self, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, top: bool = False
     ) -> list[str]:
+        if row.kind == "Tensor":  # a branch that starts from a named tensor of a graph
+            return [f"{' ' * scope.indent}{dst} = {self.ref(row.args['tensor'], scope)}"]
         local = scope.names.new(stem(row))
         if top:
             self.top_rows.append((row, local))
         pad = " " * scope.indent
         comment = describe(row)
+        if id(row) in self.embedding_reuse:
+            return tied_embedding(self, row, src, dst, pad, comment, top)
         if not row.children:
             entry = KERAS.get(row.name)
             if entry is None:
@@ -592,16 +622,20 @@ class KerasWriter:
                 lines.append(f"{pad}{dst} = {local}({src})")
                 return lines
             for j, code in enumerate(applied):
+                code = tensor_refs(self, code, scope)
                 call = code.replace("{x}", src) if "{x}" in code else f"{code}({src})"
                 lines.append(f"{pad}{dst} = {call}" + (f"  # {comment}" if j == 0 else ""))
                 src = dst
             return lines
         if row.kind in FORMS and not row.name:
             return self.form(row, shape, src, dst, scope, local, comment, top)
-        if row.kind not in FORMS and not row.name:  # X**n (shared weights), a graph's tensors, ...
+        if row.kind == "SharedRepeat":  # X**n: one model of X, applied n times
+            return shared_model(self, row, shape, src, dst, scope, local, comment)
+        if row.kind not in FORMS and not row.name:
             raise ExportError(f"{row.text}: no Keras exporter for {row.kind} yet")
         fn = self.function(list(row.children), shape, snake(block_base(row)), row)
-        return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)})  # {comment}"]
+        given = self.tensor_arg([row], scope)
+        return [f"{pad}{dst} = {fn}({src}, {scope.name_value(local)}{given})  # {comment}"]
 
     def chain(self, rows: list[LayerInfo], shape: Shape, src: str, dst: str, scope: Scope) -> list[str]:
         lines: list[str] = []
@@ -641,7 +675,7 @@ class KerasWriter:
                         lines.append(f"{pad}{dst} = {src}")
                     where = inner.name_value(inner.names.new("block") + "_{i + 1}")
                     lines.append(f"{pad}for i in range({k}):")
-                    lines.append(f"{pad}    {dst} = {fn}({dst}, {where})")
+                    lines.append(f"{pad}    {dst} = {fn}({dst}, {where}{self.tensor_arg(rows, scope)})")
                 src = dst
                 shape = ints(rows[-1].shape)
             return lines
@@ -649,9 +683,10 @@ class KerasWriter:
             n = num(row.count)
             fn = self.function(list(row.children), shape, "column", None)
             where = inner.name_value("column_{i + 1}")
+            given = self.tensor_arg(list(row.children), scope)
             if n == 1:
-                return lines + [f"{pad}{dst} = {fn}({src}, {inner.name_value('column_1')})"]
-            copies = f"[{fn}({src}, {where}) for i in range({n})]"
+                return lines + [f"{pad}{dst} = {fn}({src}, {inner.name_value('column_1')}{given})"]
+            copies = f"[{fn}({src}, {where}{given}) for i in range({n})]"
             return lines + [
                 f"{pad}{dst} = layers.Concatenate(axis=-1, {scope.name_arg(local)('')})({copies})"
             ]
@@ -659,6 +694,9 @@ class KerasWriter:
         for child in row.children:
             if child.name == "id" and not child.children:
                 outs.append(src)
+                continue
+            if child.kind == "Tensor":  # a branch that is a named tensor
+                outs.append(self.ref(child.args["tensor"], scope))
                 continue
             var = self.fresh("branch")
             lines += self.emit(child, shape, src, var, inner)
@@ -684,8 +722,9 @@ class KerasWriter:
                 text = text[:57] + "..." if len(text) > 60 else text
                 doc = f"{text}: {total:,} params" if total else text
             self.known[key] = len(self.functions)
+            reads = any(tensor_reads(r) for r in rows)
             self.functions.append(
-                FunctionCode(base, variant_suffix(row) if row is not None else "", doc, body)
+                FunctionCode(base, variant_suffix(row) if row is not None else "", doc, body, reads=reads)
             )
         return f"\x00{self.known[key]}\x00"
 
@@ -694,16 +733,20 @@ class KerasWriter:
         net = self.net
         self.find_ties()
         shape = ints(net.layers[0].shape)
-        ids = len(shape) == 1 and any(r.name == "E" for r in net.walk())
         top = Scope(4, "")
         body: list[str] = []
         src = "inputs"
-        for row in net.layers[1:]:
-            body += self.emit(row, shape, src, "x", top, top=True)
-            src = "x"
-            shape = ints(row.shape)
-        if src == "inputs":
-            body.append("    x = inputs")
+        model = f'    return keras.Model(inputs, x, name="{identifier(model_name).lower()}")'
+        if net.is_graph:
+            body, model = keras_graph_body(self, identifier(model_name).lower())
+        else:
+            body.append("    inputs = keras.Input(shape=INPUT_SHAPE, dtype=INPUT_DTYPE)")
+            for row in net.layers[1:]:
+                body += self.emit(row, shape, src, "x", top, top=True)
+                src = "x"
+                shape = ints(row.shape)
+            if src == "inputs":
+                body.append("    x = inputs")
         self.name_functions()
         out = [
             f'"""{model_name}, exported by symparams from:',
@@ -717,15 +760,16 @@ class KerasWriter:
         ]
         uses_ops = any("ops." in HELPERS[h] for h in self.helpers)
         out.append("from keras import layers, ops" if uses_ops else "from keras import layers")
-        out += [
-            "",
-            f"INPUT_SHAPE = {tuple_text(ints(net.layers[0].shape))}  # one sample, without the batch axis",
-        ]
-        out += [f'INPUT_DTYPE = "{"int32" if ids else "float32"}"']
+        out += [""] + keras_input_constants(net)
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
         for fn in self.functions:
-            out += ["", "", f"def {fn.name}(x, name):", f'    """{fn.doc}."""']
+            out += [
+                "",
+                "",
+                f"def {fn.name}(x, name{', tensors' if fn.reads else ''}):",
+                f'    """{fn.doc}."""',
+            ]
             out += [self.resolve(line) for line in fn.lines]
             out.append("    return x")
         out += [
@@ -733,14 +777,16 @@ class KerasWriter:
             "",
             "def build():",
             f'    """{model_name} as a keras.Model: {num(net.params):,} params."""',
-            "    inputs = keras.Input(shape=INPUT_SHAPE, dtype=INPUT_DTYPE)",
         ]
         out += [self.resolve(line) for line in body]
-        out += [f'    return keras.Model(inputs, x, name="{identifier(model_name).lower()}")', ""]
+        out += [model, ""]
         return "\n".join(fit(line.rstrip()) for line in "\n".join(out).split("\n"))
 
     def find_ties(self) -> None:
-        embeddings = [r for r in self.net.walk() if r.name == "E"]
+        embeddings = [r for r in self.net.walk() if r.name == "E" and not r.args.get("tied")]
+        for tied, table in embedding_ties(self.net, embeddings):
+            self.embedding_reuse[id(tied)] = table
+            self.tied_embeddings.add(id(table))
         for row in self.net.walk():
             if row.name == "O" and row.args.get("tied"):
                 v = num(row.args["n"])
@@ -1373,3 +1419,289 @@ _MORE_ACTIVATIONS = {"hswish": "hard_swish", "hsigmoid": "hard_sigmoid", "mish":
 @keras_layer(*_MORE_ACTIVATIONS)
 def _more_activations(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     return [f'layers.Activation("{_MORE_ACTIVATIONS[row.name]}", {name("")})']
+
+
+# ================================================================ graphs, cross-attention, latent attention, Mamba
+# (README "Graphs" and "Export"): the graph form's named tensors are tensors of build(),
+# one keras.Input per input and a list of outputs; a function that reads one takes them
+# by name (`tensors`). X**n is one functional model applied n times.
+HELPERS.update(
+    {
+        "CrossAttention": '''
+class CrossAttention(layers.Layer):
+    """XA with a bias on some projections only (Whisper: q, v, o): queries from the (t, c)
+    input, keys and values from the (s, m) memory, as transformers' cross-attention builds
+    them. Keras's MultiHeadAttention has a bias on all its projections or none."""
+
+    def __init__(self, c, heads, k, kv, bias="qkvo", **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.kv, self.width = heads, kv, k
+        self.q = layers.Dense(heads * k, use_bias="q" in bias, name="q")
+        self.k = layers.Dense(kv * k, use_bias="k" in bias, name="k")
+        self.v = layers.Dense(kv * k, use_bias="v" in bias, name="v")
+        self.o = layers.Dense(c, use_bias="o" in bias, name="o")
+
+    def build(self, x_shape, memory_shape):
+        self.q.build(x_shape)
+        self.k.build(memory_shape)
+        self.v.build(memory_shape)
+        self.o.build((*x_shape[:-1], self.heads * self.width))
+
+    def call(self, x, memory):
+        b, t, s = ops.shape(x)[0], ops.shape(x)[1], ops.shape(memory)[1]
+        q = ops.reshape(self.q(x), (b, t, self.heads, self.width))
+        k = ops.reshape(self.k(memory), (b, s, self.kv, self.width))
+        v = ops.reshape(self.v(memory), (b, s, self.kv, self.width))
+        k = ops.repeat(k, self.heads // self.kv, axis=2)
+        v = ops.repeat(v, self.heads // self.kv, axis=2)
+        y = ops.dot_product_attention(q, k, v)
+        return self.o(ops.reshape(y, (b, t, self.heads * self.width)))
+
+    def compute_output_shape(self, x_shape, memory_shape):
+        return x_shape
+''',
+        "LatentAttention": '''
+class LatentAttention(layers.Layer):
+    """MLA, DeepSeek's multi-head latent attention, as transformers' DeepseekV3Attention
+    builds it (Keras has no such layer): queries through a rank-q bottleneck with its
+    RMSNorm (or one full projection when q is None), keys and values through a rank-kv
+    latent with its RMSNorm, a rope key of width `rope` shared by the heads, h*v -> c.
+    The rotary embedding has no parameters and is left out of the call."""
+
+    def __init__(self, c, heads, kv, nope, rope, v, q=None, use_bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.kv_rank, self.nope, self.rope, self.v_width, self.q_rank = heads, kv, nope, rope, v, q
+        qk = heads * (nope + rope)
+        if q is None:
+            self.q_proj = layers.Dense(qk, use_bias=False, name="q_proj")
+        else:
+            self.q_a_proj = layers.Dense(q, use_bias=use_bias, name="q_a_proj")
+            self.q_a_layernorm = layers.RMSNormalization(name="q_a_layernorm")
+            self.q_b_proj = layers.Dense(qk, use_bias=False, name="q_b_proj")
+        self.kv_a_proj_with_mqa = layers.Dense(kv + rope, use_bias=use_bias, name="kv_a_proj_with_mqa")
+        self.kv_a_layernorm = layers.RMSNormalization(name="kv_a_layernorm")
+        self.kv_b_proj = layers.Dense(heads * (nope + v), use_bias=False, name="kv_b_proj")
+        self.o_proj = layers.Dense(c, use_bias=use_bias, name="o_proj")
+
+    def build(self, input_shape):
+        lead = tuple(input_shape[:-1])
+        if self.q_rank is None:
+            self.q_proj.build(input_shape)
+        else:
+            self.q_a_proj.build(input_shape)
+            self.q_a_layernorm.build(lead + (self.q_rank,))
+            self.q_b_proj.build(lead + (self.q_rank,))
+        self.kv_a_proj_with_mqa.build(input_shape)
+        self.kv_a_layernorm.build(lead + (self.kv_rank,))
+        self.kv_b_proj.build(lead + (self.kv_rank,))
+        self.o_proj.build(lead + (self.heads * self.v_width,))
+
+    def call(self, x):
+        b, t = ops.shape(x)[0], ops.shape(x)[1]
+        if self.q_rank is None:
+            q = self.q_proj(x)
+        else:
+            q = self.q_b_proj(self.q_a_layernorm(self.q_a_proj(x)))
+        q = ops.reshape(q, (b, t, self.heads, self.nope + self.rope))
+        latent, k_rope = ops.split(self.kv_a_proj_with_mqa(x), [self.kv_rank], axis=-1)
+        kv = ops.reshape(self.kv_b_proj(self.kv_a_layernorm(latent)), (b, t, self.heads, -1))
+        k_nope, v = ops.split(kv, [self.nope], axis=-1)
+        k_rope = ops.repeat(ops.reshape(k_rope, (b, t, 1, self.rope)), self.heads, axis=2)
+        y = ops.dot_product_attention(q, ops.concatenate([k_nope, k_rope], axis=-1), v)
+        return self.o_proj(ops.reshape(y, (b, t, self.heads * self.v_width)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+        "Mamba": '''
+class Mamba(layers.Layer):
+    """Mamba's selective state-space mixer on (t, c), e inner channels, as transformers'
+    MambaMixer builds it (Keras has no such layer): in_proj to (u, z), a causal depthwise
+    conv, x_proj to (dt, B, C), dt_proj, the scan h = exp(dt A) h + dt B u, y = C h + D u,
+    gated by silu(z), out_proj. The scan is a plain loop over the positions."""
+
+    def __init__(self, c, n=16, expand=2, conv=4, dt=None, use_bias=False, conv_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.e, self.n, self.dt_rank = expand * c, n, dt or -(-c // 16)
+        self.in_proj = layers.Dense(2 * self.e, use_bias=use_bias, name="in_proj")
+        self.pad = layers.ZeroPadding1D((conv - 1, 0), name="causal_pad")
+        self.conv = layers.DepthwiseConv1D(conv, use_bias=conv_bias, name="conv")
+        self.x_proj = layers.Dense(self.dt_rank + 2 * n, use_bias=False, name="x_proj")
+        self.dt_proj = layers.Dense(self.e, name="dt_proj")
+        self.out_proj = layers.Dense(c, use_bias=use_bias, name="out_proj")
+
+    def build(self, input_shape):
+        inner = (input_shape[0], input_shape[1], self.e)
+        self.in_proj.build(input_shape)
+        self.conv.build(inner)
+        self.x_proj.build(inner)
+        self.dt_proj.build((input_shape[0], input_shape[1], self.dt_rank))
+        self.out_proj.build(inner)
+        self.A_log = self.add_weight(shape=(self.e, self.n), initializer="zeros", name="A_log")
+        self.D = self.add_weight(shape=(self.e,), initializer="ones", name="D")
+
+    def call(self, x):
+        u, z = ops.split(self.in_proj(x), 2, axis=-1)
+        u = ops.silu(self.conv(self.pad(u)))
+        dt, B, C = ops.split(self.x_proj(u), [self.dt_rank, self.dt_rank + self.n], axis=-1)
+        dt = ops.softplus(self.dt_proj(dt))
+        A = -ops.exp(ops.cast(self.A_log, x.dtype))
+        h = ops.zeros_like(ops.expand_dims(u[:, 0], -1) * A)
+        ys = []
+        for i in range(x.shape[1]):
+            step = ops.expand_dims(dt[:, i], -1)
+            h = ops.exp(step * A) * h + step * ops.expand_dims(B[:, i], 1) * ops.expand_dims(u[:, i], -1)
+            ys.append(ops.sum(h * ops.expand_dims(C[:, i], 1), axis=-1) + ops.cast(self.D, x.dtype) * u[:, i])
+        return self.out_proj(ops.stack(ys, axis=1) * ops.silu(z))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+''',
+    }
+)
+
+
+def _heads(row: LayerInfo, c: int) -> tuple[int, int, int]:
+    """h, head width k and key/value heads kv of an attention row (layers.sequence.heads)."""
+    a = row.args
+    h = num(a["h"])
+    return h, num(a["k"]) if a["k"] is not None else c // h, num(a["kv"]) if a["kv"] is not None else h
+
+
+@keras_layer("XA")
+def _cross_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    memory = row.args["memory"]
+    c = shape[-1]
+    h, k, kv = _heads(row, c)
+    letters = row.args["bias"]
+    # Keys and values are built from the memory's width (its last axis), as Keras's layers
+    # do when called on (query, value).
+    call = f"({{x}}, {{tensor:{memory.name}}})"
+    bias = kw(use_bias=None if letters else "False")
+    if letters in ("qkvo", "") and kv == h:
+        return [f"layers.MultiHeadAttention({h}, {k}{bias}, {name('')}){call}"]
+    if letters in ("qkvo", "") and num(memory[-1]) == c:
+        return [f"layers.GroupQueryAttention({k}, {h}, {kv}{bias}, {name('')}){call}"]
+    w.note(
+        "Keras's MultiHeadAttention has a bias on every projection or none, its GroupQueryAttention "
+        "needs the memory's width equal to the query's: CrossAttention"
+    )
+    return [f"{w.helper('CrossAttention')}({c}, {h}, {k}, {kv}, bias={letters!r}, {name('')}){call}"]
+
+
+@keras_layer("MLA")
+def _latent_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    sizes = ", ".join(str(num(a[key])) for key in ("h", "kv", "nope", "rope", "v"))
+    options = kw(q=num(a["q"]) if a["q"] is not None else None, use_bias="True" if a["bias"] else None)
+    return [f"{w.helper('LatentAttention')}({shape[-1]}, {sizes}{options}, {name('')})"]
+
+
+@keras_layer("Mamba")
+def _mamba(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    options = kw(
+        n=num(a["N"]) if num(a["N"]) != 16 else None,
+        expand=num(a["expand"]) if num(a["expand"]) != 2 else None,
+        conv=num(a["conv"]) if num(a["conv"]) != 4 else None,
+        dt=num(a["dt"]) if a["dt"] is not None else None,
+        use_bias="True" if a["bias"] else None,
+        conv_bias=None if a["conv_bias"] else "False",
+    )
+    return [f"{w.helper('Mamba')}({shape[-1]}{options}, {name('')})"]
+
+
+def tensor_refs(w: KerasWriter, code: str, scope: Scope) -> str:
+    """An entry's code with its `{tensor:name}` marks replaced by the named tensors."""
+    return re.sub(r"\{tensor:([^}]+)\}", lambda m: w.ref(m.group(1), scope), code)
+
+
+def tied_embedding(
+    w: KerasWriter, row: LayerInfo, src: str, dst: str, pad: str, comment: str, top: bool
+) -> list[str]:
+    """E(v, d, tied=true): the earlier Embedding layer applied again, its table counted once."""
+    table = w.embedding_vars.get(id(w.embedding_reuse[id(row)]))
+    if not top or table is None:
+        raise ExportError(
+            f"{row.text}: a tied embedding is exported when it and its table are rows of a line"
+        )
+    return [f"{pad}{dst} = {table}({src})  # {comment}; the earlier embedding's layer, applied again"]
+
+
+def shared_model(
+    w: KerasWriter, row: LayerInfo, shape: Shape, src: str, dst: str, scope: Scope, local: str, comment: str
+) -> list[str]:
+    """X**n: X written once as a functional model of its own, applied n times (its weights
+    shared, counted once)."""
+    if tensor_reads(row):
+        raise ExportError(f"{row.text}: no Keras exporter for X**n that reads a graph's tensors")
+    fn = w.function(list(row.children), shape, "block", None)
+    pad, n = " " * scope.indent, num(row.count)
+    inner = f"{local}_input"
+    lines = [
+        f"{pad}# {comment}: one model applied {n} times, its weights shared",
+        f"{pad}{inner} = keras.Input(shape={tuple_text(shape)})",
+        f"{pad}{local}_output = {fn}({inner}, {scope.name_value(local)})",
+        f"{pad}{local} = keras.Model({inner}, {local}_output, name={scope.name_value(local)})",
+    ]
+    if src != dst:
+        lines.append(f"{pad}{dst} = {src}")
+    return lines + [f"{pad}for _ in range({n}):", f"{pad}    {dst} = {local}({dst})"]
+
+
+def keras_input_constants(net: Network) -> list[str]:
+    """INPUT_SHAPE and INPUT_DTYPE (one sample), or INPUT_SHAPES and INPUT_DTYPES for a
+    graph with several inputs."""
+    found = [
+        (tuple_text(ints(row.shape)), '"int32"' if ids else '"float32"') for row, ids in graph_inputs(net)
+    ]
+    if len(found) == 1:
+        return [
+            f"INPUT_SHAPE = {found[0][0]}  # one sample, without the batch axis",
+            f"INPUT_DTYPE = {found[0][1]}",
+        ]
+    return [
+        f"INPUT_SHAPES = ({', '.join(s for s, _ in found)})  # one sample of each input, without the batch axis",
+        f"INPUT_DTYPES = ({', '.join(d for _, d in found)})",
+    ]
+
+
+def keras_graph_body(w: KerasWriter, model_name: str) -> tuple[list[str], str]:
+    """The lines of build() for a graph: one keras.Input per input, each named tensor a
+    variable, and the line returning the model of its outputs."""
+    net = w.net
+    top = Scope(4, "")
+    taken = set(RESERVED) | {"tensors", "inputs", "outputs", "_"}
+    w.tensor_vars = {t.name: unique_name(identifier(t.name), taken) for t in net.tensors}
+    several = len(graph_inputs(net)) > 1
+    lines: list[str] = []
+    inputs: list[str] = []
+    for t in net.tensors:
+        rows = list(net.layers[t.first : t.stop])
+        dst, src = w.tensor_vars[t.name], "None"
+        shape: Shape = ()
+        for row in rows:
+            if row.kind == "Input":
+                src = dst if len(rows) == 1 else unique_name(f"{dst}_input", taken)
+                k = len(inputs)
+                given = (
+                    f"INPUT_SHAPES[{k}], dtype=INPUT_DTYPES[{k}]"
+                    if several
+                    else "INPUT_SHAPE, dtype=INPUT_DTYPE"
+                )
+                lines.append(f"    {src} = keras.Input(shape={given})")
+                inputs.append(src)
+            elif row.kind == "Tensor":
+                src = w.tensor_vars[row.args["tensor"]]
+            else:
+                w.local = local_names(row)  # a cell's function reads its tensors by its parameters' names
+                lines += w.emit(row, shape, src, dst, top, top=True)
+                w.local = {}
+                src = dst
+            shape = ints(row.shape)
+        if src != dst:
+            lines.append(f"    {dst} = {src}")
+    outputs = [w.tensor_vars[n] for n in net.outputs]
+    ins = inputs[0] if len(inputs) == 1 else "[" + ", ".join(inputs) + "]"
+    outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
+    return lines, f'    return keras.Model({ins}, {outs}, name="{model_name}")'

@@ -28,9 +28,13 @@ from .common import (
     block_base,
     camel,
     describe,
+    embedding_ties,
     fit,
+    graph_inputs,
+    identifier,
     ints,
     literal,
+    local_names,
     num,
     program_text,
     rate,
@@ -39,6 +43,7 @@ from .common import (
     safe,
     single,
     stem,
+    tensor_reads,
     tuple_text,
     unique_name,
     variant_suffix,
@@ -525,6 +530,8 @@ class TorchWriter:
     top_rows: list[tuple[LayerInfo, str]] = field(default_factory=list)  # the main class's attributes
 
     notes: list[str] = field(default_factory=list)  # said by the entry of the row being written
+    # A graph's tensor -> the name the class being written reads it by (common.local_names).
+    local: dict[str, str] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         """A comment for the row being written: what the code does in place of a missing module."""
@@ -532,20 +539,30 @@ class TorchWriter:
 
     def comment(self, row: LayerInfo) -> str:
         notes, self.notes = self.notes, []
+        if row.kind == "Tensor" and row.args["tensor"] in self.local:  # read by its parameter's name
+            return self.local[row.args["tensor"]]
         return "; ".join([describe(row)] + notes)
 
     def helper(self, name: str) -> str:
         if name not in self.helpers:
+            for need in HELPER_NEEDS.get(name, ()):
+                self.helper(need)
             self.helpers.append(name)
             if "F." in HELPERS[name]:
                 self.functional = True
         return name
+
+    def sequential(self, reads: bool) -> str:
+        """nn.Sequential, or Flow when its modules read the graph's named tensors."""
+        return self.helper("Flow") if reads else "nn.Sequential"
 
     # -------------------------------------------------------- rows to code
     def module(self, row: LayerInfo, shape: Shape) -> Any:
         """The code that builds the module of `row` on an input of channels-last `shape`."""
         if row.children:
             return self.block(row, shape)
+        if row.kind == "Tensor":  # a branch that starts from a named tensor of a graph
+            return f'{self.helper("Read")}("{self.local.get(row.args["tensor"], row.args["tensor"])}")'
         entry = TORCH.get(row.name)
         if entry is None:
             raise ExportError(f"{row.text}: no PyTorch exporter for the layer {row.name or row.kind}")
@@ -553,8 +570,9 @@ class TorchWriter:
 
     def block(self, row: LayerInfo, shape: Shape) -> Any:
         kind = row.kind if row.kind in FORMS and not row.name else ""
+        reads = bool(tensor_reads(row))  # the graph's named tensors: Flow* forms pass them on
         if kind == "Sequential":
-            return Call("nn.Sequential(", self.chain_items(list(row.children), shape))
+            return Call(f"{self.sequential(reads)}(", self.chain_items(list(row.children), shape))
         if kind == "Repeat":
             return self.repeat(row, shape)
         if kind == "Multiply":  # [A * B]: written in the section of issue 18 (part A) below
@@ -562,17 +580,17 @@ class TorchWriter:
         if kind in ("Concat", "Add"):
             items = [(self.module(child, shape), self.comment(child)) for child in row.children]
             if kind == "Add":
-                return Call(f"{self.helper('Sum')}(", items)
-            return Call(f"{self.helper('Concat')}(", items + [(f"dim={self.channel_dim(row.shape)}", "")])
+                return Call(f"{self.helper('FlowSum' if reads else 'Sum')}(", items)
+            concat = self.helper("FlowConcat" if reads else "Concat")
+            return Call(f"{concat}(", items + [(f"dim={self.channel_dim(row.shape)}", "")])
         if kind == "Parallel":
             body = self.one_line_body(list(row.children), shape, "Column")
             n = num(row.count)
-            return (
-                f"{self.helper('Concat')}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
-            )
+            concat = self.helper("FlowConcat" if reads else "Concat")
+            return f"{concat}(*({body} for _ in range({n})), dim={self.channel_dim(row.shape)})"
         if row.kind == "SharedRepeat":  # X**n: one module applied n times
             body = self.one_line_body(list(row.children), shape, "Block")
-            return f"{self.helper('Shared')}({body}, {num(row.count)})"
+            return f"{self.helper('FlowShared' if reads else 'Shared')}({body}, {num(row.count)})"
         if row.kind in ("Tensor", "SharedRepeat") or (row.kind not in FORMS and not row.name):
             raise ExportError(f"{row.text}: no PyTorch exporter for {row.kind} yet")
         # A definition's use, or a layer made of layers (TB): a class of its own.
@@ -595,9 +613,10 @@ class TorchWriter:
             else:
                 items.append((f"*({body} for _ in range({k}))", one))
             shape = ints(rows[-1].shape)
+        head = self.sequential(bool(tensor_reads(row)))
         if len(items) == 1 and items[0][0].startswith("*("):
-            return f"nn.Sequential({items[0][0]})"
-        return Call("nn.Sequential(", items)
+            return f"{head}({items[0][0]})"
+        return Call(f"{head}(", items)
 
     def one_line_body(self, rows: list[LayerInfo], shape: Shape, base: str) -> str:
         """One line that builds `rows` (a chain): the module itself, or a class made for it."""
@@ -628,6 +647,12 @@ class TorchWriter:
         names = Names()
         init = ["    def __init__(self) -> None:", "        super().__init__()"]
         forward = ["    def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+        reading = any(tensor_reads(row) for row in rows)
+        if reading:  # a block that reads the graph's named tensors (README "Graphs")
+            init = ["    reads = True  # its forward takes the graph's named tensors", ""] + init
+            forward = [
+                "    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:"
+            ]
         attrs: dict[int, str] = {}
         for row in rows:
             attr = names.new(stem(row))
@@ -635,7 +660,7 @@ class TorchWriter:
             if top:
                 self.top_rows.append((row, attr))
             init += self.assign(attr, row, shape)
-            forward.append(f"        x = self.{attr}(x)")
+            forward.append(f"        x = self.{attr}(x{', tensors' if tensor_reads(row) else ''})")
             shape = ints(row.shape)
         if top:
             for out, embed in self.ties:
@@ -669,7 +694,7 @@ class TorchWriter:
         rows = [r for r in self.net.layers if r.kind != "Input"]
         shape = ints(self.net.layers[0].shape)
         self.find_ties()
-        top = self.class_body(rows, shape, top=True)
+        top = graph_body(self) if self.net.is_graph else self.class_body(rows, shape, top=True)
         self.name_classes(class_name)
         out = [
             f'"""{class_name}, exported by symparams from:',
@@ -686,10 +711,7 @@ class TorchWriter:
         if self.functional:
             out.append("import torch.nn.functional as F")
         out += ["from torch import nn", ""]
-        ids = len(shape) == 1 and any(r.name == "E" for r in self.net.walk())
-        first = (shape[-1],) + shape[:-1] if len(shape) >= 3 else shape
-        out += [f"INPUT_SHAPE = {tuple_text(first)}  # one sample, without the batch axis"]
-        out += [f"INPUT_DTYPE = torch.{'long' if ids else 'float32'}"]
+        out += input_constants(self.net)
         for name in self.helpers:
             out += ["", "", HELPERS[name].strip("\n")]
         for cls in self.classes:
@@ -710,7 +732,14 @@ class TorchWriter:
         return "\n".join(_tidy(out))
 
     def find_ties(self) -> None:
-        embeddings = [r for r in self.net.walk() if r.name == "E"]
+        embeddings = [r for r in self.net.walk() if r.name == "E" and not r.args.get("tied")]
+        main = {id(r) for r in self.net.layers}
+        for tied, table in embedding_ties(self.net, embeddings):
+            if id(tied) not in main or id(table) not in main:
+                raise ExportError(
+                    f"{tied.text}: a tied embedding is exported when it and its table are rows of a line"
+                )
+            self.ties.append((tied, table))
         for row in self.net.walk():
             if row.name == "O" and row.args.get("tied"):
                 v = num(row.args["n"])
@@ -1019,6 +1048,8 @@ def _activation(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 
 @torch_layer("E")
 def _embedding(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    if row.args["tied"]:
+        w.note("its table is the earlier embedding's, tied in __init__")
     return f"nn.Embedding({num(row.args['v'])}, {num(row.args['d'])})"
 
 
@@ -1471,3 +1502,296 @@ def _partial_batch_norm(row: LayerInfo, shape: Shape, w: TorchWriter, kind: str)
     )
     norm = on_layout(f"nn.BatchNorm{kind}({shape[-1]}, affine=False)", shape, w)
     return f"{w.helper('PartialBatchNorm')}({norm}, {shape_}{keep})"
+
+
+# ================================================================ graphs, cross-attention, latent attention
+# (README "Graphs" and "Export"): the graph form's named tensors are variables of the main
+# forward; a block that reads one (a branch that starts from a tensor, a cross-attention's
+# memory) has `reads = True` and a forward(x, tensors) given them by name.
+HELPER_NEEDS: dict[str, tuple[str, ...]] = {
+    "Flow": ("run",),
+    "FlowSum": ("run",),
+    "FlowConcat": ("run",),
+    "FlowShared": ("run",),
+}
+
+HELPERS.update(
+    {
+        "run": '''
+def run(module: nn.Module, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Runs a module on x; a module that reads the graph's named tensors (reads = True) gets them."""
+    return module(x, tensors) if getattr(module, "reads", False) else module(x)
+''',
+        "Read": '''
+class Read(nn.Module):
+    """A branch that starts from a named tensor of the graph: its input is left aside."""
+
+    reads = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        return tensors[self.name]
+''',
+        "Flow": '''
+class Flow(nn.Sequential):
+    """nn.Sequential whose modules may read the graph's named tensors (passed on by name)."""
+
+    reads = True
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, tensors: dict[str, torch.Tensor]
+    ) -> torch.Tensor:
+        for module in self:
+            x = run(module, x, tensors)
+        return x
+''',
+        "FlowSum": '''
+class FlowSum(nn.Module):
+    """[A + B] whose branches may read the graph's named tensors: their outputs summed."""
+
+    reads = True
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        out = run(self.branches[0], x, tensors)
+        for branch in self.branches[1:]:
+            out = out + run(branch, x, tensors)
+        return out
+''',
+        "FlowConcat": '''
+class FlowConcat(nn.Module):
+    """[A | B] whose branches may read the graph's named tensors: concatenated on the channels."""
+
+    reads = True
+
+    def __init__(self, *branches: nn.Module, dim: int = 1) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.cat([run(branch, x, tensors) for branch in self.branches], dim=self.dim)
+''',
+        "FlowShared": '''
+class FlowShared(nn.Module):
+    """X**n whose X reads the graph's named tensors: one module applied n times."""
+
+    reads = True
+
+    def __init__(self, inner: nn.Module, n: int) -> None:
+        super().__init__()
+        self.inner, self.n = inner, n
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        for _ in range(self.n):
+            x = run(self.inner, x, tensors)
+        return x
+''',
+        "CrossAttention": '''
+class CrossAttention(nn.MultiheadAttention):
+    """XA: nn.MultiheadAttention from the (batch, t, c) queries to a named (batch, s, m)
+    tensor of the graph, kdim = vdim = m (q, k, v projections of their own when m != c)."""
+
+    reads = True
+
+    def __init__(self, c: int, heads: int, m: int, memory: str, bias: bool = True) -> None:
+        super().__init__(c, heads, bias=bias, batch_first=True, kdim=m, vdim=m)
+        self.memory_name = memory
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, tensors: dict[str, torch.Tensor]
+    ) -> torch.Tensor:
+        memory = tensors[self.memory_name]
+        return super().forward(x, memory, memory, need_weights=False)[0]
+''',
+        "GroupedCrossAttention": '''
+class GroupedCrossAttention(nn.Module):
+    """XA with heads of width k, kv key/value heads, or a bias on some projections only
+    (Whisper: q, v, o): queries from the (batch, t, c) input, keys and values from a named
+    (batch, s, m) tensor of the graph, as transformers' cross-attention builds them.
+    nn.MultiheadAttention has none of these options."""
+
+    reads = True
+
+    def __init__(
+        self, c: int, heads: int, k: int, kv: int, m: int, memory: str, bias: str = "qkvo"
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.heads, self.kv, self.memory_name = heads, kv, memory
+        self.q = nn.Linear(c, heads * k, bias="q" in bias)
+        self.k = nn.Linear(m, kv * k, bias="k" in bias)
+        self.v = nn.Linear(m, kv * k, bias="v" in bias)
+        self.o = nn.Linear(heads * k, c, bias="o" in bias)
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        memory = tensors[self.memory_name]
+        b, t, _ = x.shape
+        s = memory.shape[1]
+        q = self.q(x).view(b, t, self.heads, -1).transpose(1, 2)
+        k = self.k(memory).view(b, s, self.kv, -1).transpose(1, 2)
+        v = self.v(memory).view(b, s, self.kv, -1).transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv, dim=1)
+        v = v.repeat_interleave(self.heads // self.kv, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v)
+        return self.o(y.transpose(1, 2).reshape(b, t, -1))
+''',
+        "LatentAttention": '''
+class LatentAttention(nn.Module):
+    """MLA, DeepSeek's multi-head latent attention, as transformers' DeepseekV3Attention
+    builds it (torch.nn has no such module): queries through a rank-q bottleneck with its
+    RMSNorm (or one full projection when q is None), keys and values through a rank-kv
+    latent with its RMSNorm, a rope key of width `rope` shared by the heads, h*v -> c.
+    The rotary embedding has no parameters and is left out of the forward."""
+
+    def __init__(
+        self, c: int, heads: int, kv: int, nope: int, rope: int, v: int, q: int | None = None,
+        bias: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.heads, self.kv_rank, self.nope, self.rope, self.v_width = heads, kv, nope, rope, v
+        if q is None:
+            self.q_proj = nn.Linear(c, heads * (nope + rope), bias=False)
+        else:
+            self.q_a_proj = nn.Linear(c, q, bias=bias)
+            self.q_a_layernorm = nn.RMSNorm(q)
+            self.q_b_proj = nn.Linear(q, heads * (nope + rope), bias=False)
+        self.kv_a_proj_with_mqa = nn.Linear(c, kv + rope, bias=bias)
+        self.kv_a_layernorm = nn.RMSNorm(kv)
+        self.kv_b_proj = nn.Linear(kv, heads * (nope + v), bias=False)
+        self.o_proj = nn.Linear(heads * v, c, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, _ = x.shape
+        if hasattr(self, "q_proj"):
+            q = self.q_proj(x)
+        else:
+            q = self.q_b_proj(self.q_a_layernorm(self.q_a_proj(x)))
+        q = q.view(b, t, self.heads, -1).transpose(1, 2)
+        latent, k_rope = self.kv_a_proj_with_mqa(x).split([self.kv_rank, self.rope], dim=-1)
+        kv = self.kv_b_proj(self.kv_a_layernorm(latent)).view(b, t, self.heads, -1).transpose(1, 2)
+        k_nope, v = kv.split([self.nope, self.v_width], dim=-1)
+        k_rope = k_rope.view(b, 1, t, self.rope).expand(-1, self.heads, -1, -1)
+        y = F.scaled_dot_product_attention(q, torch.cat([k_nope, k_rope], dim=-1), v)
+        return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
+''',
+    }
+)
+
+RESERVED = {"self", "torch", "nn", "F", "tensors", "run", "x"}
+
+
+def _heads(row: LayerInfo, c: int) -> tuple[int, int, int]:
+    """h, head width k and key/value heads kv of an attention row (layers.sequence.heads)."""
+    a = row.args
+    h = num(a["h"])
+    return h, num(a["k"]) if a["k"] is not None else c // h, num(a["kv"]) if a["kv"] is not None else h
+
+
+@torch_layer("XA")
+def _cross_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    memory = row.args["memory"]
+    c, m, name = shape[-1], num(memory[-1]), memory.name
+    h, k, kv = _heads(row, c)
+    letters = row.args["bias"]
+    if k * h == c and kv == h and letters in ("qkvo", ""):
+        bias = keywords(bias=None if letters else "False")
+        return f'{w.helper("CrossAttention")}({c}, {h}, {m}, "{name}"{bias})'
+    bias = keywords(bias=repr(letters) if letters != "qkvo" else None)
+    return f'{w.helper("GroupedCrossAttention")}({c}, {h}, {k}, {kv}, {m}, "{name}"{bias})'
+
+
+@torch_layer("MLA")
+def _latent_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    sizes = ", ".join(str(num(a[key])) for key in ("h", "kv", "nope", "rope", "v"))
+    options = keywords(q=num(a["q"]) if a["q"] is not None else None, bias="True" if a["bias"] else None)
+    return f"{w.helper('LatentAttention')}({shape[-1]}, {sizes}{options})"
+
+
+def input_constants(net: Network) -> list[str]:
+    """INPUT_SHAPE and INPUT_DTYPE (channels first, one sample), or INPUT_SHAPES and
+    INPUT_DTYPES for a graph with several inputs."""
+    found = []
+    for row, ids in graph_inputs(net):
+        shape = ints(row.shape)
+        first = (shape[-1],) + shape[:-1] if len(shape) >= 3 else shape
+        found.append((tuple_text(first), f"torch.{'long' if ids else 'float32'}"))
+    if len(found) == 1:
+        return [
+            f"INPUT_SHAPE = {found[0][0]}  # one sample, without the batch axis",
+            f"INPUT_DTYPE = {found[0][1]}",
+        ]
+    shapes = ", ".join(shape for shape, _ in found)
+    return [
+        f"INPUT_SHAPES = ({shapes})  # one sample of each input, without the batch axis",
+        f"INPUT_DTYPES = ({', '.join(dtype for _, dtype in found)})",
+    ]
+
+
+def graph_body(w: TorchWriter) -> list[str]:
+    """__init__ and forward of the main class of a graph: one attribute per row of every
+    line, each named tensor a variable of the forward, the outputs returned in order."""
+    net = w.net
+    names = Names()
+    taken = set(RESERVED)
+    var = {t.name: unique_name(identifier(t.name), taken) for t in net.tensors}
+    init = ["    def __init__(self) -> None:", "        super().__init__()"]
+    forward: list[str] = []
+    inputs: list[str] = []
+    attrs: dict[int, str] = {}
+    for t in net.tensors:
+        rows = list(net.layers[t.first : t.stop])
+        dst, src = var[t.name], "None"
+        shape: Shape = ()
+        for row in rows:
+            if row.kind == "Input":
+                src = dst if len(rows) == 1 else unique_name(f"{dst}_input", taken)
+                inputs.append(src)
+            elif row.kind == "Tensor":
+                src = var[row.args["tensor"]]
+            else:
+                attr = names.new(stem(row))
+                attrs[id(row)] = attr
+                w.top_rows.append((row, attr))
+                w.local = local_names(row)  # a cell's class reads its tensors by its parameters' names
+                init += w.assign(attr, row, shape)
+                reads = tensor_reads(row)
+                keys = {n: w.local.get(n, n) for n in reads}
+                w.local = {}
+                given = ", {" + ", ".join(f'"{keys[n]}": {var[n]}' for n in reads) + "}" if reads else ""
+                forward.append(f"        {dst} = self.{attr}({src}{given})")
+                src = dst
+            shape = ints(row.shape)
+        if src != dst:
+            forward.append(f"        {dst} = {src}")
+    init += tie_lines(w, attrs)
+    params = ", ".join(f"{name}: torch.Tensor" for name in inputs)
+    outputs = [var[n] for n in net.outputs]
+    returns = "torch.Tensor" if len(outputs) == 1 else "tuple[torch.Tensor, ...]"
+    head = [f"    def forward(self, {params}) -> {returns}:"]
+    return init + [""] + head + forward + [f"        return {', '.join(outputs)}"]
+
+
+def tie_lines(w: TorchWriter, attrs: dict[int, str]) -> list[str]:
+    """The lines of the main class's __init__ that tie weights (O(v, tied=true), E(v, d,
+    tied=true)) to their embedding's."""
+    lines = []
+    for out, embed in w.ties:
+        if id(out) in w.nested_ties:
+            continue
+        lines.append(
+            f"        self.{attrs[id(out)]}.weight = self.{attrs[id(embed)]}.weight"
+            f"  # {safe(out.text)}: the embedding's weights, counted once"
+        )
+    if w.nested_ties:
+        lines.append(
+            f"        {w.helper('TiedLinear')}.tie(self)"
+            "  # each TiedLinear shares the weight of its embedding, counted once"
+        )
+    return lines

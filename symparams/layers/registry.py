@@ -57,6 +57,20 @@ def padding(name: str = "p", default: Any = "valid") -> Param:
     return Param(name, PADDING, default, doc="padding: same, valid or an integer")
 
 
+class TensorShape(tuple):  # type: ignore[type-arg]
+    """The shape of a named tensor a layer reads (`memory=enc`), a tuple that also keeps the
+    tensor's `name` for the exporters."""
+
+    name: str = ""
+
+
+def tensor_shape(shape: tuple[Any, ...], name: str) -> TensorShape:
+    """The shape of the tensor `name`, which keeps its name."""
+    made = TensorShape(shape)
+    made.name = name
+    return made
+
+
 def tensor(name: str, doc: str = "") -> Param:
     """A parameter naming a tensor bound earlier (`XA(8, memory=enc)`); the layer's
     function receives that tensor's shape (channels last)."""
