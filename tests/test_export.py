@@ -318,6 +318,7 @@ def test_exported_modules_pass_ruff(tmp_path):
         ruff + ["check", "--no-cache", "--isolated", "--line-length", "110", str(tmp_path)],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
