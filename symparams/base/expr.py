@@ -830,6 +830,10 @@ def printed(value: Any) -> str:
     >>> printed(sympy.floor(symbol("h") / 16 - sympy.Rational(51, 16)) + 1), printed(symbol("h") - 4)
     ('floor((h - 51)/16) + 1', 'h - 4')
     """
+    if type(value) is int:
+        return str(value)
+    if getattr(value, "is_Integer", False):  # sympy prints an Integer as Python does, through a new printer
+        return str(int(value))
     if is_number(value) or not value.has(sympy.floor, sympy.ceiling):
         return str(value)
     return str(_readable_printer().doprint(value))
