@@ -269,7 +269,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             self.ctx.conditions = saved
         count = self.ctx.numbers.count
         values = (*out.shape, out.weights, out.biases, out.non_trainable, out.inactive)
-        if any(isinstance(x, int) for x in values) or any(isinstance(getattr(out, key), int) for key in R.COSTS):
+        values += tuple(getattr(out, key) for key in R.COSTS)
+        if any(isinstance(x, int) for x in values):
             out = self._counted(out, count)
         within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
         return call, out, pending
