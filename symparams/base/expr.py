@@ -622,6 +622,8 @@ def _factor_linear_product(term: Expr) -> Expr | None:
                 factors.append(sympy.Add(*(t / content for t in base.args)) ** exponent)
         else:
             return None
+    if len(factors) == 1 and factors[0].is_Add:
+        return None  # a number times one sum: sympy would distribute it, factor() keeps it (its own form)
     return sympy.Mul(coeff, *factors)
 
 
