@@ -104,8 +104,10 @@ def divisibility_conditions(exprs: list[Expr]) -> tuple[Condition, ...]:
     """
     # A network repeats the same few axis expressions in every row: each argument once.
     arguments: dict[Expr, None] = {}
+    seen: set[Expr] = set()  # and each expression once: rows share their shapes' axes
     for expr in exprs:
-        if isinstance(expr, sympy.Basic) and not expr.is_Atom:
+        if isinstance(expr, sympy.Basic) and not expr.is_Atom and expr not in seen:
+            seen.add(expr)
             for rounded in expr.atoms(sympy.floor, sympy.ceiling):
                 arguments[rounded.args[0]] = None
     classes: dict[sympy.Symbol, list[tuple[int, int]]] = {}

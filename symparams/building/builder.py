@@ -269,7 +269,17 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         finally:
             self.ctx.conditions = saved
         count = self.ctx.numbers.count
-        out = replace(
+        values = (*out.shape, out.weights, out.biases, out.non_trainable, out.inactive)
+        values += tuple(getattr(out, key) for key in R.COSTS)
+        if any(isinstance(x, int) for x in values):
+            out = self._counted(out, count)
+        within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
+        return call, out, pending
+
+    @staticmethod
+    def _counted(out: R.LayerOut, count: Any) -> R.LayerOut:
+        """The formula's plain ints as this build's numbers (a no-op when it gave none)."""
+        return replace(
             out,
             shape=tuple(count(x) for x in out.shape),
             weights=count(out.weights),
@@ -278,8 +288,6 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             inactive=count(out.inactive),
             **{key: count(getattr(out, key)) for key in R.COSTS},
         )
-        within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
-        return call, out, pending
 
     def settle(self, conditions: list[Condition], term: S.Node) -> tuple[Condition, ...]:
         """Fail on a condition that is false; keep the symbolic ones."""
@@ -303,22 +311,28 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         count: Any = None,
     ) -> LayerInfo:
         count = self.ctx.number(1) if count is None else count
+        once = count == 1  # 1 * x is x: no product to build (a block of rows, most blocks)
+
+        def summed(key: str) -> Any:
+            found = total([getattr(r, key) for r in rows])
+            return found if once else count * found
+
         row = LayerInfo(
             index,
             self.ctx.snippet(term),
             kind,
             shape,
-            count * total([r.weights for r in rows]),
-            count * total([r.biases for r in rows]),
-            count * total([r.non_trainable for r in rows]),
+            summed("weights"),
+            summed("biases"),
+            summed("non_trainable"),
             self.ctx.convention,
             children=tuple(rows),
             depth=depth,
             count=count,
             start=term.start,
             end=term.end,
-            inactive=count * total([r.inactive for r in rows]),
-            **{key: count * total([getattr(r, key) for r in rows]) for key in R.COSTS},
+            inactive=summed("inactive"),
+            **{key: summed(key) for key in R.COSTS},
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
         return row

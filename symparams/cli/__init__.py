@@ -53,6 +53,9 @@ def _main(argv: list[str]) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             return _entry(*SUBCOMMANDS[argv[0]])(argv[1:])
+        from .startup import defer_sympy_tensor
+
+        defer_sympy_tensor()  # the main command builds no tensor expression (startup.py)
         return _entry("summary", "run_main")(argv)
     except SymparamsError as err:
         sys.stderr.write(str(err) + "\n")
