@@ -596,6 +596,11 @@ def tree_program(input_shape: tuple[int, ...], items: list[Item], defined: int =
     return "\n".join(lines + ["-".join([head] + [item_text(i, uses) for i in items])])
 
 
+# The harness runs trees on real CPU tensors; a tree whose tensors outgrow this (a
+# repetition of strided transposed convs inside another) is skipped, not run for hours.
+TREE_ELEMENTS = 2**22
+
+
 def torch_tree(input_shape: tuple[int, ...], items: list[Item]):
     """The torch modules of a tree (a ModuleList holding every one) and the output shape
     (channels last), from a forward pass of zeros."""
@@ -607,6 +612,8 @@ def torch_tree(input_shape: tuple[int, ...], items: list[Item]):
             module = torch_layer(item, channels_last(tuple(x.shape[1:])))
             module.eval()
             modules.append(module)
+            if x.numel() > TREE_ELEMENTS:  # nested strided T repetitions grow 2^n a side
+                raise Unsupported(f"a tensor of {x.numel()} elements, too big to run on the CPU")
             y = module(x)
             if any(v < 1 for v in y.shape[1:]):
                 raise ValueError(f"torch: an empty output {tuple(y.shape[1:])}")
