@@ -33,10 +33,7 @@ EXPECTED = ROOT / "tests" / "expected"
 VALUES = {"t": 16, "V": 1000, "d": 64, "m": 32, "h": 4, "L": 2, "s": 16}
 # The examples with a layer or form no exporter writes yet: the export refuses them with
 # ExportError (never silently). Strict, so an exporter added flags its line here.
-NOT_EXPORTED = {
-    "sd15_unet": "no exporter for XADD and UNSEQ yet",
-    "yolov8n": "no exporter for W(trainable=false) yet",
-}
+NOT_EXPORTED: dict[str, str] = {}
 # Exported to PyTorch only, so far.
 NOT_EXPORTED_KERAS: dict[str, str] = {}
 EXPORTABLE = [p for p in EXAMPLES if p.stem not in NOT_EXPORTED]

@@ -60,6 +60,17 @@ GRAPH_CASES = [
     "a := I(3,4); b := a-H(4); f(a) = [a | b]; c := f(b); c",
     # tensor names that are Python's or the frameworks' names
     "x := I(4); self := x-H(3); torch := x-H(2); layers := [self | torch]-O(1); class := layers-H(2); layers, class",
+    # XADD: a named vector added at every position (projected, or as it is), inside a block
+    "t := I(16); I(6,6,8)-XADD(memory=t, act=silu)-C(4,3)",
+    "t := I(8); I(5,8)-XADD(memory=t, proj=false)-H(3)",
+    "t := I(8); I(4,4,8)-XADD(memory=t, proj=false, act=gelu)",
+    "t := I(6)-H(10); I(4,4,8)-[GN(2)-XADD(memory=t, act=mish, bias=false) + id]-XADD(memory=t, act=tanh)",
+    # UNSEQ: back to the SEQ's image; a ResnetBlock2D-Transformer2DModel pair, small
+    "I(4,6,8)-SEQ-LN-H(8)-UNSEQ-C(4,1)",
+    "I(2,3,4,8)-SEQ-H(5)-UNSEQ",
+    "temb := I(12)-H(16); text := I(3,10); "
+    "I(4,4,8)-[GN(2)-silu-C(8,3,p=1)-XADD(memory=temb,act=silu)-GN(2)-C(8,3,p=1) + id]"
+    "-[GN(2)-C(8,1)-SEQ-[LN-XA(2,memory=text,bias=o) + id]-UNSEQ-C(8,1) + id]",
 ]
 
 
@@ -216,3 +227,37 @@ def test_what_is_still_refused_is_refused_by_name():
         to_keras(symparams.parse("m := I(3,8); I(4,8)-[XA(2, memory=m) + id]**2", convention="keras"))
     with pytest.raises(ExportError, match="tied embedding"):
         to_torch(symparams.parse("a := I(3)-[E(20,4) + E(20,4,tied=true)]; a"))
+
+
+@pytest.mark.frameworks
+def test_add_vector_and_untokens_compute_what_diffusers_computes():
+    """The exported XADD is h + proj(act(v)) at every pixel, and UNSEQ undoes SEQ (diffusers'
+    reshape-permute): compared with the formulas on real tensors, not only the counts."""
+    import torch
+
+    text = "t := I(6); I(4,2,3)-SEQ-UNSEQ-XADD(memory=t, act=silu)"
+    from symparams.export.check import load
+
+    module = load(to_torch(symparams.parse(text)), "xadd_export")
+    assert module.INPUT_SHAPES == ((6,), (3, 4, 2))  # channels first: (c, h, w)
+    model = module.build()
+    x, t = torch.randn(2, 3, 4, 2), torch.randn(2, 6)
+    out = model(t, x)  # the inputs in the order of the text
+    xadd = [m for m in model.modules() if type(m).__name__ == "AddVector"][0]
+    expected = x + xadd.proj(torch.nn.functional.silu(t))[:, :, None, None]
+    assert torch.allclose(out, expected)
+    assert not torch.allclose(out, x + xadd.proj(t)[:, :, None, None])  # the activation is applied
+
+
+@pytest.mark.frameworks
+def test_fixed_weights_are_parameters_that_take_no_gradient():
+    """W(trainable=false): in parameters() with requires_grad False (ultralytics' DFL), and a
+    non-trainable Keras weight."""
+    from symparams.export.check import load
+
+    net = symparams.parse("I(8)-W(1,16,1,1,trainable=false)-W(3)-H(2)")
+    model = load(to_torch(net), "fixed_export").build()
+    grads = sorted((p.numel(), p.requires_grad) for p in model.parameters())
+    assert grads == [(2, True), (3, True), (16, False), (16, True)]
+    model = load(to_keras(symparams.parse(net.text, convention="keras")), "fixed_export_keras").build()
+    assert sum(int(w.numpy().size) for w in model.non_trainable_weights) == 16 == net.non_trainable

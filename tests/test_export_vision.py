@@ -27,6 +27,11 @@ from symparams.export.check import check, check_text, load
 
 # ---------------------------------------------------------------- every layer and option
 VISION_CASES = [
+    # W(trainable=false): a fixed tensor (ultralytics' DFL weights), non-trainable parameters
+    "I(8)-W(2,3,trainable=false)-H(4)-W(1,16,1,1,trainable=false)",
+    "I(6,6,4)-C(8,3)-W(1,16,1,1,trainable=false)-W(5)",
+    # UNSEQ: an image's positions back to the image
+    "I(5,3,4)-SEQ-H(6)-UNSEQ-C(2,1)",
     # DP: stochastic depth, no parameters.
     "I(8,8,4)-DP(0.1)",
     "I(10,6)-DP(0.2)",

@@ -400,9 +400,9 @@ class RelTable(layers.Layer):
 class Parameter(layers.Layer):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
 
-    def __init__(self, shape, **kwargs):
+    def __init__(self, shape, trainable=True, **kwargs):
         super().__init__(**kwargs)
-        self.weight = self.add_weight(shape=shape, initializer="zeros", name="weight")
+        self.weight = self.add_weight(shape=shape, initializer="zeros", name="weight", trainable=trainable)
 
     def call(self, x):
         return x
@@ -1244,12 +1244,11 @@ def _squeeze(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 @keras_layer("W")
 def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    if not a.get("trainable", True):
-        raise ExportError(f"{row.text}: no Keras exporter for W(trainable=false) yet")
     dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
     while len(dims_) > 1 and dims_[-1] == 1:
         dims_ = dims_[:-1]
-    return [f"{w.helper('Parameter')}({tuple_text(dims_)}, {name('')})"]
+    fixed = kw(trainable=None if a.get("trainable", True) else "False")  # a non-trainable weight
+    return [f"{w.helper('Parameter')}({tuple_text(dims_)}{fixed}, {name('')})"]
 
 
 def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
@@ -1705,3 +1704,50 @@ def keras_graph_body(w: KerasWriter, model_name: str) -> tuple[list[str], str]:
     ins = inputs[0] if len(inputs) == 1 else "[" + ", ".join(inputs) + "]"
     outs = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
     return lines, f'    return keras.Model({ins}, {outs}, name="{model_name}")'
+
+
+# ================================================================ XADD, UNSEQ (diffusers' UNet)
+HELPERS.update(
+    {
+        "AddVector": '''
+class AddVector(layers.Layer):
+    """XADD: a named (m) vector added at every position of the (..., c) input, after an
+    activation and a Dense(c) when proj (diffusers' ResnetBlock2D:
+    h + time_emb_proj(silu(temb))[:, :, None, None])."""
+
+    def __init__(self, c, act="linear", proj=True, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.act = layers.Activation(act, name="act")
+        self.proj = layers.Dense(c, use_bias=use_bias, name="proj") if proj else None
+
+    def build(self, x_shape, memory_shape):
+        if self.proj is not None:
+            self.proj.build(memory_shape)
+
+    def call(self, x, memory):
+        v = self.act(memory)
+        if self.proj is not None:
+            v = self.proj(v)
+        return x + ops.reshape(v, (-1,) + (1,) * (len(x.shape) - 2) + (v.shape[-1],))
+
+    def compute_output_shape(self, x_shape, memory_shape):
+        return x_shape
+''',
+    }
+)
+
+
+@keras_layer("XADD")
+def _add_vector(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    a = row.args
+    act = {"none": "linear"}.get(a["act"], a["act"])
+    options = kw(
+        proj=None if a["proj"] else "False", use_bias=None if a["bias"] or not a["proj"] else "False"
+    )
+    call = f"({{x}}, {{tensor:{a['memory'].name}}})"
+    return [f'{w.helper("AddVector")}({shape[-1]}, act="{act}"{options}, {name("")}){call}']
+
+
+@keras_layer("UNSEQ")
+def _untokens(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
+    return [f"layers.Reshape({tuple_text(ints(row.shape))}, {name('')})"]

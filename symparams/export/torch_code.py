@@ -306,9 +306,9 @@ class Squeeze(nn.Module):
 class Parameter(nn.Module):
     """A learned tensor (W(d1, ...)) the flow passes by unchanged, e.g. CLIP's logit scale."""
 
-    def __init__(self, *shape: int) -> None:
+    def __init__(self, *shape: int, trainable: bool = True) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(*shape))
+        self.weight = nn.Parameter(torch.zeros(*shape), requires_grad=trainable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x
@@ -1221,12 +1221,12 @@ def _squeeze(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("W")
 def _parameter(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args
-    if not a.get("trainable", True):
-        raise ExportError(f"{row.text}: no PyTorch exporter for W(trainable=false) yet")
     dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
     while len(dims_) > 1 and dims_[-1] == 1:
         dims_ = dims_[:-1]
-    return f"{w.helper('Parameter')}({', '.join(map(str, dims_))})"
+    # trainable=false: a parameter with requires_grad False (ultralytics' DFL conv weight).
+    fixed = keywords(trainable=None if a.get("trainable", True) else "False")
+    return f"{w.helper('Parameter')}({', '.join(map(str, dims_))}{fixed})"
 
 
 def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple[LayerInfo, str]]]:
@@ -1795,3 +1795,66 @@ def tie_lines(w: TorchWriter, attrs: dict[int, str]) -> list[str]:
             "  # each TiedLinear shares the weight of its embedding, counted once"
         )
     return lines
+
+
+# ================================================================ XADD, UNSEQ (diffusers' UNet)
+# XADD reads a named vector of the graph (reads = True, forward(x, tensors)), as XA does.
+HELPERS.update(
+    {
+        "AddVector": '''
+class AddVector(nn.Module):
+    """XADD: a named (batch, m) vector of the graph added at every position of the input,
+    after an activation and a Linear(m, c) when proj (diffusers' ResnetBlock2D:
+    h + time_emb_proj(silu(temb))[:, :, None, None]); dim is the input's channel axis."""
+
+    reads = True
+
+    def __init__(
+        self, c: int, m: int, memory: str, act: nn.Module, proj: bool = True, bias: bool = True, dim: int = 1
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.memory_name, self.act, self.dim = memory, act, dim
+        self.proj = nn.Linear(m, c, bias=bias) if proj else None
+
+    def forward(self, x: torch.Tensor, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        v = self.act(tensors[self.memory_name])
+        if self.proj is not None:
+            v = self.proj(v)
+        shape = [1] * x.dim()
+        shape[0], shape[self.dim] = v.shape[0], v.shape[-1]
+        return x + v.reshape(shape)
+''',
+        "Untokens": '''
+class Untokens(nn.Module):
+    """UNSEQ: a sequence (batch, h*w, c) back to the image (batch, c, h, w) of the SEQ before
+    it (diffusers' Transformer2DModel: reshape(batch, height, width, inner_dim).permute(0, 3, 1, 2))."""
+
+    def __init__(self, *spatial: int) -> None:
+        super().__init__()
+        self.spatial = spatial
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], *self.spatial)
+''',
+    }
+)
+
+_XADD_ACTIVATIONS = {**_ACTIVATION_MODULES, **_MORE_ACTIVATIONS, "none": "nn.Identity()"}
+
+
+@torch_layer("XADD")
+def _add_vector(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    a = row.args
+    memory = a["memory"]
+    c, m = shape[-1], num(memory[-1])
+    options = keywords(
+        proj=None if a["proj"] else "False",
+        bias=None if a["bias"] or not a["proj"] else "False",
+        dim=None if TorchWriter.channel_dim(shape) == 1 else "-1",
+    )
+    return f'{w.helper("AddVector")}({c}, {m}, "{memory.name}", {_XADD_ACTIVATIONS[a["act"]]}{options})'
+
+
+@torch_layer("UNSEQ")
+def _untokens(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
+    return f"{w.helper('Untokens')}({', '.join(map(str, ints(row.shape)[:-1]))})"
