@@ -132,6 +132,20 @@ def literal(value: Any) -> str:
     return str(num(value))
 
 
+def float_source(value: Any) -> str:
+    """A number of the text as Python source of a float: a decimal as one (0.2, -1.0), any
+    other fraction as a quotient (`1 / 255`)."""
+    if isinstance(value, float):
+        return repr(value)
+    exact = Fraction(str(value))
+    d = exact.denominator
+    while d % 2 == 0 or d % 5 == 0:
+        d //= 2 if d % 2 == 0 else 5
+    if d == 1:  # a decimal: 0.5, -1.0
+        return repr(float(exact))
+    return f"{exact.numerator} / {exact.denominator}"
+
+
 def rate(value: Any) -> str:
     return repr(float(Fraction(str(value)))) if not isinstance(value, float) else repr(value)
 

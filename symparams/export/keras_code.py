@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from ..result import LayerInfo, Network
@@ -29,6 +28,7 @@ from .common import (
     describe,
     embedding_ties,
     fit,
+    float_source,
     graph_inputs,
     identifier,
     ints,
@@ -1203,15 +1203,16 @@ def _resize(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[s
 @keras_layer("WMSA")
 def _window_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    if a["grid"]:  # MaxViT's grid attention: in the section of issue 18 (part A) below
-        return _grid_attention(row, shape, w, name)
+    w.helper("WindowAttention")  # also GridAttention's base class, defined before it
     options = kw(
         shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
         pos=repr(a["pos"]) if a["pos"] != "table" else None,
         use_bias=None if a["bias"] else "False",
     )
     win = tuple_text(ints(a["win"]))
-    return [f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
+    # MaxViT's grid attention (grid=true): GridAttention, in the section of issue 18 (part A) below
+    layer = w.helper("GridAttention" if a["grid"] else "WindowAttention")
+    return [f"{layer}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
 
 
 @keras_layer("PM")
@@ -1331,32 +1332,6 @@ class GridAttention(WindowAttention):
 )
 
 
-def _number(value: Any) -> str:
-    """A number of the text as Python source of a float: a decimal as one (0.2, -1.0), any
-    other fraction as a quotient (`1 / 255`)."""
-    if isinstance(value, float):
-        return repr(value)
-    exact = Fraction(str(value))
-    d = exact.denominator
-    while d % 2 == 0 or d % 5 == 0:
-        d //= 2 if d % 2 == 0 else 5
-    if d == 1:  # a decimal: 0.5, -1.0
-        return repr(float(exact))
-    return f"{exact.numerator} / {exact.denominator}"
-
-
-def _grid_attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
-    a = row.args
-    w.helper("WindowAttention")  # GridAttention's base class, defined before it
-    options = kw(
-        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
-        pos=repr(a["pos"]) if a["pos"] != "table" else None,
-        use_bias=None if a["bias"] else "False",
-    )
-    win = tuple_text(ints(a["win"]))
-    return [f"{w.helper('GridAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options}, {name('')})"]
-
-
 @keras_layer("DP")
 def _drop_path(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     return [f"{w.helper('DropPath')}({rate(row.args['r'])}, {name('')})"]
@@ -1401,14 +1376,14 @@ def _prelu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[st
 @keras_layer("RESCALE")
 def _rescale(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     offset = row.args["offset"]
-    extra = f", offset={_number(offset)}" if float(offset) != 0 else ""
-    return [f"layers.Rescaling({_number(row.args['scale'])}{extra}, {name('')})"]
+    extra = f", offset={float_source(offset)}" if float(offset) != 0 else ""
+    return [f"layers.Rescaling({float_source(row.args['scale'])}{extra}, {name('')})"]
 
 
 @keras_layer("lrelu")
 def _leaky_relu(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args["a"]  # none given: Keras's default slope, 0.3, as the layer's
-    slope = f"negative_slope={_number(a)}, " if a is not None else ""
+    slope = f"negative_slope={float_source(a)}, " if a is not None else ""
     return [f"layers.LeakyReLU({slope}{name('')})"]
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from ..result import LayerInfo, Network
@@ -30,6 +29,7 @@ from .common import (
     describe,
     embedding_ties,
     fit,
+    float_source,
     graph_inputs,
     identifier,
     ints,
@@ -1162,16 +1162,17 @@ def _resize(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("WMSA")
 def _window_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args
-    if a["grid"]:  # MaxViT's grid attention: in the section of issue 18 (part A) below
-        return _grid_attention(row, shape, w)
     w.functional = True
+    w.helper("WindowAttention")  # also GridAttention's base class, defined before it
     options = keywords(
         shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
         pos=repr(a["pos"]) if a["pos"] != "table" else None,
         bias=None if a["bias"] else "False",
     )
     win = tuple_text(ints(a["win"]))
-    return f"{w.helper('WindowAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
+    # MaxViT's grid attention (grid=true): GridAttention, in the section of issue 18 (part A) below
+    module = w.helper("GridAttention" if a["grid"] else "WindowAttention")
+    return f"{module}({shape[-1]}, {num(a['heads'])}, {win}{options})"
 
 
 @torch_layer("PM")
@@ -1392,33 +1393,6 @@ def _product(w: TorchWriter, row: LayerInfo, shape: Shape) -> Call:
     return Call(f"{w.helper('Product')}(", items)
 
 
-def _grid_attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
-    a = row.args
-    w.functional = True
-    w.helper("WindowAttention")  # GridAttention's base class, defined before it
-    options = keywords(
-        shift=tuple_text(ints(a["shift"])) if any(ints(a["shift"])) else None,
-        pos=repr(a["pos"]) if a["pos"] != "table" else None,
-        bias=None if a["bias"] else "False",
-    )
-    win = tuple_text(ints(a["win"]))
-    return f"{w.helper('GridAttention')}({shape[-1]}, {num(a['heads'])}, {win}{options})"
-
-
-def _number(value: Any) -> str:
-    """A number of the text as Python source of a float: a decimal as one (0.2, -1.0), any
-    other fraction as a quotient (`1 / 255`)."""
-    if isinstance(value, float):
-        return repr(value)
-    exact = Fraction(str(value))
-    d = exact.denominator
-    while d % 2 == 0 or d % 5 == 0:
-        d //= 2 if d % 2 == 0 else 5
-    if d == 1:  # a decimal: 0.5, -1.0
-        return repr(float(exact))
-    return f"{exact.numerator} / {exact.denominator}"
-
-
 @torch_layer("DP")
 def _drop_path(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     return f"{w.helper('DropPath')}({rate(row.args['r'])})"
@@ -1477,14 +1451,14 @@ def _torch_layout(shape: Shape) -> Shape:
 @torch_layer("RESCALE")
 def _rescale(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     offset = row.args["offset"]
-    extra = f", {_number(offset)}" if float(offset) != 0 else ""
-    return f"{w.helper('Rescale')}({_number(row.args['scale'])}{extra})"
+    extra = f", {float_source(offset)}" if float(offset) != 0 else ""
+    return f"{w.helper('Rescale')}({float_source(row.args['scale'])}{extra})"
 
 
 @torch_layer("lrelu")
 def _leaky_relu(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args["a"]  # none given: PyTorch's default slope, 0.01, as the layer's
-    return f"nn.LeakyReLU({_number(a)})" if a is not None else "nn.LeakyReLU()"
+    return f"nn.LeakyReLU({float_source(a)})" if a is not None else "nn.LeakyReLU()"
 
 
 _MORE_ACTIVATIONS = {"hswish": "nn.Hardswish()", "hsigmoid": "nn.Hardsigmoid()", "mish": "nn.Mish()"}
