@@ -146,6 +146,19 @@ def float_source(value: Any) -> str:
     return f"{exact.numerator} / {exact.denominator}"
 
 
+def weight_dims(args: Any) -> tuple[int, ...]:
+    """W's shape (d1, d2, d3, d4) without its trailing ones: W(1,16,1,1) is (1, 16)."""
+    dims = tuple(num(args[d]) for d in ("d1", "d2", "d3", "d4"))
+    while len(dims) > 1 and dims[-1] == 1:
+        dims = dims[:-1]
+    return dims
+
+
+def indented(text: str) -> list[str]:
+    """The lines of `text`, each indented by four spaces (a docstring's body)."""
+    return ["    " + line for line in text.split("\n")]
+
+
 def rate(value: Any) -> str:
     return repr(float(Fraction(str(value)))) if not isinstance(value, float) else repr(value)
 

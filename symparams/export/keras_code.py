@@ -31,6 +31,7 @@ from .common import (
     float_source,
     graph_inputs,
     identifier,
+    indented,
     ints,
     literal,
     local_names,
@@ -46,6 +47,7 @@ from .common import (
     tuple_text,
     unique_name,
     variant_suffix,
+    weight_dims,
     zero_pad_pairs,
 )
 
@@ -751,7 +753,7 @@ class KerasWriter:
         out = [
             f'"""{model_name}, exported by symparams from:',
             "",
-            *_indented(program_text(net.text)),
+            *indented(program_text(net.text)),
             "",
             f"{num(net.params):,} parameters (Keras counts, {num(net.non_trainable):,} of them non-trainable).",
             '"""',
@@ -1245,9 +1247,7 @@ def _squeeze(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[
 @keras_layer("W")
 def _parameter(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a = row.args
-    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
-    while len(dims_) > 1 and dims_[-1] == 1:
-        dims_ = dims_[:-1]
+    dims_ = weight_dims(a)
     fixed = kw(trainable=None if a.get("trainable", True) else "False")  # a non-trainable weight
     return [f"{w.helper('Parameter')}({tuple_text(dims_)}{fixed}, {name('')})"]
 
@@ -1257,10 +1257,6 @@ def keras_source(net: Network, model_name: str = "Net") -> tuple[str, list[tuple
     writer = KerasWriter(net)
     source = writer.source(model_name)
     return source, writer.top_rows
-
-
-def _indented(text: str) -> list[str]:
-    return ["    " + line for line in text.split("\n")]
 
 
 # ---------------------------------------------------------------- issue 18, part A: vision layers and gates

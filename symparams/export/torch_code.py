@@ -32,6 +32,7 @@ from .common import (
     float_source,
     graph_inputs,
     identifier,
+    indented,
     ints,
     literal,
     local_names,
@@ -47,6 +48,7 @@ from .common import (
     tuple_text,
     unique_name,
     variant_suffix,
+    weight_dims,
     zero_pad_pairs,
 )
 
@@ -699,7 +701,7 @@ class TorchWriter:
         out = [
             f'"""{class_name}, exported by symparams from:',
             "",
-            *_indented(program_text(self.net.text)),
+            *indented(program_text(self.net.text)),
             "",
             f"{num(self.net.params):,} parameters (PyTorch counts).",
             '"""',
@@ -1222,9 +1224,7 @@ def _squeeze(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("W")
 def _parameter(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a = row.args
-    dims_ = tuple(num(a[d]) for d in ("d1", "d2", "d3", "d4"))
-    while len(dims_) > 1 and dims_[-1] == 1:
-        dims_ = dims_[:-1]
+    dims_ = weight_dims(a)
     # trainable=false: a parameter with requires_grad False (ultralytics' DFL conv weight).
     fixed = keywords(trainable=None if a.get("trainable", True) else "False")
     return f"{w.helper('Parameter')}({', '.join(map(str, dims_))}{fixed})"
@@ -1235,10 +1235,6 @@ def torch_source(net: Network, class_name: str = "Net") -> tuple[str, list[tuple
     writer = TorchWriter(net)
     source = writer.source(class_name)
     return source, writer.top_rows
-
-
-def _indented(text: str) -> list[str]:
-    return ["    " + line for line in text.split("\n")]
 
 
 # ---------------------------------------------------------------- issue 18, part A: vision layers and gates
