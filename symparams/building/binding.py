@@ -359,16 +359,23 @@ def _letters(param: R.Param, raw: Any, label: str, node: S.Value, ctx: Context) 
     )
 
 
-def _pairs(raw: Any, label: str, node: S.Value, spatial_rank: int, ctx: Context) -> tuple[Any, ...]:
-    """Per spatial axis a pair (before, after): `1` pads every side by 1, `(1,2)` axis by
-    axis, `((0,1),(0,1))` each side of each axis (Keras ZeroPadding2D's order)."""
-    items = raw if isinstance(raw, tuple) else (raw,) * spatial_rank
-    if isinstance(raw, tuple) and len(raw) != spatial_rank and spatial_rank > 0:
+def _axis_items(raw: Any, label: str, node: S.Value, spatial_rank: int, ctx: Context) -> tuple[Any, ...]:
+    """One item per spatial axis: a single value repeated, or a tuple of exactly that many."""
+    if not isinstance(raw, tuple):
+        return (raw,) * spatial_rank
+    if len(raw) != spatial_rank and spatial_rank > 0:
         raise ctx.error(
             f"{label} has {len(raw)} values but the input has {spatial_rank} spatial "
             f"ax{'is' if spatial_rank == 1 else 'es'}",
             node,
         )
+    return raw
+
+
+def _pairs(raw: Any, label: str, node: S.Value, spatial_rank: int, ctx: Context) -> tuple[Any, ...]:
+    """Per spatial axis a pair (before, after): `1` pads every side by 1, `(1,2)` axis by
+    axis, `((0,1),(0,1))` each side of each axis (Keras ZeroPadding2D's order)."""
+    items = _axis_items(raw, label, node, spatial_rank, ctx)
     pairs = []
     for item in items:
         pair = item if isinstance(item, tuple) else (item, item)
@@ -381,13 +388,7 @@ def _pairs(raw: Any, label: str, node: S.Value, spatial_rank: int, ctx: Context)
 def _per_axis(
     raw: Any, minimum: int, label: str, node: S.Value, spatial_rank: int, ctx: Context
 ) -> tuple[Any, ...]:
-    items = raw if isinstance(raw, tuple) else (raw,) * spatial_rank
-    if isinstance(raw, tuple) and len(raw) != spatial_rank and spatial_rank > 0:
-        raise ctx.error(
-            f"{label} has {len(raw)} values but the input has {spatial_rank} spatial "
-            f"ax{'is' if spatial_rank == 1 else 'es'}",
-            node,
-        )
+    items = _axis_items(raw, label, node, spatial_rank, ctx)
     if any(isinstance(item, tuple) for item in items):
         raise ctx.error(f"{label} takes one value per spatial axis, not tuples inside a tuple", node)
     keyword = next((item for item in items if isinstance(item, str)), None)
