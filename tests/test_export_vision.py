@@ -19,7 +19,7 @@ import vision_zoo as V
 import zoo_texts as Z
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_export import assert_agrees
+from test_export import assert_agrees, assert_agrees_where_valid
 
 import symparams
 from symparams.export import ExportError, to_keras, to_torch
@@ -263,12 +263,7 @@ def test_random_chains_with_vision_tails_export(data, drawn_for):
     text = _tail_after(data, chain_text(input_shape, specs))
     if text is None:
         return
-    for convention in ("torch", "keras"):
-        try:
-            net = symparams.parse(text, convention=convention)
-        except symparams.ShapeError:  # a layer valid in one convention only (T's default padding)
-            continue
-        assert_agrees(net, convention)
+    assert_agrees_where_valid(text)
 
 
 @pytest.mark.frameworks
