@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symparams
-from symparams.base.expr import symbol
+from symparams.base.expr import idealize, symbol
 from symparams.modes import solve_congruence
 
 h, w, c, n = (symbol(x) for x in "hwcn")
@@ -156,3 +156,11 @@ def test_ideal_macs_and_activations_are_tidy():
     at = {h: 28, w: 36, c: 3}
     assert net.macs.subs(at) == exact.macs.subs(at)
     assert net.activations.subs(at) == exact.activations.subs(at)
+
+
+def test_ideal_drops_a_floor_that_rebuilding_its_parent_would_bring_back():
+    # Dropping the inner floor makes the outer argument h/4 + 1: sympy writes floor(h/4 + 1)
+    # as floor(h/4) + 1, so a rebuild-then-replace leaves a floor in the closed form.
+    nested = sympy.floor(sympy.floor(h / 2 + sympy.Rational(1, 2)) / 2 + sympy.Rational(3, 4))
+    assert idealize(nested) == h / 4 + 1
+    assert not idealize(nested).has(sympy.floor, sympy.ceiling)

@@ -554,7 +554,20 @@ def idealize(expr: Expr) -> Expr:
     """Ideal mode: every floor and ceil replaced by its argument."""
     if not isinstance(expr, sympy.Basic) or not expr.has(sympy.floor, sympy.ceiling):
         return expr
-    return expr.replace(sympy.floor, lambda a: a).replace(sympy.ceiling, lambda a: a)
+    return _unrounded(expr)
+
+
+@remembered
+def _unrounded(expr: Expr) -> Expr:
+    # Rebuilt bottom up, each subexpression once (rows share their axes' floors), and a
+    # floor replaced by its unrounded argument itself: `expr.replace` rebuilds floor(new
+    # argument) first, which sympy may turn into floor(...) + 1 and leave a floor behind.
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        return _unrounded(expr.args[0])
+    if expr.is_Atom:
+        return expr
+    args = tuple(_unrounded(a) for a in expr.args)
+    return expr if args == expr.args else expr.func(*args)
 
 
 @remembered
@@ -606,25 +619,37 @@ def _factor_linear_product(term: Expr) -> Expr | None:
         elif base.is_Symbol:
             factors.append(factor)
         elif base.is_Add:
-            numerators: list[int] = []
-            denominators: list[int] = []
-            for t in base.args:
-                c, rest = t.as_coeff_Mul()
-                if not c.is_Rational or not (rest == 1 or rest.is_Symbol and c > 0):
-                    return None
-                numerators.append(int(c.p))
-                denominators.append(int(c.q))
-            content = sympy.Rational(math.gcd(*numerators), math.lcm(*denominators))
+            split = _linear_content(base)
+            if split is None:
+                return None
+            content, primitive = split
             if content == 1:
                 factors.append(factor)
             else:
                 coeff = coeff * content**exponent
-                factors.append(sympy.Add(*(t / content for t in base.args)) ** exponent)
+                factors.append(primitive**exponent)
         else:
             return None
     if len(factors) == 1 and factors[0].is_Add:
         return None  # a number times one sum: sympy would distribute it, factor() keeps it (its own form)
     return sympy.Mul(coeff, *factors)
+
+
+@remembered
+def _linear_content(linear: Expr) -> tuple[Expr, Expr] | None:
+    """(content, primitive part) of a sum linear in the symbols with positive symbol
+    coefficients (h/2 + 1/2: 1/2 and h + 1), None for any other sum; once per sum, as the
+    rows of a block share their axes."""
+    numerators: list[int] = []
+    denominators: list[int] = []
+    for t in linear.args:
+        c, rest = t.as_coeff_Mul()
+        if not c.is_Rational or not (rest == 1 or rest.is_Symbol and c > 0):
+            return None
+        numerators.append(int(c.p))
+        denominators.append(int(c.q))
+    content = sympy.Rational(math.gcd(*numerators), math.lcm(*denominators))
+    return content, (linear if content == 1 else sympy.Add(*(t / content for t in linear.args)))
 
 
 # ---------------------------------------------------------------- kinds of value
