@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base.errors import ShapeError
 from .base.expr import Condition, idealize, is_false, is_true, symbol, sympy, tidy, total
-from .layers.registry import COSTS
-from .result import LayerInfo, Network, collected_totals, merge_conditions
+from .result import Costs, LayerInfo, Network, collected_totals, merge_conditions
 
 if TYPE_CHECKING:
     from sympy import Expr
@@ -33,10 +32,15 @@ def ideal_row(row: LayerInfo) -> LayerInfo:
         biases=tidy(idealize(row.biases)),
         non_trainable=tidy(idealize(row.non_trainable)),
         inactive=tidy(idealize(row.inactive)),
-        **{key: tidy(idealize(getattr(row, key))) for key in COSTS},
+        costs=row.costs.map(ideal_count),
         conditions=ideal_conditions(row.conditions),
         children=tuple(ideal_row(c) for c in row.children),
     )
+
+
+def ideal_count(count: Expr) -> Expr:
+    """A count in ideal mode: its floors and ceils dropped, tidied."""
+    return tidy(idealize(count))
 
 
 def ideal_conditions(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
@@ -86,7 +90,7 @@ def ideal_network(net: Network) -> Network:
             condition_details=details,
             exact_when=exact_when,
             inactive=tidy(total([r.inactive for r in rows])),
-            **{key: tidy(total([getattr(r, key) for r in rows])) for key in COSTS},
+            costs=Costs.summed([r.costs for r in rows]).map(tidy),
         )
     )
 
@@ -232,7 +236,7 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
             count=put(r.count),
             conditions=tuple(c for c in map(condition, r.conditions) if not is_true(c.holds)),
             children=tuple(row(c) for c in r.children),
-            **{key: put(getattr(r, key)) for key in COSTS},
+            costs=r.costs.map(put),
         )
 
     return replace(
@@ -243,7 +247,7 @@ def substitute(net: Network, values: Mapping[str, int]) -> Network:
         non_trainable=put(net.non_trainable),
         shape=tuple(put(x) for x in net.shape),
         inactive=put(net.inactive),
-        **{key: put(getattr(net, key)) for key in COSTS},
+        costs=net.costs.map(put),
         condition_details=merge_conditions([condition(c) for c in net.condition_details]),
         exact_when=tuple(c for c in map(condition, net.exact_when) if not is_true(c.holds)),
         values={**net.values, **values},

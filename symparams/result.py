@@ -7,13 +7,13 @@ collector). Derived totals (memory, activations) are read off its rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, ceil_div, free_symbols, is_true, sympy, tidy, total
+from .base.expr import Condition, ceil_div, free_symbols, is_true, is_whole_number, sympy, tidy, total
 from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
@@ -21,6 +21,88 @@ if TYPE_CHECKING:
     from sympy import Expr
 
 CONVENTIONS = ("torch", "keras")
+
+
+class Costs:
+    """A row's or a network's compute and memory figures (registry.COSTS: MACs, the
+    key/value cache, saved activations), given or worked out the first time one is read.
+
+    The summary table and JSON never read them, yet adding them up over every block of a
+    long symbolic network, and tidying their ideal forms, costs sympy more than the
+    parameters do (DenseNet-121 in free h, w: a third of the build and three quarters of
+    ideal mode). So a block's figures are the sum of its rows' when first asked for, and
+    then kept, as `functools.cached_property` keeps a value in a frozen record.
+
+    >>> Costs.given({"macs": 6}).times(2)["macs"]
+    12
+    """
+
+    __slots__ = ("_known", "_work")
+
+    def __init__(self, known: Mapping[str, Any] | None = None, work: Callable[[], Mapping[str, Any]] | None = None):
+        self._known = None if known is None else _complete(known)
+        self._work = work
+
+    @classmethod
+    def given(cls, values: Mapping[str, Any]) -> Costs:
+        return cls(known=values)
+
+    @classmethod
+    def later(cls, work: Callable[[], Mapping[str, Any]]) -> Costs:
+        """Figures `work()` gives when one is first read (an error it raises, then)."""
+        return cls(work=work)
+
+    @classmethod
+    def summed(cls, parts: list[Costs], count: Any = 1, check: Callable[[Mapping[str, Any]], Any] | None = None) -> Costs:
+        """The sum of `parts`, times `count`, when first read; `check` sees it first."""
+
+        def work() -> Mapping[str, Any]:
+            found = {key: total([part[key] for part in parts]) for key in COSTS}
+            if not (is_whole_number(count) and count == 1):
+                found = {key: count * value for key, value in found.items()}
+            if check is not None:
+                check(found)
+            return found
+
+        return cls.later(work)
+
+    def values(self) -> Mapping[str, Any]:
+        if self._known is None:
+            assert self._work is not None
+            self._known = _complete(self._work())
+            self._work = None
+        return self._known
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values()[key]
+
+    def map(self, fn: Callable[[Any], Any], keys: tuple[str, ...] = COSTS) -> Costs:
+        """Each figure (or those of `keys`) through `fn`, when first read."""
+        return Costs.later(lambda: {key: fn(v) if key in keys else v for key, v in self.values().items()})
+
+    def times(self, k: Any) -> Costs:
+        return self.map(lambda value: k * value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Costs) and self.values() == other.values()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.values().items()))
+
+    def __repr__(self) -> str:
+        return f"Costs({dict(self.values())!r})"
+
+
+def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: values.get(key, 0) for key in COSTS}
+
+
+NO_COSTS = Costs.given({})
+
+
+def cost_figure(key: str) -> Any:
+    """A record's attribute for one of its `costs` (`row.macs`)."""
+    return property(lambda self: self.costs[key], doc=f"The {key} figure of `costs`.")
 
 
 @dataclass(frozen=True)
@@ -39,12 +121,11 @@ class LayerInfo:
     children: tuple[LayerInfo, ...] = ()
     depth: int = 0
     count: Any = 1  # how many times the block runs (repetition), already in the counts
-    macs: Any = 0
     start: int = 0
     end: int = 0
-    kv_cache: Any = 0  # key/value cache elements for the row's sequence (registry.COSTS)
-    kv_token: Any = 0  # ... per token
-    saved: Any = 0  # elements saved for backward
+    # MACs, key/value cache elements for the row's sequence and per token, elements saved
+    # for backward (registry.COSTS): read as row.macs and so on, a block's summed when asked.
+    costs: Costs = NO_COSTS
     # Parameters one token does not touch (the routed experts a mixture of experts does
     # not choose), already multiplied by `count` like the other counts.
     inactive: Any = 0
@@ -53,6 +134,11 @@ class LayerInfo:
     name: str = ""
     args: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     notes: tuple[str, ...] = ()  # API limits of the layer: "C(32,3,s=2,p=same): PyTorch refuses ..."
+
+    macs = cost_figure("macs")
+    kv_cache = cost_figure("kv_cache")
+    kv_token = cost_figure("kv_token")
+    saved = cost_figure("saved")
 
     @property
     def active_params(self) -> Expr:
@@ -120,16 +206,18 @@ class Network:
     shape: tuple[Expr, ...]  # channels last
     condition_details: tuple[Condition, ...]
     values: Mapping[str, int] = field(default_factory=dict)
-    macs: Any = 0
-    kv_cache: Any = 0
-    kv_token: Any = 0
-    saved: Any = 0
+    costs: Costs = NO_COSTS  # read as net.macs, net.kv_cache, net.kv_token, net.saved
     # Ideal mode: when the closed form equals the exact one (also in condition_details).
     exact_when: tuple[Condition, ...] = ()
     # Parameters one token does not touch (mixtures of experts); see `active_params`.
     inactive: Any = 0
     # API limits met on the way, each once, in the order of the rows (`LayerInfo.notes`).
     notes: tuple[str, ...] = ()
+
+    macs = cost_figure("macs")
+    kv_cache = cost_figure("kv_cache")
+    kv_token = cost_figure("kv_token")
+    saved = cost_figure("saved")
 
     @property
     def active_params(self) -> Expr:
@@ -345,7 +433,7 @@ def collected_totals(net: Network) -> Network:
         trainable=collected(net.trainable, counts),
         non_trainable=collected(net.non_trainable, counts),
         inactive=collected(net.inactive, counts),
-        **{key: collected(getattr(net, key), counts) for key in COSTS},
+        costs=net.costs.map(lambda value: collected(value, counts)),
     )
 
 

@@ -16,9 +16,8 @@ from ..base.expr import INTEGERS, SYMPY, NeedsSympy, Numbers, oversize, total
 from ..base.limits import MAX_DEFINITION_DEPTH, MAX_DIGITS, MAX_LAYERS, definition_depth, written_layers
 from ..language import syntax as S
 from ..language.parsing import parse_program
-from ..layers.registry import COSTS
 from ..modes import MODES, ideal_network
-from ..result import CONVENTIONS, Network, Tensor, collect_notes, collected_totals, merge_conditions
+from ..result import CONVENTIONS, Costs, Network, Tensor, collect_notes, collected_totals, merge_conditions
 from .builder import Builder
 from .context import Context
 from .definitions import check_definitions, definition_uses
@@ -145,7 +144,6 @@ def _build(
     biases = total([r.biases for r in rows])
     frozen = total([r.non_trainable for r in rows])
     inactive = total([r.inactive for r in rows])
-    costs = {key: total([getattr(r, key) for r in rows]) for key in COSTS}
     return Network(
         text,
         convention,
@@ -160,6 +158,6 @@ def _build(
         inactive=inactive,
         tensors=tensors,
         outputs=outputs,
-        **costs,
+        costs=Costs.summed([r.costs for r in rows]),
         notes=collect_notes(rows),
     )

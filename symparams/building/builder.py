@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from ..base.errors import LimitError, ParseError, ShapeError
@@ -19,7 +20,7 @@ from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, total
 from ..language import syntax as S
 from ..layers import registry as R
 from ..layers.shapes import channels_first_hint
-from ..result import LayerInfo
+from ..result import Costs, LayerInfo
 from .binding import bind
 from .composition import CompositionForms
 from .context import INPUT_NAMES, Context, Thunk
@@ -129,7 +130,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             start=term.start,
             end=term.end,
             count=self.ctx.number(1),
-            **{key: zero for key in R.COSTS},
+            costs=Costs.given({key: zero for key in R.COSTS}),
             name="I",
         )
         return shape, row
@@ -185,7 +186,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             depth=depth,
             start=term.start,
             end=term.end,
-            **{key: zero for key in R.COSTS},
+            costs=Costs.given({key: zero for key in R.COSTS}),
             count=self.ctx.number(1),
             args={"tensor": name},  # the tensor read, for the exporters
         )
@@ -235,7 +236,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             inactive=out.inactive,
             name=spec.name,
             args=call.args,
-            **{key: getattr(out, key) for key in R.COSTS},
+            costs=Costs.given({key: getattr(out, key) for key in R.COSTS}),
             notes=tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes),
         )
         return out.shape, row
@@ -317,6 +318,9 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             found = total([getattr(r, key) for r in rows])
             return found if once else count * found
 
+        def check_costs(costs: Mapping[str, Any]) -> None:
+            within_limits((), term, self.ctx, (costs["macs"],))
+
         row = LayerInfo(
             index,
             self.ctx.snippet(term),
@@ -332,9 +336,9 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             start=term.start,
             end=term.end,
             inactive=summed("inactive"),
-            **{key: summed(key) for key in R.COSTS},
+            costs=Costs.summed([r.costs for r in rows], count, check_costs),
         )
-        within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable, row.macs))
+        within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable))
         return row
 
 

@@ -90,7 +90,7 @@ def times(row: LayerInfo, k: Expr) -> LayerInfo:
         non_trainable=k * row.non_trainable,
         count=k * row.count,
         inactive=k * row.inactive,
-        **{key: k * getattr(row, key) for key in R.COSTS},
+        costs=row.costs.times(k),
     )
 
 
@@ -162,7 +162,8 @@ class CompositionForms(BuildSteps):
                 notes=("X**n feeds X's output back into X; write X*n for n blocks of their own",),
             )
         once = self.block(term, "SharedRepeat", shape, rows, index, depth)
-        return shape, replace(once, macs=n * once.macs, count=n)
+        # Run n times on one set of weights: n times the MACs, the rest as once.
+        return shape, replace(once, costs=once.costs.map(lambda macs: n * macs, keys=("macs",)), count=n)
 
     def settles_after_one(
         self, term: S.Repeat, n: Expr, out: Shape, rows: list[LayerInfo], env: Env, index: str, depth: int
