@@ -39,7 +39,9 @@ class Costs:
 
     __slots__ = ("_known", "_work")
 
-    def __init__(self, known: Mapping[str, Any] | None = None, work: Callable[[], Mapping[str, Any]] | None = None):
+    def __init__(
+        self, known: Mapping[str, Any] | None = None, work: Callable[[], Mapping[str, Any]] | None = None
+    ):
         self._known = None if known is None else _complete(known)
         self._work = work
 
@@ -53,7 +55,9 @@ class Costs:
         return cls(work=work)
 
     @classmethod
-    def summed(cls, parts: list[Costs], count: Any = 1, check: Callable[[Mapping[str, Any]], Any] | None = None) -> Costs:
+    def summed(
+        cls, parts: list[Costs], count: Any = 1, check: Callable[[Mapping[str, Any]], Any] | None = None
+    ) -> Costs:
         """The sum of `parts`, times `count`, when first read; `check` sees it first."""
 
         def work() -> Mapping[str, Any]:

@@ -164,7 +164,7 @@ def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     def wrapper(*args: Any) -> Any:
         for a in args:  # a loop and exact types: isinstance on Fraction goes through ABCMeta
-            if type(a) not in _PLAIN and not a.is_Atom:
+            if type(a) not in _PLAIN:
                 break
         else:
             return fn(*args)
@@ -350,13 +350,19 @@ def at_least(value: Expr, minimum: Expr, message: str) -> Condition:
     """
     if is_int(value) and is_int(minimum):  # the numeric build
         return Condition(value >= minimum, message)
-    gap = _expand(as_expr(value) - as_expr(minimum))
+    return Condition(_lower_bound(as_expr(value), as_expr(minimum)), message)
+
+
+@remembered
+def _lower_bound(value: Expr, minimum: Expr) -> sympy.Basic:
+    # Once per axis and bound: every layer of a long chain asks the same of the same axes.
+    gap = _expand(value - minimum)
     if gap.is_Number:
-        return Condition(sympy.true if gap >= 0 else sympy.false, message)
+        return sympy.true if gap >= 0 else sympy.false
     quick = simplify_condition(sympy.Ge(gap, 0, evaluate=False))
     if quick in (sympy.true, sympy.false) or (quick.lhs.is_Symbol and quick.rhs.is_Integer):
-        return Condition(quick, message)
-    return Condition(simplify_condition(sympy.Ge(value, minimum)), message)
+        return quick
+    return simplify_condition(sympy.Ge(value, minimum))
 
 
 def at_most(value: Expr, maximum: Expr, message: str) -> Condition:
@@ -531,7 +537,7 @@ def _oversize(value: object, size: bool = True) -> str | None:
     if isinstance(value, (int, Fraction)):  # the numeric build
         digits = (value,) if isinstance(value, int) else (value.numerator, value.denominator)
         return f"a number with more than {MAX_DIGITS:,} digits" if any(map(too_many_digits, digits)) else None
-    if not isinstance(value, sympy.Basic):
+    if not isinstance(value, sympy.Basic) or value.is_Symbol:  # a symbol is of any size
         return None
     if value.is_Integer:
         return f"a number with more than {MAX_DIGITS:,} digits" if too_many_digits(int(value)) else None
@@ -861,6 +867,10 @@ def printed(value: Any) -> str:
         return str(value)
     if getattr(value, "is_Integer", False):  # sympy prints an Integer as Python does, through a new printer
         return str(int(value))
+    if (
+        type(value) is sympy.Symbol
+    ):  # a symbol prints as its name (StrPrinter._print_Symbol); atoms are not remembered
+        return str(value.name)
     if is_number(value) or not value.has(sympy.floor, sympy.ceiling):
         return str(value)
     return str(_readable_printer().doprint(value))
