@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..base.errors import LimitError, ParseError, ShapeError
