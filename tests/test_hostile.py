@@ -108,6 +108,18 @@ def test_counts_that_outgrow_the_limit_point_at_their_layer():
     assert text[err.pos:err.end] == "H(10^400)"
 
 
+def test_a_block_whose_macs_outgrow_the_limit_is_refused_when_they_are_read():
+    # Each layer's MACs (10^590) are within the limit, the block's 10^12 runs are not;
+    # a block's MACs are summed when first read, so the parameters still answer.
+    text = "I(10^295,10^295,1)-[C(1,1)]*1000000000000"
+    net = symparams.parse(text)
+    assert net.params == 2 * 10**12
+    with pytest.raises(LimitError) as caught:
+        net.macs
+    assert text[caught.value.pos : caught.value.end] == "[C(1,1)]*1000000000000"
+    assert main([text, "--macs"]) == 2
+
+
 def test_subs_with_a_huge_value_is_refused():
     with pytest.raises(LimitError):
         symparams.parse("I(h)-H(8)").subs(h=10**1000)
