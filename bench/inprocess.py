@@ -255,7 +255,7 @@ def phase_profile(text: str) -> dict[str, float]:
     divisibility conditions), table and JSON rendering."""
     from symparams.building import build
     from symparams.language.parsing import parse_program
-    from symparams.modes import divisibility_conditions, ideal_network
+    from symparams.modes import divisibility_conditions, ideal_network, rounded_expressions
     from symparams.report.data import to_json
     from symparams.report.text import table
 
@@ -277,9 +277,7 @@ def phase_profile(text: str) -> dict[str, float]:
     ideal = step("ideal", lambda: ideal_network(exact))
     step("ideal table", lambda: table(ideal))
     # The part of the ideal step that is its divisibility conditions, timed again alone.
-    exprs = [exact.params, exact.macs, *exact.shape]
-    for row in exact.walk():
-        exprs += [row.weights, row.biases, row.non_trainable, row.macs, *row.shape]
+    exprs = rounded_expressions(exact)
     clear_sympy_cache()
     step("of which divisibility conditions", lambda: divisibility_conditions(exprs))
     return phases

@@ -73,10 +73,7 @@ def ideal_network(net: Network) -> Network:
     rows = tuple(ideal_row(r) for r in net.layers)
     params = tidy(total([r.params for r in rows]))
     trainable = tidy(total([r.trainable for r in rows]))
-    exprs = [net.params, net.macs, *net.shape]
-    for row in net.walk():
-        exprs += [row.weights, row.biases, row.non_trainable, row.macs, *row.shape]
-    exact_when = divisibility_conditions(exprs)
+    exact_when = divisibility_conditions(rounded_expressions(net))
     details = ideal_conditions(net.condition_details) + exact_when
     return collected_totals(
         replace(
@@ -93,6 +90,20 @@ def ideal_network(net: Network) -> Network:
             costs=Costs.summed([r.costs for r in rows]).map(tidy),
         )
     )
+
+
+def rounded_expressions(net: Network) -> list[Expr]:
+    """Every count and size of an exact network that may hold a floor or ceil, for
+    `divisibility_conditions`. A block's MACs (and the network's) are sums of its rows':
+    they hold no floor its rows do not, so only rows without children give theirs, and
+    the blocks' sums are never worked out for it."""
+    exprs = [net.params, *net.shape]
+    for row in net.walk():
+        exprs += [row.weights, row.biases, row.non_trainable]
+        if not row.children:
+            exprs.append(row.macs)
+        exprs += row.shape
+    return exprs
 
 
 def divisibility_conditions(exprs: list[Expr]) -> tuple[Condition, ...]:
