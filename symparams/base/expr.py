@@ -853,6 +853,18 @@ INTEGERS = IntegerNumbers()
 SYMPY = SympyNumbers()
 
 
+def as_text(value: Any) -> str:
+    """`str(value)`, without sympy's new printer per call for a whole number or a symbol
+    (the texts of a definition's rows print a parameter's value each)."""
+    if isinstance(value, (int, str, Fraction)):  # the numeric build: sympy never loaded
+        return str(value)
+    if value.is_Integer:
+        return str(int(value))
+    if type(value) is sympy.Symbol:  # StrPrinter._print_Symbol prints the name
+        return str(value.name)
+    return str(value)
+
+
 @remembered
 def printed(value: Any) -> str:
     """A formula for people: sympy's text, with each floor's and ceiling's argument over
@@ -863,14 +875,8 @@ def printed(value: Any) -> str:
     >>> printed(sympy.floor(symbol("h") / 16 - sympy.Rational(51, 16)) + 1), printed(symbol("h") - 4)
     ('floor((h - 51)/16) + 1', 'h - 4')
     """
-    if type(value) is int:
-        return str(value)
-    if getattr(value, "is_Integer", False):  # sympy prints an Integer as Python does, through a new printer
-        return str(int(value))
-    if (
-        type(value) is sympy.Symbol
-    ):  # a symbol prints as its name (StrPrinter._print_Symbol); atoms are not remembered
-        return str(value.name)
+    if type(value) is int or getattr(value, "is_Atom", False):
+        return as_text(value)
     if is_number(value) or not value.has(sympy.floor, sympy.ceiling):
         return str(value)
     return str(_readable_printer().doprint(value))

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.errors import DefinitionError, SymparamsError, locate
+from ..base.expr import as_text
 from ..language import syntax as S
 from ..layers import registry as R
 from ..result import LayerInfo
@@ -166,8 +167,8 @@ class Unparser(S.Visitor):
         finally:
             ctx.conditions = saved
         if isinstance(value, tuple):
-            return "(" + ",".join(str(v) for v in value) + ")"
-        text = str(value)
+            return "(" + ",".join(as_text(v) for v in value) + ")"
+        text = as_text(value)
         atom = isinstance(value, (str, int, Fraction)) or value.is_Atom
         return f"({text})" if parens and not atom else text
 
