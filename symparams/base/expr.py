@@ -856,7 +856,7 @@ SYMPY = SympyNumbers()
 def as_text(value: Any) -> str:
     """`str(value)`, without sympy's new printer per call for a whole number or a symbol
     (the texts of a definition's rows print a parameter's value each)."""
-    if isinstance(value, (int, str, Fraction)):  # the numeric build: sympy never loaded
+    if isinstance(value, (int, str, Fraction, tuple)):  # the numeric build: sympy never loaded
         return str(value)
     if value.is_Integer:
         return str(int(value))
