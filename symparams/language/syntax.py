@@ -31,6 +31,8 @@ def node(cls: NodeClass) -> NodeClass:
     Not @dataclass(frozen=True) itself because that compiles six methods for each class:
     for the 18 classes here, a third of the time the `symparams` command spends importing
     its own modules. The methods below are written once; type checkers see a dataclass.
+    At run time a node is no dataclass: `dataclasses.replace` and `fields` do not take it
+    (tests/test_syntax_nodes.py holds every class to a @dataclass(frozen=True) twin).
     """
     # Annotations are strings here (`from __future__ import annotations`); a ClassVar is
     # the class's own bookkeeping, not a field.
