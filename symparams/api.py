@@ -69,7 +69,9 @@ def _broken_condition(text: str, convention: str, values: Mapping[str, int]) -> 
     return None
 
 
-@dataclass(frozen=True)
+# @dataclass again only to freeze the subclass too (setting any attribute raises, as on the
+# record); __init__, equality, hash and repr are the record's, inherited, not compiled anew.
+@dataclass(frozen=True, init=False, repr=False, eq=False)
 class Network(result.Network):
     """A network's shapes and counts (`result.Network`), with the notebook's conveniences.
 

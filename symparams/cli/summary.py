@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..analysis.compute import Ask, optimizer_states
 from ..api import parse
 from ..layers.shapes import channels_first_hint
 from ..report.data import analysis_dict, to_dict, to_json
@@ -25,6 +24,9 @@ from .common import (
     print_out,
     read_arch,
 )
+
+if TYPE_CHECKING:
+    from ..analysis.compute import Ask
 
 
 def _main_parser() -> ArgumentParser:
@@ -168,6 +170,9 @@ def _analysis(args: argparse.Namespace) -> bool:
 
 
 def _ask(args: argparse.Namespace) -> Ask:
+    # Only the options beside the table need the figures' module: loaded here, not on top.
+    from ..analysis.compute import Ask, optimizer_states
+
     if not args.train and (args.mixed or args.zero or args.devices != 1 or args.checkpoint):
         raise UsageError("--mixed, --zero, --devices and --checkpoint go with --train")
     if args.batch != 1 and not (args.train or args.kv_cache):
@@ -213,6 +218,8 @@ def _analysis_text(net: Network, args: argparse.Namespace) -> str:
 
 
 def _analysis_json(net: Network, args: argparse.Namespace) -> str:
+    import json  # as report.data.to_json does: the table needs no JSON
+
     data = to_dict(net)
     data.update(analysis_dict(net, args.macs, _memory(args), _dtype(args), _ask(args)))
     return json.dumps(data, indent=2)

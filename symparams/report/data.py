@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analysis.compute import Ask, figures
 from ..layers.shapes import ordered_shape
 from ..result import LayerInfo, Network, dtype_name
 from .text import condition_text, json_value
+
+if TYPE_CHECKING:
+    from ..analysis.compute import Ask
 
 
 def layer_dict(row: LayerInfo) -> dict[str, Any]:
@@ -73,6 +74,8 @@ def _shapes(shapes: tuple[tuple[Any, ...], ...], several: bool) -> list[Any]:
 
 
 def to_json(net: Network) -> str:
+    import json  # here, not on top: the table and Markdown, which import this module too, need no JSON
+
     return json.dumps(to_dict(net), indent=2)
 
 
@@ -81,6 +84,8 @@ def analysis_dict(
 ) -> dict[str, Any]:
     """MACs, FLOPs, KV cache, training memory and memory for the JSON object: totals, and
     MACs per layer."""
+    from ..analysis.compute import Ask, figures  # as in report.text.analysis_lines
+
     dtype_name(dtype)
     data: dict[str, Any] = {}
     if macs:

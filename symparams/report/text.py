@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.compute import LABELS, Ask, figures
 from ..base.expr import Condition, is_number, is_whole_number, printed, sympy
 from ..layers.shapes import shape_text
 from ..result import LayerInfo, Network, dtype_name
 
 if TYPE_CHECKING:
     from sympy import Expr
+
+    from ..analysis.compute import Ask
 
 
 def number(expr: Expr) -> str:
@@ -243,6 +244,9 @@ def note_lines(net: Network) -> list[str]:
 # ---------------------------------------------------------------- MACs and memory beside the table
 def analysis_lines(net: Network, macs: bool, memory: bool, dtype: str, ask: Ask | None = None) -> list[str]:
     """MACs, FLOPs, KV cache, training memory and memory as lines under the table."""
+    # Loaded only when asked for: the table alone, the command's usual output, needs none of it.
+    from ..analysis.compute import LABELS, Ask, figures
+
     dtype_name(dtype)
     lines = []
     if macs:
