@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symparams
 from symparams.base import expr as E
@@ -83,3 +85,20 @@ def test_every_backbone_term_factors_as_sympy_does():
             taken += 1
             assert sympy.srepr(quick) == sympy.srepr(sympy.factor(term)), term
     assert taken > 100
+
+
+AXIS_TERMS = [E.symbol("h"), E.symbol("w"), sympy.floor(E.symbol("h") / 3), sympy.ceiling(E.symbol("w") / 5), sympy.S.One]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-40, 40), st.sampled_from([1, 2, 3, 4, 6, 7, 8, 12, 16, 32])),
+        min_size=len(AXIS_TERMS),
+        max_size=len(AXIS_TERMS),
+    ),
+    st.lists(st.booleans(), min_size=len(AXIS_TERMS), max_size=len(AXIS_TERMS)),
+)
+def test_a_floor_argument_is_put_over_one_denominator_as_together_does(coefficients, used):
+    arg = sympy.Add(*(sympy.Rational(p, q) * x for (p, q), u, x in zip(coefficients, used, AXIS_TERMS) if u))
+    assert sympy.srepr(E.over_one_denominator(arg)) == sympy.srepr(sympy.together(arg))

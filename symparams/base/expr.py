@@ -889,9 +889,37 @@ def _readable_printer() -> Any:
 
     class ReadablePrinter(sympy.printing.str.StrPrinter):  # type: ignore[misc,name-defined]
         def _print_floor(self, expr: Any) -> str:
-            return f"floor({self._print(sympy.together(expr.args[0]))})"
+            return f"floor({self._print(over_one_denominator(expr.args[0]))})"
 
         def _print_ceiling(self, expr: Any) -> str:
-            return f"ceiling({self._print(sympy.together(expr.args[0]))})"
+            return f"ceiling({self._print(over_one_denominator(expr.args[0]))})"
 
     return ReadablePrinter()
+
+
+def over_one_denominator(arg: Expr) -> Expr:
+    """sympy.together(arg), read off the coefficients when arg is what an axis gives: rational
+    multiples of symbols, floors and 1 (`h/32 - 29/32` is `(h - 29)/32`). together() gets
+    there through gcd_terms, at about 3 ms for each new axis a table prints.
+
+    >>> over_one_denominator(symbol("h") / 32 - sympy.Rational(29, 32))
+    (h - 29)/32
+    """
+    if not arg.is_Add:
+        return sympy.together(arg)
+    terms = arg.args
+    denominators, numerators = [], []
+    for term in terms:
+        c, rest = term.as_coeff_Mul()
+        if not (
+            c.is_Rational
+            and (rest is sympy.S.One or rest.is_Symbol or isinstance(rest, (sympy.floor, sympy.ceiling)))
+        ):
+            return sympy.together(arg)
+        denominators.append(int(c.q))
+        numerators.append(int(c.p))
+    q = math.lcm(*denominators)
+    g = math.gcd(*(n * (q // d) for n, d in zip(numerators, denominators)))  # together() takes it out too
+    if q == 1 and g == 1:
+        return arg
+    return sympy.Mul(sympy.Rational(g, q), sympy.Add(*(term * q / g for term in terms)), evaluate=False)
