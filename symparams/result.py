@@ -27,8 +27,9 @@ class Costs:
     """A row's or a network's compute and memory figures (registry.COSTS: MACs, the
     key/value cache, saved activations), given or worked out the first time one is read.
 
-    The summary table and JSON never read them, yet adding them up over every block of a
-    long symbolic network, and tidying their ideal forms, costs sympy more than the
+    The summary table never reads them (the JSON only for its list of symbols), yet adding
+    them up over every block of a long symbolic network, and tidying their ideal forms,
+    costs sympy more than the
     parameters do (DenseNet-121 in free h, w: a third of the build and three quarters of
     ideal mode). So a block's figures are the sum of its rows' when first asked for, and
     then kept, as `functools.cached_property` keeps a value in a frozen record.
