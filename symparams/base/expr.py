@@ -646,16 +646,23 @@ def _linear_content(linear: Expr) -> tuple[Expr, Expr] | None:
     """(content, primitive part) of a sum linear in the symbols with positive symbol
     coefficients (h/2 + 1/2: 1/2 and h + 1), None for any other sum; once per sum, as the
     rows of a block share their axes."""
+    return rational_content(linear, lambda c, rest: rest == 1 or rest.is_Symbol and c > 0)
+
+
+def rational_content(expr: Expr, takes: Callable[[Expr, Expr], bool]) -> tuple[Expr, Expr] | None:
+    """(content, primitive part) of a sum whose every term is a rational times something
+    `takes(coefficient, rest)` accepts: the content is the gcd of the numerators over the lcm
+    of the denominators (h/4 + 3/4: 1/4 and h + 3); None when a term is of another form."""
     numerators: list[int] = []
     denominators: list[int] = []
-    for t in linear.args:
+    for t in expr.args:
         c, rest = t.as_coeff_Mul()
-        if not c.is_Rational or not (rest == 1 or rest.is_Symbol and c > 0):
+        if not c.is_Rational or not takes(c, rest):
             return None
         numerators.append(int(c.p))
         denominators.append(int(c.q))
     content = sympy.Rational(math.gcd(*numerators), math.lcm(*denominators))
-    return content, (linear if content == 1 else sympy.Add(*(t / content for t in linear.args)))
+    return content, (expr if content == 1 else sympy.Add(*(t / content for t in expr.args)))
 
 
 # ---------------------------------------------------------------- kinds of value
@@ -905,21 +912,12 @@ def over_one_denominator(arg: Expr) -> Expr:
     >>> over_one_denominator(symbol("h") / 32 - sympy.Rational(29, 32))
     (h - 29)/32
     """
-    if not arg.is_Add:
+    split = rational_content(arg, _axis_term) if arg.is_Add else None
+    if split is None:
         return sympy.together(arg)
-    terms = arg.args
-    denominators, numerators = [], []
-    for term in terms:
-        c, rest = term.as_coeff_Mul()
-        if not (
-            c.is_Rational
-            and (rest is sympy.S.One or rest.is_Symbol or isinstance(rest, (sympy.floor, sympy.ceiling)))
-        ):
-            return sympy.together(arg)
-        denominators.append(int(c.q))
-        numerators.append(int(c.p))
-    q = math.lcm(*denominators)
-    g = math.gcd(*(n * (q // d) for n, d in zip(numerators, denominators)))  # together() takes it out too
-    if q == 1 and g == 1:
-        return arg
-    return sympy.Mul(sympy.Rational(g, q), sympy.Add(*(term * q / g for term in terms)), evaluate=False)
+    content, primitive = split  # together() takes the content out too
+    return arg if content == 1 else sympy.Mul(content, primitive, evaluate=False)
+
+
+def _axis_term(coefficient: Expr, rest: Expr) -> bool:
+    return rest is sympy.S.One or rest.is_Symbol or isinstance(rest, (sympy.floor, sympy.ceiling))
