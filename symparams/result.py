@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, ceil_div, free_symbols, is_true, is_whole_number, sympy, tidy, total
+from .base.expr import Condition, ceil_div, free_symbols, is_true, repeated_total, sympy, tidy, total
 from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
@@ -62,9 +62,7 @@ class Costs:
         """The sum of `parts`, times `count`, when first read; `check` sees it first."""
 
         def work() -> Mapping[str, Any]:
-            found = {key: total([part[key] for part in parts]) for key in COSTS}
-            if not (is_whole_number(count) and count == 1):
-                found = {key: count * value for key, value in found.items()}
+            found = {key: repeated_total([part[key] for part in parts], count) for key in COSTS}
             if check is not None:
                 check(found)
             return found

@@ -699,6 +699,17 @@ def total(values: list[Any]) -> Any:
     return sympy.Add(*values)
 
 
+def repeated_total(values: list[Any], count: Any) -> Any:
+    """`count` times the sum of `values`: a block's counts, run `count` times. A count of 1
+    builds no product (a block of rows, most blocks).
+
+    >>> repeated_total([2, 3], 4), repeated_total([sympy.Integer(2)], 1)
+    (20, 2)
+    """
+    found = total(values)
+    return found if is_whole_number(count) and count == 1 else count * found
+
+
 # ---------------------------------------------------------------- the two back-ends
 Sink = list  # where a back-end puts the conditions an operation needs (list[Condition])
 Where = Callable[[], str]  # the operation as the user wrote it, for messages

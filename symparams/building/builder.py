@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..base.errors import LimitError, ParseError, ShapeError
-from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, total
+from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, repeated_total
 from ..language import syntax as S
 from ..layers import registry as R
 from ..layers.shapes import channels_first_hint
@@ -312,11 +312,9 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         count: Any = None,
     ) -> LayerInfo:
         count = self.ctx.number(1) if count is None else count
-        once = count == 1  # 1 * x is x: no product to build (a block of rows, most blocks)
 
         def summed(key: str) -> Any:
-            found = total([getattr(r, key) for r in rows])
-            return found if once else count * found
+            return repeated_total([getattr(r, key) for r in rows], count)
 
         def check_costs(costs: Mapping[str, Any]) -> None:
             within_limits((), term, self.ctx, (costs["macs"],))
