@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..api import parse
 from ..layers.shapes import channels_first_hint
-from ..report.data import analysis_dict, to_dict, to_json
+from ..report.data import analysis_dict, json_text, to_dict, to_json
 from ..report.markup import markdown
 from ..report.text import analysis_lines, table
 from ..result import DTYPES, Network
@@ -218,11 +218,9 @@ def _analysis_text(net: Network, args: argparse.Namespace) -> str:
 
 
 def _analysis_json(net: Network, args: argparse.Namespace) -> str:
-    import json  # as report.data.to_json does: the table needs no JSON
-
     data = to_dict(net)
     data.update(analysis_dict(net, args.macs, _memory(args), _dtype(args), _ask(args)))
-    return json.dumps(data, indent=2)
+    return json_text(data)
 
 
 def _latex_report(net: Network, args: argparse.Namespace) -> str:

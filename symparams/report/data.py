@@ -74,9 +74,14 @@ def _shapes(shapes: tuple[tuple[Any, ...], ...], several: bool) -> list[Any]:
 
 
 def to_json(net: Network) -> str:
+    return json_text(to_dict(net))
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """The JSON the command line prints for `data`."""
     import json  # here, not on top: the table and Markdown, which import this module too, need no JSON
 
-    return json.dumps(to_dict(net), indent=2)
+    return json.dumps(data, indent=2)
 
 
 def analysis_dict(
