@@ -32,7 +32,7 @@ def ideal_row(row: LayerInfo) -> LayerInfo:
         biases=tidy(idealize(row.biases)),
         non_trainable=tidy(idealize(row.non_trainable)),
         inactive=tidy(idealize(row.inactive)),
-        costs=row.costs.map(ideal_count),
+        costs=row.costs.map(ideal_count, adds=0),
         conditions=ideal_conditions(row.conditions),
         children=tuple(ideal_row(c) for c in row.children),
     )
@@ -87,7 +87,7 @@ def ideal_network(net: Network) -> Network:
             condition_details=details,
             exact_when=exact_when,
             inactive=tidy(total([r.inactive for r in rows])),
-            costs=Costs.summed([r.costs for r in rows]).map(tidy),
+            costs=Costs.summed([r.costs for r in rows]).map(tidy, adds=0),
         )
     )
 

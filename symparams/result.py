@@ -38,22 +38,29 @@ class Costs:
     12
     """
 
-    __slots__ = ("_known", "_work")
+    __slots__ = ("_bound", "_known", "_work")
 
     def __init__(
-        self, known: Mapping[str, Any] | None = None, work: Callable[[], Mapping[str, Any]] | None = None
+        self,
+        known: Mapping[str, Any] | None = None,
+        work: Callable[[], Mapping[str, Any]] | None = None,
+        bound: Callable[[], frozenset[Any]] | None = None,
     ):
         self._known = None if known is None else _complete(known)
         self._work = work
+        self._bound: Callable[[], frozenset[Any]] | frozenset[Any] | None = bound
 
     @classmethod
     def given(cls, values: Mapping[str, Any]) -> Costs:
         return cls(known=values)
 
     @classmethod
-    def later(cls, work: Callable[[], Mapping[str, Any]]) -> Costs:
-        """Figures `work()` gives when one is first read (an error it raises, then)."""
-        return cls(work=work)
+    def later(
+        cls, work: Callable[[], Mapping[str, Any]], bound: Callable[[], frozenset[Any]] | None = None
+    ) -> Costs:
+        """Figures `work()` gives when one is first read (an error it raises, then);
+        `bound()`, if given, names every symbol they can hold without working them out."""
+        return cls(work=work, bound=bound)
 
     @classmethod
     def summed(
@@ -67,7 +74,7 @@ class Costs:
                 check(found)
             return found
 
-        return cls.later(work)
+        return cls.later(work, lambda: frozenset().union(free_symbols(count), *(p.symbols() for p in parts)))
 
     def values(self) -> Mapping[str, Any]:
         if self._known is None:
@@ -79,12 +86,31 @@ class Costs:
     def __getitem__(self, key: str) -> Any:
         return self.values()[key]
 
-    def map(self, fn: Callable[[Any], Any], keys: tuple[str, ...] = COSTS) -> Costs:
-        """Each figure (or those of `keys`) through `fn`, when first read."""
-        return Costs.later(lambda: {key: fn(v) if key in keys else v for key, v in self.values().items()})
+    def map(self, fn: Callable[[Any], Any], keys: tuple[str, ...] = COSTS, adds: Any = None) -> Costs:
+        """Each figure (or those of `keys`) through `fn`, when first read. `adds`, when
+        given, holds every symbol `fn` can bring into a figure (0: none, as ideal mode's
+        floors dropped); otherwise `symbols()` works the figures out."""
+        bound = None if adds is None else (lambda: self.symbols() | free_symbols(adds))
+        return Costs.later(
+            lambda: {key: fn(v) if key in keys else v for key, v in self.values().items()}, bound
+        )
 
     def times(self, k: Any) -> Costs:
-        return self.map(lambda value: k * value)
+        return self.map(lambda value: k * value, adds=k)
+
+    def symbols(self) -> frozenset[Any]:
+        """Every symbol the figures can hold: those of the rows they add up, which is all
+        they hold unless terms cancel. Worked out without adding them up, so that the JSON's
+        list of symbols (Network.free_symbols) needs the figures only when this names a
+        symbol nothing else holds (a sliding window W only the key/value cache reads)."""
+        if isinstance(self._bound, frozenset):
+            return self._bound
+        if self._bound is None or self._known is not None:
+            found = frozenset().union(*(free_symbols(v) for v in self.values().values()))
+        else:
+            found = self._bound()
+        self._bound = found
+        return found
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Costs) and self.values() == other.values()
@@ -304,12 +330,16 @@ class Network:
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
-        found: set[sympy.Symbol] = set()
-        for expr in (self.params, *self.shape, *(getattr(self, key) for key in COSTS)):
-            found |= free_symbols(expr)
+        """The symbols of the counts, shapes and costs. The costs are added up only when
+        their rows hold a symbol nothing else does (Costs.symbols): what they hold beyond
+        the shapes' symbols is all a sum could bring."""
+        exprs = {self.params, *self.shape}
         for layer in self.walk():
-            for expr in layer.shape:
-                found |= free_symbols(expr)
+            exprs.update(layer.shape)  # a set first: the rows of a block share their axes
+        found: set[sympy.Symbol] = set().union(*(free_symbols(e) for e in exprs))
+        if not self.costs.symbols() <= found:
+            for key in COSTS:
+                found |= free_symbols(getattr(self, key))
         return found
 
     def walk(self) -> Iterator[LayerInfo]:

@@ -150,6 +150,32 @@ def test_broken_pipe_through_a_shell_pipeline():
     assert done.stderr == b""
 
 
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_the_whole_output_arrives_before_the_process_ends(extra):
+    """The console script ends with os._exit (cli.hard_exit, no teardown): everything
+    written must be flushed first, through a pipe larger than the pipe's buffer."""
+    done = subprocess.run([*console(), BIG, *extra], capture_output=True, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout == main_output([BIG, *extra]).encode()
+
+
+def test_the_exit_code_of_an_error_survives_the_hard_exit():
+    done = subprocess.run([*console(), "I-C(8,3"], capture_output=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == b""
+    assert "Expected one of" in done.stderr.decode()
+
+
+def main_output(argv: list[str]) -> str:
+    """What main() writes to standard output for `argv`, in this process."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(argv) == 0
+    return buffer.getvalue()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("extra", [[], ["--json"]])
 def test_an_unwritable_output_is_one_line_not_a_traceback(extra):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -263,19 +263,30 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         try:
             args = bind(spec, term, shape, self.ctx, env)
             call = R.LayerCall(shape, args, self.ctx.convention, self.ctx.facts)
+            key = formula_key(spec, call)
+            known = self.ctx.formulas.get(key) if key is not None else None
+            if known is not None:
+                return call, known, pending
             try:
                 out = spec.fn(call)
             except ShapeError as err:
                 raise self.ctx.at(err, term, prefix=f"{self.ctx.snippet(term)} ") from None
         finally:
             self.ctx.conditions = saved
+        out = self._checked(out, term)
+        if key is not None:
+            self.ctx.formulas[key] = out
+        return call, out, pending
+
+    def _checked(self, out: R.LayerOut, term: S.Layer) -> R.LayerOut:
+        """The formula's result in this build's numbers, refused when beyond the limits."""
         count = self.ctx.numbers.count
         values = (*out.shape, out.weights, out.biases, out.non_trainable, out.inactive)
         values += tuple(getattr(out, key) for key in R.COSTS)
         if any(isinstance(x, int) for x in values):
             out = self._counted(out, count)
         within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
-        return call, out, pending
+        return out
 
     @staticmethod
     def _counted(out: R.LayerOut, count: Any) -> R.LayerOut:
@@ -398,6 +409,25 @@ def suggestions(name: str, names: list[str]) -> tuple[list[str], tuple[str, ...]
     close = difflib.get_close_matches(key, list(lower), n=3)
     ordered = list(dict.fromkeys(first + [n for c in close for n in lower[c]]))
     return ordered[:3], notes
+
+
+def formula_key(spec: R.LayerSpec, call: R.LayerCall) -> Hashable | None:
+    """What a layer's formula result depends on: its name, input shape, bound arguments (each
+    with its type, so 1 and 1.0 or True stay apart), convention and facts; None when an
+    argument names a tensor (its name may matter) or is unhashable, and it is not kept.
+
+    Formulas are pure functions of their call, so a call the build has seen gives the same
+    result: DenseNet's 24 dense layers run BN-relu-C(32,3) on one shape each time, and an
+    Inception block's branches repeat their convolutions."""
+    values = tuple((name, type(v), v) for name, v in call.args.items())
+    if any(isinstance(v, R.TensorShape) for _, _, v in values):
+        return None
+    key = (spec.name, call.shape, values, call.convention, tuple(call.facts.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def is_input(term: S.Term) -> bool:

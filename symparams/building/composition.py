@@ -163,7 +163,9 @@ class CompositionForms(BuildSteps):
             )
         once = self.block(term, "SharedRepeat", shape, rows, index, depth)
         # Run n times on one set of weights: n times the MACs, the rest as once.
-        return shape, replace(once, costs=once.costs.map(lambda macs: n * macs, keys=("macs",)), count=n)
+        return shape, replace(
+            once, costs=once.costs.map(lambda macs: n * macs, keys=("macs",), adds=n), count=n
+        )
 
     def settles_after_one(
         self, term: S.Repeat, n: Expr, out: Shape, rows: list[LayerInfo], env: Env, index: str, depth: int

@@ -40,6 +40,8 @@ class Context:
     active: tuple[str, ...] = ()  # definitions being expanded, to refuse recursion
     unrolled: int = 0  # applications of shape-changing repeated blocks so far (composition.MAX_UNROLL)
     budget: Budget = field(default_factory=Budget)  # layers built (base/limits.py)
+    # Each layer formula's result by its call (builder.formula_key), checked and counted.
+    formulas: dict[Any, Any] = field(default_factory=dict)
     # A graph (README "Graphs"): every binding of the text, the shapes of those built so
     # far, the one being built, and the names read.
     bindings: Mapping[str, S.Binding] = field(default_factory=dict)

@@ -66,7 +66,25 @@ def _main(argv: list[str]) -> int:
 
 def console_main() -> None:
     """Entry point of the `symparams` console script."""
-    sys.exit(main())
+    hard_exit(main())
+
+
+def hard_exit(code: int) -> None:
+    """Flush the output and end the process without freeing its objects one by one.
+
+    A long symbolic network leaves tens of thousands of sympy objects (rows, shapes,
+    sympy's caches); freeing them at exit cost 6% of a DenseNet-121 run (125 M of 2,146 M
+    instructions). mypy ends its command line the same way (mypy/util.py, hard_exit).
+    Every file the commands write is closed before they return; no atexit hook is ours."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the process started with the descriptor closed
+                stream.flush()
+        except (OSError, ValueError):  # main() has written and reported its output; a reader gone
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
