@@ -164,3 +164,18 @@ def test_ideal_drops_a_floor_that_rebuilding_its_parent_would_bring_back():
     nested = sympy.floor(sympy.floor(h / 2 + sympy.Rational(1, 2)) / 2 + sympy.Rational(3, 4))
     assert idealize(nested) == h / 4 + 1
     assert not idealize(nested).has(sympy.floor, sympy.ceiling)
+
+
+def test_a_congruence_condition_is_the_relation_sympy_evaluates():
+    """modes._congruence builds `Eq(Mod(h, m), r)` unevaluated (the assumption system
+    costs milliseconds each); it must be the very relation evaluating gives."""
+    from symparams.modes import divisibility_conditions
+
+    h = symbol("h")
+    for modulus in range(2, 40):
+        for residue in range(modulus):
+            made = divisibility_conditions([sympy.floor((h - residue) / modulus)])
+            (condition,) = made
+            evaluated = sympy.Eq(sympy.Mod(h, modulus), residue)
+            assert sympy.srepr(condition.holds) == sympy.srepr(evaluated), (modulus, residue)
+            assert condition.holds.subs(h, modulus + residue) is sympy.true

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..base.errors import ArgumentError, ParseError, ShapeError
@@ -108,6 +109,7 @@ def _did_you_mean(name: str, sig: Signature) -> tuple[str, ...]:
     return (f"Did you mean: {known[close[0]]}?",) if close else ()
 
 
+@cache  # once per layer: every use of a layer binds against the same signature
 def layer_signature(spec: R.LayerSpec) -> Signature:
     names = tuple(p.name for p in spec.params)
     aliases = {

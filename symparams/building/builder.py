@@ -261,7 +261,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         pending: list[Condition] = []
         saved, self.ctx.conditions = self.ctx.conditions, pending
         try:
-            args = bind(spec, term, shape, self.ctx, env)
+            args = self.bound(spec, term, shape, env)
             call = R.LayerCall(shape, args, self.ctx.convention, self.ctx.facts)
             key = formula_key(spec, call)
             known = self.ctx.formulas.get(key) if key is not None else None
@@ -277,6 +277,23 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         if key is not None:
             self.ctx.formulas[key] = out
         return call, out, pending
+
+    def bound(self, spec: R.LayerSpec, term: S.Layer, shape: Shape, env: Env) -> R.Args:
+        """The layer's arguments bound, and the conditions they need added to the build's.
+        A layer written once but built many times (in a definition without parameters, or
+        a repeated block) binds the same way each time on inputs of the same rank: its
+        arguments read no parameter and no tensor, so that is done once."""
+        if env or any(p.kind == R.TENSOR for p in spec.params):
+            return bind(spec, term, shape, self.ctx, env)
+        key = (id(term), len(shape))  # the node is kept with its entry, so its id stays its own
+        known = self.ctx.bound.get(key)
+        if known is not None and known[0] is term:
+            self.ctx.conditions.extend(known[2])
+            return known[1]
+        start = len(self.ctx.conditions)
+        args = bind(spec, term, shape, self.ctx, env)
+        self.ctx.bound[key] = (term, args, tuple(self.ctx.conditions[start:]))
+        return args
 
     def _checked(self, out: R.LayerOut, term: S.Layer) -> R.LayerOut:
         """The formula's result in this build's numbers, refused when beyond the limits."""

@@ -42,6 +42,10 @@ class Context:
     budget: Budget = field(default_factory=Budget)  # layers built (base/limits.py)
     # Each layer formula's result by its call (builder.formula_key), checked and counted.
     formulas: dict[Any, Any] = field(default_factory=dict)
+    # Each layer node's bound arguments and their conditions (Builder.bound).
+    bound: dict[Any, Any] = field(default_factory=dict)
+    # Each definition's nodes that become rows, by span (definitions.written_nodes).
+    written: dict[str, Mapping[tuple[int, int], S.Node]] = field(default_factory=dict)
     # A graph (README "Graphs"): every binding of the text, the shapes of those built so
     # far, the one being built, and the names read.
     bindings: Mapping[str, S.Binding] = field(default_factory=dict)

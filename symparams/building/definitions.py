@@ -101,9 +101,16 @@ class DefinitionUses(BuildSteps):
             raise at_use(err, term, d, ctx) from None
         finally:
             ctx.active = saved
-        written = {(node.start, node.end): node for node in S.walk(d.body) if isinstance(node, _STRUCTURE)}
+        written = ctx.written.get(d.name)
+        if written is None:  # once per definition: DenseNet-121 uses `dense` 58 times
+            written = ctx.written[d.name] = written_nodes(d)
         rows = [with_arguments(row, written, body_env, ctx) for row in rows]
         return out, replace(self.block(term, d.name, out, rows, index, depth), name=d.name)
+
+
+def written_nodes(d: S.Definition) -> Mapping[tuple[int, int], S.Node]:
+    """The nodes of a definition's body that become rows, by their span in the text."""
+    return {(node.start, node.end): node for node in S.walk(d.body) if isinstance(node, _STRUCTURE)}
 
 
 def with_arguments(
@@ -118,6 +125,8 @@ def with_arguments(
     if isinstance(node, S.Branches):
         text = f"[{text}]"
     children = tuple(with_arguments(child, written, env, ctx) for child in row.children)
+    if text == row.text and all(new is old for new, old in zip(children, row.children)):
+        return row  # nothing to show (most rows of a definition without parameters)
     return replace(row, text=text, children=children)
 
 
@@ -157,7 +166,7 @@ class Unparser(S.Visitor):
     def value(self, node: S.Value, parens: bool = False) -> str:
         """An argument as written, or its value where it names a parameter."""
         ctx, env = self.ctx, self.env
-        if not any(isinstance(n, S.Name) and n.name in env for n in S.walk(node)):
+        if not env or not any(isinstance(n, S.Name) and n.name in env for n in S.walk(node)):
             return ctx.snippet(node)
         saved, ctx.conditions = ctx.conditions, []
         try:  # evaluated once already, in the build: this only reads the value again
