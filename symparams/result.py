@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, ceil_div, free_symbols, is_true, repeated_total, sympy, tidy, total
+from .base.expr import Condition, ceil_div, free_symbols, is_true, repeated_total, symbols_in, sympy, tidy, total
 from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 
@@ -74,7 +74,7 @@ class Costs:
                 check(found)
             return found
 
-        return cls.later(work, lambda: frozenset().union(free_symbols(count), *(p.symbols() for p in parts)))
+        return cls.later(work, lambda: frozenset().union(symbols_in(count), *(p.symbols() for p in parts)))
 
     def values(self) -> Mapping[str, Any]:
         if self._known is None:
@@ -90,7 +90,7 @@ class Costs:
         """Each figure (or those of `keys`) through `fn`, when first read. `adds`, when
         given, holds every symbol `fn` can bring into a figure (0: none, as ideal mode's
         floors dropped); otherwise `symbols()` works the figures out."""
-        bound = None if adds is None else (lambda: self.symbols() | free_symbols(adds))
+        bound = None if adds is None else (lambda: self.symbols() | symbols_in(adds))
         return Costs.later(
             lambda: {key: fn(v) if key in keys else v for key, v in self.values().items()}, bound
         )
@@ -106,7 +106,7 @@ class Costs:
         if isinstance(self._bound, frozenset):
             return self._bound
         if self._bound is None or self._known is not None:
-            found = frozenset().union(*(free_symbols(v) for v in self.values().values()))
+            found = frozenset().union(*(symbols_in(v) for v in self.values().values()))
         else:
             found = self._bound()
         self._bound = found
@@ -336,7 +336,7 @@ class Network:
         exprs = {self.params, *self.shape}
         for layer in self.walk():
             exprs.update(layer.shape)  # a set first: the rows of a block share their axes
-        found: set[sympy.Symbol] = set().union(*(free_symbols(e) for e in exprs))
+        found: set[sympy.Symbol] = set().union(*(symbols_in(e) for e in exprs))
         if not self.costs.symbols() <= found:
             for key in COSTS:
                 found |= free_symbols(getattr(self, key))

@@ -182,6 +182,28 @@ def remembered(fn: Callable[..., Any]) -> Callable[..., Any]:
 _PLAIN = frozenset({int, str, Fraction, tuple, bool, type(None)})
 
 
+@remembered
+def symbols_in(value: Any) -> frozenset[Any]:
+    """The free symbols of `value`, each subexpression's found once: sympy walks the whole
+    tree on every `free_symbols`, and a network's figures share their axes
+    (`floor(h/2) + 1` in a thousand MACs). Arithmetic is read through its arguments; any
+    other node asks sympy.
+
+    >>> sorted(symbols_in(symbol("h") * sympy.floor(symbol("w") / 2) + 1), key=str), symbols_in(3)
+    ([h, w], frozenset())
+    """
+    if isinstance(value, (int, Fraction, str)):  # the numeric build's: sympy stays unimported
+        return frozenset()
+    if value.is_Atom or type(value) not in _arithmetic():
+        return frozenset(value.free_symbols)
+    return frozenset().union(*(symbols_in(arg) for arg in value.args))
+
+
+@cache
+def _arithmetic() -> frozenset[type]:
+    return frozenset({sympy.Add, sympy.Mul, sympy.Pow, sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Mod})
+
+
 # ---------------------------------------------------------------- symbols
 @cache
 def symbol(name: str) -> sympy.Symbol:
