@@ -13,7 +13,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .base.errors import SymparamsError
-from .base.expr import Condition, ceil_div, free_symbols, is_true, repeated_total, symbols_in, sympy, tidy, total
+from .base.expr import (
+    Condition,
+    ceil_div,
+    free_symbols,
+    is_true,
+    repeated_total,
+    symbols_in,
+    sympy,
+    tidy,
+    total,
+)
 from .layers.registry import COSTS
 from .layers.shapes import ordered_shape
 

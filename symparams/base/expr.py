@@ -201,7 +201,9 @@ def symbols_in(value: Any) -> frozenset[Any]:
 
 @cache
 def _arithmetic() -> frozenset[type]:
-    return frozenset({sympy.Add, sympy.Mul, sympy.Pow, sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Mod})
+    return frozenset(
+        {sympy.Add, sympy.Mul, sympy.Pow, sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Mod}
+    )
 
 
 # ---------------------------------------------------------------- symbols
