@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .base.errors import SymparamsError
 from .base.expr import (
     Condition,
+    Later,
+    Once,
     ceil_div,
     free_symbols,
     is_true,
@@ -35,75 +37,69 @@ CONVENTIONS = ("torch", "keras")
 
 class Costs:
     """A row's or a network's compute and memory figures (registry.COSTS: MACs, the
-    key/value cache, saved activations), given or worked out the first time one is read.
+    key/value cache, saved activations), each given or worked out the first time it is read.
 
-    The summary table never reads them (the JSON only for its list of symbols), yet adding
-    them up over every block of a long symbolic network, and tidying their ideal forms,
-    costs sympy more than the
+    The summary table never reads them (the JSON only for its list of symbols, ideal mode
+    only the MACs of the rows without children), yet working them out for every layer and
+    adding them up over every block of a long symbolic network costs sympy more than the
     parameters do (DenseNet-121 in free h, w: a third of the build and three quarters of
-    ideal mode). So a block's figures are the sum of its rows' when first asked for, and
-    then kept, as `functools.cached_property` keeps a value in a frozen record.
+    ideal mode). So a layer's formula may leave a figure for later (`Later`), a block's
+    figures are the sums of its rows' when first asked for, and each is then kept, as
+    `functools.cached_property` keeps a value in a frozen record.
 
     >>> Costs.given({"macs": 6}).times(2)["macs"]
     12
     """
 
-    __slots__ = ("_bound", "_known", "_work")
+    __slots__ = ("_bound", "_figures", "_settle")
 
     def __init__(
         self,
-        known: Mapping[str, Any] | None = None,
-        work: Callable[[], Mapping[str, Any]] | None = None,
+        figures: Mapping[str, Any],
         bound: Callable[[], frozenset[Any]] | None = None,
+        settle: Callable[[str, Any], Any] | None = None,
     ):
-        self._known = None if known is None else _complete(known)
-        self._work = work
+        self._figures = _complete(figures)  # values, or Once (Later) ones not read yet
         self._bound: Callable[[], frozenset[Any]] | frozenset[Any] | None = bound
+        self._settle = settle
 
     @classmethod
-    def given(cls, values: Mapping[str, Any]) -> Costs:
-        return cls(known=values)
-
-    @classmethod
-    def later(
-        cls, work: Callable[[], Mapping[str, Any]], bound: Callable[[], frozenset[Any]] | None = None
-    ) -> Costs:
-        """Figures `work()` gives when one is first read (an error it raises, then);
-        `bound()`, if given, names every symbol they can hold without working them out."""
-        return cls(work=work, bound=bound)
+    def given(cls, values: Mapping[str, Any], settle: Callable[[str, Any], Any] | None = None) -> Costs:
+        """These figures; one left `Later` is worked out when read, then `settle(key, value)`
+        (the builder's number back-end and limit check) gives what is kept."""
+        return cls(values, settle=settle)
 
     @classmethod
     def summed(
-        cls, parts: list[Costs], count: Any = 1, check: Callable[[Mapping[str, Any]], Any] | None = None
+        cls, parts: list[Costs], count: Any = 1, settle: Callable[[str, Any], Any] | None = None
     ) -> Costs:
-        """The sum of `parts`, times `count`, when first read; `check` sees it first."""
-
-        def work() -> Mapping[str, Any]:
-            found = {key: repeated_total([part[key] for part in parts], count) for key in COSTS}
-            if check is not None:
-                check(found)
-            return found
-
-        return cls.later(work, lambda: frozenset().union(symbols_in(count), *(p.symbols() for p in parts)))
+        """The sums of `parts`, times `count`, each when first read, through `settle`."""
+        figures = {key: Once(_repeated_figure, parts, key, count) for key in COSTS}
+        return cls(
+            figures,
+            lambda: frozenset().union(symbols_in(count), *(p.symbols() for p in parts)),
+            settle,
+        )
 
     def values(self) -> Mapping[str, Any]:
-        if self._known is None:
-            assert self._work is not None
-            self._known = _complete(self._work())
-            self._work = None
-        return self._known
+        return {key: self[key] for key in COSTS}
 
     def __getitem__(self, key: str) -> Any:
-        return self.values()[key]
+        found = self._figures[key]
+        if isinstance(found, Once):
+            found = found.value()
+            if self._settle is not None:
+                found = self._settle(key, found)
+            self._figures[key] = found
+        return found
 
     def map(self, fn: Callable[[Any], Any], keys: tuple[str, ...] = COSTS, adds: Any = None) -> Costs:
         """Each figure (or those of `keys`) through `fn`, when first read. `adds`, when
         given, holds every symbol `fn` can bring into a figure (0: none, as ideal mode's
         floors dropped); otherwise `symbols()` works the figures out."""
         bound = None if adds is None else (lambda: self.symbols() | symbols_in(adds))
-        return Costs.later(
-            lambda: {key: fn(v) if key in keys else v for key, v in self.values().items()}, bound
-        )
+        figures = {key: Once(_mapped_figure, self, key, fn if key in keys else None) for key in COSTS}
+        return Costs(figures, bound)
 
     def times(self, k: Any) -> Costs:
         return self.map(lambda value: k * value, adds=k)
@@ -115,10 +111,15 @@ class Costs:
         symbol nothing else holds (a sliding window W only the key/value cache reads)."""
         if isinstance(self._bound, frozenset):
             return self._bound
-        if self._bound is None or self._known is not None:
-            found = frozenset().union(*(symbols_in(v) for v in self.values().values()))
-        else:
+        if self._bound is not None:
             found = self._bound()
+        else:
+            found = frozenset().union(
+                *(
+                    figure.symbols() if isinstance(figure, Later) else symbols_in(self[key])
+                    for key, figure in self._figures.items()
+                )
+            )
         self._bound = found
         return found
 
@@ -134,6 +135,14 @@ class Costs:
 
 def _complete(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: values.get(key, 0) for key in COSTS}
+
+
+def _repeated_figure(parts: list[Costs], key: str, count: Any) -> Any:
+    return repeated_total([part[key] for part in parts], count)
+
+
+def _mapped_figure(costs: Costs, key: str, fn: Callable[[Any], Any] | None) -> Any:
+    return costs[key] if fn is None else fn(costs[key])
 
 
 NO_COSTS = Costs.given({})

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Any
 
 from ..base.errors import LimitError, ParseError, ShapeError
-from ..base.expr import AXIS_NAMES, Condition, is_false, is_true, repeated_total
+from ..base.expr import AXIS_NAMES, Condition, Later, is_false, is_true, repeated_total
 from ..language import syntax as S
 from ..layers import registry as R
 from ..layers.shapes import channels_first_hint
@@ -236,10 +236,32 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             inactive=out.inactive,
             name=spec.name,
             args=call.args,
-            costs=Costs.given({key: getattr(out, key) for key in R.COSTS}),
+            costs=self.costs(out, term),
             notes=tuple(f"{self.ctx.snippet(term)}: {note}" for note in out.notes),
         )
         return out.shape, row
+
+    def costs(self, out: R.LayerOut, term: S.Layer) -> Costs:
+        """The row's costs: the formula's figures, each it left for later (`Later`) worked
+        out, counted and checked against the limits when first read."""
+        figures = {key: getattr(out, key) for key in R.COSTS}
+        if not any(isinstance(v, Later) for v in figures.values()):
+            return Costs.given(figures)
+        count = self.ctx.numbers.count
+        check = self.limit_check(term)
+        return Costs.given(figures, lambda key, value: check(key, count(value)))
+
+    def limit_check(self, term: S.Node) -> Callable[[str, Any], Any]:
+        """What a figure read later goes through: MACs beyond the limits are a LimitError
+        at `term` (a block's, when its rows' are added up)."""
+        ctx = self.ctx
+
+        def check(key: str, value: Any) -> Any:
+            if key == "macs":
+                within_limits((), term, ctx, (value,))
+            return value
+
+        return check
 
     def spec(self, term: S.Layer) -> R.LayerSpec:
         """The registered layer a name stands for; an unknown name lists the known ones."""
@@ -302,7 +324,8 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         values += tuple(getattr(out, key) for key in R.COSTS)
         if any(isinstance(x, int) for x in values):
             out = self._counted(out, count)
-        within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, out.macs))
+        macs = () if isinstance(out.macs, Later) else (out.macs,)  # a later one, when read (costs)
+        within_limits(out.shape, term, self.ctx, (out.weights, out.biases, out.non_trainable, *macs))
         return out
 
     @staticmethod
@@ -344,9 +367,6 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
         def summed(key: str) -> Any:
             return repeated_total([getattr(r, key) for r in rows], count)
 
-        def check_costs(costs: Mapping[str, Any]) -> None:
-            within_limits((), term, self.ctx, (costs["macs"],))
-
         row = LayerInfo(
             index,
             self.ctx.snippet(term),
@@ -362,7 +382,7 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             start=term.start,
             end=term.end,
             inactive=summed("inactive"),
-            costs=Costs.summed([r.costs for r in rows], count, check_costs),
+            costs=Costs.summed([r.costs for r in rows], count, self.limit_check(term)),
         )
         within_limits(row.shape, term, self.ctx, (row.weights, row.biases, row.non_trainable))
         return row

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..base.errors import ShapeError
 from ..base.expr import (
     Condition,
+    Later,
     at_least,
     divides,
     equality,
@@ -125,8 +126,8 @@ def conv(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions + _group_conditions(c, a.n, a.g),
-        macs=conv_macs(out, weights),
-        saved=product(call.shape),  # a convolution saves its input for the weight gradient
+        macs=Later(conv_macs, out, weights),
+        saved=Later(product, call.shape),  # a convolution saves its input for the weight gradient
         notes=_conv_notes(call, "C"),
     )
 
@@ -236,8 +237,8 @@ def conv_transpose(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions + _group_conditions(c, a.n, a.g),
-        macs=conv_macs(call.spatial, weights),
-        saved=product(call.shape),
+        macs=Later(conv_macs, call.spatial, weights),
+        saved=Later(product, call.shape),
         notes=notes,
     )
 
@@ -265,8 +266,8 @@ def depthwise(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions,
-        macs=conv_macs(out, weights),
-        saved=product(call.shape),
+        macs=Later(conv_macs, out, weights),
+        saved=Later(product, call.shape),
         notes=_conv_notes(call, "DW"),
     )
 
@@ -299,7 +300,7 @@ def separable(call: LayerCall) -> LayerOut:
         weights,
         biases,
         conditions=conditions,
-        macs=conv_macs(out, weights),
+        macs=Later(conv_macs, out, weights),
         saved=product(call.shape) + product(out) * c * a.m,
         notes=_conv_notes(call, "SC"),
     )
@@ -326,7 +327,7 @@ def _pool(call: LayerCall, kind: str, short: str) -> LayerOut:
         out + (call.channels,),
         f"{kind}{dims}",
         conditions=_axis_conditions(call, minimum),
-        saved=product(call.shape),
+        saved=Later(product, call.shape),
         notes=notes,
     )
 
@@ -357,7 +358,7 @@ def global_avg_pool(call: LayerCall) -> LayerOut:
 def global_max_pool(call: LayerCall) -> LayerOut:
     """Spatial axes max-pooled away: → (c)."""
     dims = need_spatial(call, "GMP")
-    return LayerOut((call.channels,), f"GlobalMaxPool{dims}", saved=product(call.shape))
+    return LayerOut((call.channels,), f"GlobalMaxPool{dims}", saved=Later(product, call.shape))
 
 
 @register("AAP", "AdaptiveAvgPool", params=(spatial("o"),))
@@ -472,7 +473,7 @@ def batch_norm(call: LayerCall) -> LayerOut:
     dims = _DIMS.get(call.rank, "1D") if call.convention == "torch" else ""
     # No MACs (FlopCounterMode counts none for a norm); saves its input (and 2c float32
     # statistics, not counted here).
-    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, saved=product(call.shape))
+    return LayerOut(call.shape, f"BatchNorm{dims}", weights, biases, moving, saved=Later(product, call.shape))
 
 
 @register("LN", "LayerNorm", params=(flag("bias", True),))
@@ -481,7 +482,7 @@ def layer_norm(call: LayerCall) -> LayerOut:
     c = call.channels
     biases = c if call.args.bias else 0
     # Saves its input (and a float32 mean and rstd per position, not counted here).
-    return LayerOut(call.shape, "LayerNorm", c, biases, saved=product(call.shape))
+    return LayerOut(call.shape, "LayerNorm", c, biases, saved=Later(product, call.shape))
 
 
 @register("RMS", "RMSNorm")
@@ -493,7 +494,7 @@ def rms_norm(call: LayerCall) -> LayerOut:
 
 def _activation(name: str, kind: str, saves: bool) -> None:
     def activation(call: LayerCall) -> LayerOut:
-        return LayerOut(call.shape, kind, saved=product(call.shape) if saves else 0)
+        return LayerOut(call.shape, kind, saved=Later(product, call.shape) if saves else 0)
 
     activation.__doc__ = f"{kind} activation: no parameters."
     register(name)(activation)
