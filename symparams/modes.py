@@ -101,7 +101,7 @@ def rounded_expressions(net: Network) -> list[Expr]:
     for row in net.walk():
         exprs += [row.weights, row.biases, row.non_trainable]
         if not row.children:
-            exprs.append(row.macs)
+            exprs += row.costs.sources("macs")  # a formula's MACs left for later stay so
         exprs += row.shape
     return exprs
 

@@ -93,6 +93,12 @@ class Costs:
             self._figures[key] = found
         return found
 
+    def sources(self, key: str) -> tuple[Any, ...]:
+        """Expressions that hold every symbol, floor and ceiling of a figure: the figure,
+        or the sources of one a formula left for later, which are not worked out."""
+        found = self._figures[key]
+        return found.sources() if isinstance(found, Later) else (self[key],)
+
     def map(self, fn: Callable[[Any], Any], keys: tuple[str, ...] = COSTS, adds: Any = None) -> Costs:
         """Each figure (or those of `keys`) through `fn`, when first read. `adds`, when
         given, holds every symbol `fn` can bring into a figure (0: none, as ideal mode's

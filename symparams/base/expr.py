@@ -362,13 +362,18 @@ class Later(Once):
 
     __slots__ = ()
 
-    def symbols(self) -> frozenset[Any]:
-        """Every symbol the value can hold: those of the arguments (tuples read through),
-        or of the value once it is known."""
+    def sources(self) -> tuple[Any, ...]:
+        """What the value is made of: the arguments (tuples read through), or the value
+        once it is known. Arithmetic makes no symbol, floor or ceiling its operands lack,
+        so these hold every one the value holds (ideal mode's divisibility conditions
+        read them instead of working the value out)."""
         if self._fn is None:
-            return symbols_in(self._value)
-        items = [x for a in self._args for x in (a if isinstance(a, tuple) else (a,))]
-        return frozenset().union(*(symbols_in(x) for x in items))
+            return (self._value,)
+        return tuple(x for a in self._args for x in (a if isinstance(a, tuple) else (a,)))
+
+    def symbols(self) -> frozenset[Any]:
+        """Every symbol the value can hold: those of its sources."""
+        return frozenset().union(*(symbols_in(x) for x in self.sources()))
 
     def __repr__(self) -> str:
         return f"Later({self.value()!r})"
