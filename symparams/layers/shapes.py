@@ -6,6 +6,7 @@ The floors and ceilings they use are kept canonical by `base.expr.floor_div`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..base.expr import AXIS_NAMES, ceil_div, floor_div, is_nonpositive, printed, smallest
@@ -92,6 +93,11 @@ def shape_text(
     >>> shape_text((28, 28, 1), "torch"), shape_text((10,), "keras")
     ('[1, 28, 28]', '(10,)')
     """
+    return _shape_text(tuple(shape), convention, item, sep)
+
+
+@lru_cache(maxsize=4096)  # the rows of a block share their shapes: a table prints each once
+def _shape_text(shape: tuple[Any, ...], convention: str, item: Callable[[Any], str], sep: str) -> str:
     ordered = ordered_shape(shape, convention)
     inner = sep.join(item(x) for x in ordered)
     return f"[{inner}]" if convention == "torch" else f"({inner}{',' if len(ordered) == 1 else ''})"
