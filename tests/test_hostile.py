@@ -120,6 +120,18 @@ def test_a_block_whose_macs_outgrow_the_limit_is_refused_when_they_are_read():
     assert main([text, "--macs"]) == 2
 
 
+@pytest.mark.parametrize(("text", "params"), [("I(10^400,10^400,1)-C(1,1)", 2),
+                                              ("I(h,10^400,10^300)-C(1,1)", 10**300 + 1)])
+def test_a_layer_whose_macs_outgrow_the_limit_is_refused_when_they_are_read(text, params):
+    # A convolution leaves its MACs for later (expr.Later): the parameters answer, and
+    # reading the MACs is refused at the layer whose MACs pass the limit.
+    net = symparams.parse(text)
+    assert net.params == params
+    with pytest.raises(LimitError) as caught:
+        net.macs
+    assert text[caught.value.pos : caught.value.end] == "C(1,1)"
+
+
 def test_subs_with_a_huge_value_is_refused():
     with pytest.raises(LimitError):
         symparams.parse("I(h)-H(8)").subs(h=10**1000)
