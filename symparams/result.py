@@ -129,6 +129,11 @@ class Costs:
         self._bound = found
         return found
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (or copied) as the figures themselves: the work left for later holds
+        # closures over the build, which pickle cannot write.
+        return (Costs.given, (dict(self.values()),))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Costs) and self.values() == other.values()
 

@@ -97,6 +97,10 @@ class Args(Mapping[str, Any]):
         self._values = dict(values)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_values":
+            # Asked before __init__ ran (pickle and copy look for __setstate__ on an empty
+            # instance): reading self._values here again would recurse without end.
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
