@@ -201,6 +201,20 @@ def test_sequence_layers_and_forms_export(text, convention):
 
 
 @pytest.mark.frameworks
+@pytest.mark.parametrize("convention", ["torch", "keras"])
+@pytest.mark.parametrize("text", ["I(16,64)-[LN-MHA(8,window=4)+id]", "I(16,64)-TB(8,256,window=4)"])
+def test_a_sliding_window_is_said_on_the_attention_line(text, convention):
+    """A window changes only the key/value cache symparams counts; the exported layer has
+    the same weights and attends to every position, and its line's comment says so."""
+    net = symparams.parse(text, convention=convention)
+    source = (to_torch if convention == "torch" else to_keras)(net)
+    assert "window=4 is counted in the key/value cache only: this layer attends to every position" in " ".join(
+        line.strip().lstrip("#").strip() for line in source.splitlines()
+    )
+    assert_agrees(net, convention)
+
+
+@pytest.mark.frameworks
 @pytest.mark.parametrize(
     "text",
     [

@@ -99,6 +99,18 @@ def numeric_network(net: Network) -> None:
         )
 
 
+def window_note(row: LayerInfo) -> str | None:
+    """The comment of an attention row with a sliding window, or None: symparams counts
+    a window in the key/value cache only (README, MHA), so the exported layer has the same
+    weights and attends to every position, which the line says."""
+    window = row.args.get("window") if row.args else None
+    if window is None:
+        return None
+    return (
+        f"window={num(window)} is counted in the key/value cache only: this layer attends to every position"
+    )
+
+
 def num(value: Any) -> int:
     """A numeric size as a Python int."""
     if isinstance(value, int) and not isinstance(value, bool):

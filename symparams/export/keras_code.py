@@ -48,6 +48,7 @@ from .common import (
     unique_name,
     variant_suffix,
     weight_dims,
+    window_note,
     zero_pad_pairs,
 )
 
@@ -1115,6 +1116,9 @@ def _recurrent(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> lis
 @keras_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: KerasWriter, name: Namer) -> list[str]:
     a, c = row.args, shape[-1]
+    note = window_note(row)
+    if note is not None:
+        w.note(note)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h

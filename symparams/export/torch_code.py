@@ -49,6 +49,7 @@ from .common import (
     unique_name,
     variant_suffix,
     weight_dims,
+    window_note,
     zero_pad_pairs,
 )
 
@@ -1074,6 +1075,9 @@ def _recurrent(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
 @torch_layer("MHA")
 def _attention(row: LayerInfo, shape: Shape, w: TorchWriter) -> str:
     a, c = row.args, shape[-1]
+    note = window_note(row)
+    if note is not None:
+        w.note(note)
     h = num(a["h"])
     k = num(a["k"]) if a["k"] is not None else c // h
     kv = num(a["kv"]) if a["kv"] is not None else h
