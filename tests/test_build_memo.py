@@ -1,6 +1,8 @@
 """The builder remembers a layer formula's result per call (builder.formula_key) and a
-layer node's bound arguments (Builder.bound). Formulas are pure, so a network must come
-out the same, row for row and in every report, with both turned off."""
+layer node's bound arguments (Builder.bound), and formulas leave MACs and saved
+activations for later (expr.Later), ideal mode reading what those are made of
+(Later.sources). A network must come out the same, row for row and in every report
+(ideal mode's conditions too), with all three turned off."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import symparams
 from symparams.base.errors import SymparamsError
 from symparams.building import builder as B
 from symparams.building.binding import bind
+from symparams.layers import core
 from symparams.report.data import to_json
 from symparams.report.text import table
 
@@ -44,11 +47,12 @@ def outcome(text: str, convention: str) -> tuple[str, ...]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.sampled_from(["torch", "keras"]))
-def test_remembered_formulas_and_bindings_change_nothing(text, convention):
+def test_remembered_formulas_bindings_and_later_figures_change_nothing(text, convention):
     remembered = outcome(text, convention)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(B, "formula_key", lambda spec, call: None)
         patch.setattr(B.Builder, "bound", lambda self, spec, term, shape, env: bind(spec, term, shape, self.ctx, env))
+        patch.setattr(core, "Later", lambda fn, *args: fn(*args))  # every figure worked out at once
         fresh = outcome(text, convention)
     assert remembered == fresh, text
 
