@@ -120,12 +120,7 @@ class Costs:
         if self._bound is not None:
             found = self._bound()
         else:
-            found = frozenset().union(
-                *(
-                    figure.symbols() if isinstance(figure, Later) else symbols_in(self[key])
-                    for key, figure in self._figures.items()
-                )
-            )
+            found = frozenset().union(*(symbols_in(x) for key in COSTS for x in self.sources(key)))
         self._bound = found
         return found
 
@@ -369,7 +364,7 @@ class Network:
         found: set[sympy.Symbol] = set().union(*(symbols_in(e) for e in exprs))
         if not self.costs.symbols() <= found:
             for key in COSTS:
-                found |= free_symbols(getattr(self, key))
+                found |= symbols_in(getattr(self, key))
         return found
 
     def walk(self) -> Iterator[LayerInfo]:

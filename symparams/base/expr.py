@@ -353,11 +353,11 @@ class Later(Once):
     """A layer's figure worked out when first read. The summary table never reads a
     layer's MACs or saved activations, nor ideal mode the saved ones, and each new product
     costs sympy a tenth of a millisecond (DenseNet-121: 130 of them). `fn` is arithmetic
-    on its arguments, so its value holds no symbol they do not hold (`symbols`).
+    on its arguments, so its value holds no symbol they do not hold (`sources`).
 
     >>> later = Later(product, (2, 3, 7))
-    >>> later.symbols(), later.value()
-    (frozenset(), 42)
+    >>> later.sources(), later.value(), later.sources()
+    ((2, 3, 7), 42, (42,))
     """
 
     __slots__ = ()
@@ -370,10 +370,6 @@ class Later(Once):
         if self._fn is None:
             return (self._value,)
         return tuple(x for a in self._args for x in (a if isinstance(a, tuple) else (a,)))
-
-    def symbols(self) -> frozenset[Any]:
-        """Every symbol the value can hold: those of its sources."""
-        return frozenset().union(*(symbols_in(x) for x in self.sources()))
 
     def __repr__(self) -> str:
         return f"Later({self.value()!r})"

@@ -286,7 +286,10 @@ class Builder(S.Visitor, CompositionForms, DefinitionUses):
             args = self.bound(spec, term, shape, env)
             call = R.LayerCall(shape, args, self.ctx.convention, self.ctx.facts)
             key = formula_key(spec, call)
-            known = self.ctx.formulas.get(key) if key is not None else None
+            try:
+                known = self.ctx.formulas.get(key) if key is not None else None
+            except TypeError:  # an unhashable argument: the result is not kept
+                key, known = None, None
             if known is not None:
                 return call, known, pending
             try:
@@ -451,7 +454,8 @@ def suggestions(name: str, names: list[str]) -> tuple[list[str], tuple[str, ...]
 def formula_key(spec: R.LayerSpec, call: R.LayerCall) -> Hashable | None:
     """What a layer's formula result depends on: its name, input shape, bound arguments (each
     with its type, so 1 and 1.0 or True stay apart), convention and facts; None when an
-    argument names a tensor (its name may matter) or is unhashable, and it is not kept.
+    argument names a tensor (its name may matter), and it is not kept (nor when an
+    argument is unhashable, which the lookup finds).
 
     Formulas are pure functions of their call, so a call the build has seen gives the same
     result: DenseNet's 24 dense layers run BN-relu-C(32,3) on one shape each time, and an
@@ -459,12 +463,7 @@ def formula_key(spec: R.LayerSpec, call: R.LayerCall) -> Hashable | None:
     values = tuple((name, type(v), v) for name, v in call.args.items())
     if any(isinstance(v, R.TensorShape) for _, _, v in values):
         return None
-    key = (spec.name, call.shape, values, call.convention, tuple(call.facts.items()))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return (spec.name, call.shape, values, call.convention, tuple(call.facts.items()))
 
 
 def is_input(term: S.Term) -> bool:

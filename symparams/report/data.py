@@ -93,6 +93,9 @@ def json_text(data: dict[str, Any]) -> str:
         return json.dumps(data, indent=2)
 
 
+_WORDS = {True: "true", False: "false", None: "null"}
+
+
 class _NotPlain(Exception):
     """A value json_text leaves to json.dumps."""
 
@@ -122,7 +125,7 @@ def _indented(value: Any, pad: str, out: list[str], quoted: Callable[[str], str]
             sep = "," + inner
         out.append(pad + ("]" if kind is list else "}"))
     elif value is True or value is False or value is None:
-        out.append({True: "true", False: "false", None: "null"}[value])
+        out.append(_WORDS[value])
     elif kind is float and math.isfinite(value):
         out.append(float.__repr__(value))
     else:
